@@ -1,0 +1,82 @@
+"""Commands fit, baseline and stats."""
+
+from __future__ import annotations
+
+import click
+
+from . import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
+               summary, until_option)
+
+EPILOG_FIT = """\b
+Example:
+  shelfplan fit data/loans.csv --hall data/hall.json -o layout.json
+"""
+
+
+@main.command(epilog=EPILOG_FIT)
+@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
+@hall_option
+@out_option
+@click.option("--seed", default=0, show_default=True, help="Seed for the solver's randomness.")
+@click.option("--time-limit", default=60.0, show_default=True,
+              help="Seconds for the optimisation (repair and polish run after).")
+@click.option("--init", type=click.Choice(["auto", "popularity", "spectral"]), default="auto",
+              show_default=True, help="Starting layout(s) for the solver.")
+@until_option
+@loans_options
+@quiet_option
+def fit(loans, hall, output, seed, time_limit, init, until, read_options, quiet):
+    """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
+
+    Estimates p(i) and p(j|i) from the loans, minimises the expected walk
+    (entrance distance plus distance between books borrowed together) under
+    the spacing and hall constraints, and writes a feasible layout file.
+    Ctrl-C stops early and still writes the best feasible layout so far.
+    """
+    from ..api import fit as fit_layout
+    from ..layout import write_layout
+
+    setup_logging(quiet)
+    say = None if quiet else (lambda m: click.echo(m, err=True))
+    layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init, until=until,
+                        read_options=read_options, progress=say)
+    write_layout(layout, output)
+    click.echo(summary(layout, output))
+
+
+@main.command(epilog="\b\nExample:\n  shelfplan baseline callnumber data/loans.csv "
+                     "--hall data/hall.json -o current.json")
+@click.argument("name", type=click.Choice(["random", "popularity", "callnumber"]))
+@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
+@hall_option
+@out_option
+@click.option("--seed", default=0, show_default=True, help="Seed for the random baseline.")
+@until_option
+@loans_options
+@quiet_option
+def baseline(name, loans, hall, output, seed, until, read_options, quiet):
+    """Write a baseline layout: random, popularity-first, or call-number order.
+
+    'callnumber' lays the books sorted by category along the shelving in
+    serpentine order from the entrance, as libraries shelve today.
+    """
+    from ..api import baseline as make_baseline
+    from ..layout import write_layout
+
+    setup_logging(quiet)
+    layout = make_baseline(name, loans, hall, seed=seed, until=until, read_options=read_options)
+    write_layout(layout, output)
+    click.echo(summary(layout, output))
+
+
+@main.command(epilog="\b\nExample:\n  shelfplan stats data/loans.csv --top 10")
+@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--top", default=10, show_default=True, help="How many items and pairs to list.")
+@loans_options
+@quiet_option
+def stats(loans, top, read_options, quiet):
+    """Summarise LOANS: counts, session sizes, most borrowed items, strongest pairs."""
+    from ..stats import loan_stats
+
+    setup_logging(quiet)
+    click.echo(loan_stats(loans, top=top, read_options=read_options))

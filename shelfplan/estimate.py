@@ -1,0 +1,123 @@
+"""Estimate p(i), c_ij and p(i,j) from loans (MODEL.md section 2), all sparse.
+
+``X`` is the session-by-item incidence matrix (one per distinct item in a
+session), ``n_i`` its column sums and ``C = X^T X`` without the diagonal the
+co-borrow counts. Nothing here is ``n x n`` dense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import LoansError
+from .loans import Loans
+
+
+@dataclass
+class Estimates:
+    """Everything downstream needs from the loans, as numpy/scipy objects."""
+
+    items: np.ndarray            # (n,) item ids, str objects
+    categories: np.ndarray | None  # (n,) category per item (None where unknown)
+    counts: np.ndarray           # (n,) n_i, sessions containing item i
+    p: np.ndarray                # (n,) p(i)
+    cooc: sp.csr_matrix          # (n, n) c_ij, symmetric, zero diagonal
+    pair: sp.csr_matrix          # (n, n) p(i,j) = p(i) p(j|i), not symmetric
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.items)
+
+    def conditional(self) -> sp.csr_matrix:
+        """p(j|i) as a sparse row-stochastic matrix (zero rows for lone items)."""
+        rows = np.asarray(self.cooc.sum(axis=1)).ravel().astype(float)
+        inv = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
+        return sp.diags(inv) @ self.cooc
+
+    def symmetric_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(I, J, W) with I < J and W = p(i,j) + p(j,i): the pair term's weights."""
+        w = sp.triu(self.pair + self.pair.T, k=1).tocoo()
+        order = np.lexsort((w.col, w.row))
+        return (w.row[order].astype(np.int64), w.col[order].astype(np.int64),
+                w.data[order].astype(float))
+
+    def top_pairs(self, k: int) -> pd.DataFrame:
+        """The k strongest co-borrowed pairs by c_ij (ties by p(i,j) + p(j,i))."""
+        c = sp.triu(self.cooc, k=1).tocoo()
+        if c.nnz == 0:
+            return pd.DataFrame(columns=["item_a", "item_b", "sessions", "p_pair"])
+        w = sp.triu(self.pair + self.pair.T, k=1).tocsr()
+        wv = np.asarray(w[c.row, c.col]).ravel()
+        order = np.lexsort((-wv, -c.data))[:k]
+        return pd.DataFrame({
+            "item_a": self.items[c.row[order]],
+            "item_b": self.items[c.col[order]],
+            "sessions": c.data[order],
+            "p_pair": wv[order],
+        })
+
+
+def incidence(loans: Loans) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]:
+    """Session-by-item 0/1 matrix; returns (X, item ids, session sizes, duplicates)."""
+    t = loans.table
+    s_codes, _ = pd.factorize(t["session"], sort=False)
+    i_codes, items = pd.factorize(t["item"], sort=True)
+    pairs = np.unique(np.stack([s_codes, i_codes], axis=1), axis=0)
+    n_dupes = len(t) - len(pairs)
+    n_sessions = int(s_codes.max()) + 1
+    X = sp.csr_matrix(
+        (np.ones(len(pairs), dtype=np.int32), (pairs[:, 0], pairs[:, 1])),
+        shape=(n_sessions, len(items)),
+    )
+    sizes = np.diff(X.indptr)
+    return X, np.asarray(items, dtype=object), sizes, n_dupes
+
+
+def estimate(loans: Loans) -> Estimates:
+    """MODEL.md section 2, exactly: p(i), c_ij, p(j|i), p(i,j)."""
+    X, items, sizes, n_dupes = incidence(loans)
+    counts = np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
+    p = counts / counts.sum()
+    C = (X.T @ X).tocsr()
+    C.setdiag(0)
+    C.eliminate_zeros()
+    C = C.astype(np.int64)
+    rows = np.asarray(C.sum(axis=1)).ravel().astype(float)
+    scale = np.divide(p, rows, out=np.zeros_like(p), where=rows > 0)
+    P = (sp.diags(scale) @ C).tocsr()
+
+    categories = None
+    if loans.has_category:
+        cat = (loans.table.dropna(subset=["category"])
+               .groupby("item", sort=False)["category"].agg(lambda s: s.mode().iloc[0]))
+        categories = pd.Series(items).map(cat).to_numpy(dtype=object)
+        categories = np.where(pd.isna(categories), None, categories)
+
+    summary = {
+        "source": loans.source,
+        "rows_read": loans.n_rows_read,
+        "loans": loans.n_loans,
+        "duplicate_loans": int(n_dupes),
+        "dropped_rows": dict(loans.dropped),
+        "sessions": int(X.shape[0]),
+        "items": int(len(items)),
+        "patrons": loans.n_patrons,
+        "session_rule": loans.session_rule,
+        "co_borrowed_pairs": int(C.nnz // 2),
+        "multi_item_sessions": int((sizes >= 2).sum()),
+    }
+    if len(items) == 0:
+        raise LoansError(f"{loans.source}: no items found")
+    return Estimates(items=items, categories=categories, counts=counts, p=p,
+                     cooc=C, pair=P, summary=summary)
+
+
+def session_size_histogram(loans: Loans) -> pd.Series:
+    """Number of sessions by their count of distinct items."""
+    _, _, sizes, _ = incidence(loans)
+    return pd.Series(sizes).value_counts().sort_index()

@@ -1,0 +1,179 @@
+"""The layout file: ``{"format": "shelfplan.layout", "version": 1, ...}``.
+
+Read with validation (:func:`read_layout`), write atomically
+(:func:`write_layout`: temp file in the target directory, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import LayoutError, ShelfplanError
+from .hall import Hall, hall_from_dict
+
+FORMAT = "shelfplan.layout"
+VERSION = 1
+
+
+@dataclass
+class Layout:
+    """Positions for items in a hall, plus how they were obtained and how good they are."""
+
+    hall: Hall
+    items: np.ndarray                  # (n,) ids
+    positions: np.ndarray              # (n, 3) metres
+    p: np.ndarray                      # (n,) p(i)
+    categories: np.ndarray | None = None
+    objective: dict = field(default_factory=dict)
+    lower_bound: dict = field(default_factory=dict)
+    min_spacing: float = float("nan")
+    estimation: dict = field(default_factory=dict)
+    solver: dict = field(default_factory=dict)
+    pairs: list = field(default_factory=list)   # strongest pairs: [id_a, id_b, weight]
+
+    @property
+    def n(self) -> int:
+        return len(self.items)
+
+    def index(self) -> dict:
+        return {str(k): i for i, k in enumerate(self.items)}
+
+    def to_dict(self) -> dict:
+        items = []
+        for k in range(self.n):
+            rec = {"id": str(self.items[k]),
+                   "position": [round(float(v), 6) for v in self.positions[k]],
+                   "p": float(self.p[k])}
+            if self.categories is not None and self.categories[k] is not None:
+                rec["category"] = str(self.categories[k])
+            items.append(rec)
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "hall": self.hall.to_dict(),
+            "objective": _clean(self.objective),
+            "lower_bound": _clean(self.lower_bound),
+            "min_spacing": _num(self.min_spacing),
+            "estimation": _clean(self.estimation),
+            "solver": _clean(self.solver),
+            "pairs": [[str(a), str(b), float(w)] for a, b, w in self.pairs],
+            "items": items,
+        }
+
+
+def _num(v):
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _clean(obj):
+    """JSON-safe copy: numpy scalars to Python, non-finite floats to None."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _num(obj)
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    return obj
+
+
+def atomic_write(path, write, mode: str = "w") -> None:
+    """Call ``write(fh)`` on a temp file beside ``path``, then rename it into place.
+
+    A failure leaves no partial file. A missing directory is a clear error.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ShelfplanError(f"{path}: directory {directory} does not exist; create it or "
+                             f"choose another output path")
+    if os.path.isdir(path):
+        raise ShelfplanError(f"{path}: is a directory; give a file name for the output")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".shelfplan-", suffix=".tmp")
+    except OSError as exc:
+        raise ShelfplanError(f"{path}: cannot write there ({exc.strerror}); choose a "
+                             f"writable output path") from None
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as fh:
+            write(fh)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_layout(layout: Layout, path) -> None:
+    """Write the layout JSON atomically."""
+    data = layout.to_dict()
+    atomic_write(path, lambda fh: json.dump(data, fh, indent=1))
+
+
+def layout_from_dict(data, source: str = "layout") -> Layout:
+    """Validate a layout mapping (format, version, hall, items)."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        got = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise LayoutError(f"{source}: not a shelfplan layout (format {got!r}, expected "
+                          f"{FORMAT!r}); pass a file written by shelfplan fit or baseline")
+    if data.get("version") != VERSION:
+        raise LayoutError(f"{source}: layout version {data.get('version')!r} is not supported "
+                          f"(this shelfplan reads version {VERSION}); re-create it with this "
+                          f"version")
+    try:
+        hall = hall_from_dict(data.get("hall"), source=f"{source} (hall)")
+    except ShelfplanError as exc:
+        raise LayoutError(str(exc)) from None
+    recs = data.get("items")
+    if not isinstance(recs, list) or not recs:
+        raise LayoutError(f"{source}: 'items' must be a non-empty list")
+    try:
+        ids = np.array([str(r["id"]) for r in recs], dtype=object)
+        pos = np.array([r["position"] for r in recs], dtype=float)
+        p = np.array([float(r.get("p", 0.0)) for r in recs])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LayoutError(f"{source}: every item needs 'id' and a numeric 'position' [x, y, z] "
+                          f"({type(exc).__name__}: {exc})") from None
+    if pos.ndim != 2 or pos.shape[1] != 3 or not np.isfinite(pos).all():
+        raise LayoutError(f"{source}: every item position must be three finite numbers")
+    if len(set(ids)) != len(ids):
+        raise LayoutError(f"{source}: item ids repeat; each item must appear once")
+    cats = None
+    if any("category" in r for r in recs):
+        cats = np.array([r.get("category") for r in recs], dtype=object)
+    pairs = [tuple(x) for x in data.get("pairs") or []]
+    ms = data.get("min_spacing")
+    return Layout(hall=hall, items=ids, positions=pos, p=p, categories=cats,
+                  objective=data.get("objective") or {},
+                  lower_bound=data.get("lower_bound") or {},
+                  min_spacing=float("nan") if ms is None else float(ms),
+                  estimation=data.get("estimation") or {},
+                  solver=data.get("solver") or {}, pairs=pairs)
+
+
+def read_layout(path) -> Layout:
+    """Read and validate a layout file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise LayoutError(f"{path}: no such layout file; create one with shelfplan fit")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise LayoutError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); pass a "
+                          f"layout file written by shelfplan") from None
+    except UnicodeDecodeError:
+        raise LayoutError(f"{path}: not a UTF-8 JSON file; pass a layout file written by "
+                          f"shelfplan") from None
+    return layout_from_dict(data, source=path)

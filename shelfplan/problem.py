@@ -1,0 +1,48 @@
+"""The layout problem: a hall plus the weights of MODEL.md section 3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .estimate import Estimates
+from .hall import Hall
+
+
+@dataclass
+class Problem:
+    """Weights and geometry; everything the objective and the solver need.
+
+    ``p`` are the entrance weights p(i); ``(I, J, W)`` the pair term as a
+    sparse upper triangle, ``W = p(i,j) + p(j,i)`` for ``I < J``, so that
+    ``sum_i sum_{j != i} p(i,j) ||v_i - v_j|| = sum_k W_k ||v_I - v_J||``.
+    """
+
+    hall: Hall
+    items: np.ndarray
+    p: np.ndarray
+    I: np.ndarray
+    J: np.ndarray
+    W: np.ndarray
+    categories: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.p)
+
+    @classmethod
+    def from_estimates(cls, est: Estimates, hall: Hall) -> "Problem":
+        I, J, W = est.symmetric_pairs()
+        return cls(hall=hall, items=est.items, p=est.p.astype(float), I=I, J=J, W=W,
+                   categories=est.categories)
+
+    def subset(self, keep: np.ndarray) -> "Problem":
+        """The problem restricted to items ``keep`` (indices); pairs leaving it drop."""
+        keep = np.asarray(keep)
+        remap = np.full(self.n, -1)
+        remap[keep] = np.arange(len(keep))
+        m = (remap[self.I] >= 0) & (remap[self.J] >= 0)
+        return Problem(hall=self.hall, items=self.items[keep], p=self.p[keep],
+                       I=remap[self.I[m]], J=remap[self.J[m]], W=self.W[m],
+                       categories=None if self.categories is None else self.categories[keep])
