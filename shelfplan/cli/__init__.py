@@ -105,4 +105,4 @@ def summary(layout, output: str) -> str:
     return "\n".join(lines)
 
 
-from . import core  # noqa: E402,F401  (registers the commands)
+from . import core, evaluate, render  # noqa: E402,F401  (register the commands)

@@ -1,0 +1,3 @@
+"""Commands evaluate, compare, import-positions, report (issue 4)."""
+
+from __future__ import annotations
