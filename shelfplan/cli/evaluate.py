@@ -1,3 +1,206 @@
-"""Commands evaluate, compare, import-positions, report (issue 4)."""
+"""Commands evaluate, compare, import-positions, report (issue 4).
+
+Each command is one library call (:mod:`shelfplan.evaluate`,
+:mod:`shelfplan.compare`, :mod:`shelfplan.positions`,
+:mod:`shelfplan.report`) plus formatting.
+"""
 
 from __future__ import annotations
+
+import json
+
+import click
+
+from . import loans_options, main, quiet_option, setup_logging, until_option
+
+since_option = click.option("--since", type=click.DateTime(), default=None,
+                            help="Use only loans on or after this date (held-out evaluation: "
+                                 "the date given to fit --until).")
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print machine-readable JSON instead of the table.")
+loans_required = click.option("--loans", "loans", required=True,
+                              type=click.Path(dir_okay=False, allow_dash=True),
+                              help="Loans CSV to judge the layouts on ('-' for stdin).")
+different_halls_option = click.option(
+    "--allow-different-halls", is_flag=True,
+    help="Compare layouts made for different halls (refused by default).")
+move_tol_option = click.option(
+    "--move-tol", default=1e-3, show_default=True, type=click.FloatRange(min=0.0),
+    help="A book counts as moved when its position changes by more than this (metres).")
+top_option = click.option("--top", default=5, show_default=True, type=click.IntRange(min=0),
+                          help="How many books that gain / lose the most walking to list.")
+
+
+def _dump(data) -> None:
+    click.echo(json.dumps(data, indent=1, allow_nan=False))
+
+
+@main.command(epilog="""\b
+Examples:
+  shelfplan evaluate layout.json data/loans.csv
+  shelfplan fit data/loans.csv --until 2025-01-01 -o past.json
+  shelfplan evaluate past.json data/loans.csv --since 2025-01-01 --json
+""")
+@click.argument("layout", type=click.Path(dir_okay=False))
+@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
+@since_option
+@until_option
+@json_option
+@loans_options
+@quiet_option
+def evaluate(layout, loans, since, until, as_json, read_options, quiet):
+    """Walking cost of LAYOUT on the visits in LOANS.
+
+    Re-estimates p(i) and p(i,j) from LOANS (only the books the layout
+    places; loans of other books are counted and left out) and reports the
+    walking cost S with its entrance and pair terms, S / lower bound, the
+    mean, median and 90th percentile of a visit's walk (entrance, the visit's
+    books nearest-first, back to the entrance) and the feasibility checks.
+    """
+    from ..evaluate import evaluate as run
+    from ..report import evaluation_text
+
+    setup_logging(quiet)
+    ev = run(layout, loans, since=since, until=until, read_options=read_options)
+    if as_json:
+        _dump(ev.to_dict())
+    else:
+        click.echo(evaluation_text(ev))
+
+
+@main.command(epilog="""\b
+Examples:
+  shelfplan compare current.json proposed.json --loans data/loans.csv
+  shelfplan compare current.json a.json b.json --loans data/loans.csv \\
+      --since 2025-01-01 -o compare.png
+""")
+@click.argument("current", type=click.Path(dir_okay=False))
+@click.argument("proposed", type=click.Path(dir_okay=False))
+@click.argument("more", nargs=-1, type=click.Path(dir_okay=False))
+@loans_required
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Also write a figure (PNG): floor plans side by side, moves as arrows.")
+@since_option
+@until_option
+@json_option
+@different_halls_option
+@move_tol_option
+@top_option
+@loans_options
+@quiet_option
+def compare(current, proposed, more, loans, output, since, until, as_json,
+            allow_different_halls, move_tol, top, read_options, quiet):
+    """Compare CURRENT with PROPOSED (and MORE) layouts on the same loans.
+
+    For each layout: the figures of 'evaluate' and their change against
+    CURRENT in %, how many books move and how far (total, 90th percentile),
+    and the books whose walking grows or shrinks the most. All layouts are
+    judged on the loans of books that every layout places.
+    """
+    from ..compare import compare as run
+
+    setup_logging(quiet)
+    cmp = run([current, proposed, *more], loans, since=since, until=until,
+              read_options=read_options, allow_different_halls=allow_different_halls,
+              move_tolerance=move_tol, top=top)
+    if output:
+        from ..report import compare_figure, save_png
+        save_png(compare_figure(cmp), output)
+    if as_json:
+        _dump(cmp.to_dict())
+    else:
+        from ..report import comparison_text
+        click.echo(comparison_text(cmp))
+        if output:
+            click.echo(f"figure -> {output}", err=True)
+
+
+@main.command("import-positions", epilog="""\b
+Examples:
+  shelfplan import-positions shelves.csv --hall data/hall.json -o current.json
+  shelfplan import-positions shelves.csv --hall data/hall.json \\
+      --loans data/loans.csv -o current.json
+""")
+@click.argument("csv", type=click.Path(dir_okay=False))
+@click.option("--hall", "hall", required=True, type=click.Path(dir_okay=False),
+              help="Hall file (JSON) the coordinates refer to.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Layout file to write (JSON).")
+@click.option("--loans", "loans", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Loans CSV to fill p(i), the walking cost and the lower bound.")
+@since_option
+@until_option
+@loans_options
+@quiet_option
+def import_positions(csv, hall, output, loans, since, until, read_options, quiet):
+    """Turn today's shelving, a CSV with columns item_id,x,y,z (metres), into a
+    layout file.
+
+    Books listed twice (the first row is kept), books outside the hall and
+    books closer than d_min are warnings, not errors: real shelves are not
+    perfect. Without --loans every p(i) is 0 and the file has no walking cost;
+    'evaluate' and 'compare' re-estimate p from their own loans anyway.
+    """
+    from ..layout import write_layout
+    from ..positions import import_positions as run
+
+    setup_logging(quiet)
+    if loans is None and (since or until):
+        raise click.UsageError("--since/--until need --loans")
+    layout, warnings = run(csv, hall, loans=loans, since=since, until=until,
+                           read_options=read_options)
+    write_layout(layout, output)
+    checks = layout.solver["checks"]
+    line = (f"{layout.n} books -> {output}  ("
+            + ("feasible" if checks["feasible"] else
+               f"not feasible: {checks['pairs_too_close']} pairs too close, "
+               f"{checks['outside_hall']} outside the hall") + ")")
+    if layout.objective:
+        o, lb = layout.objective, layout.lower_bound
+        line += f"\nS = {o['total']:.4f} m  (entrance {o['entrance_term']:.4f} + pairs " \
+                f"{o['pair_term']:.4f}), lower bound {lb['total']:.4f} m"
+    click.echo(line)
+
+
+@main.command(epilog="""\b
+Examples:
+  shelfplan report current.json proposed.json --loans data/loans.csv -o report.html
+  shelfplan report current.json proposed.json --loans data/loans.csv \\
+      --since 2025-01-01 -o report.md      # also writes report.png, report-walks.png
+""")
+@click.argument("current", type=click.Path(dir_okay=False))
+@click.argument("proposed", type=click.Path(dir_okay=False))
+@click.argument("more", nargs=-1, type=click.Path(dir_okay=False))
+@loans_required
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Report to write: .html (self-contained) or .md (PNGs beside it).")
+@click.option("--title", help="Title of the page.")
+@since_option
+@until_option
+@different_halls_option
+@move_tol_option
+@top_option
+@loans_options
+@quiet_option
+def report(current, proposed, more, loans, output, title, since, until,
+           allow_different_halls, move_tol, top, read_options, quiet):
+    """One page for a committee: CURRENT against PROPOSED (and MORE).
+
+    The comparison table of 'compare', the floor plans with the moves, the
+    distribution of visit walks, the books most affected, and the method in
+    two paragraphs.
+    """
+    import os
+
+    from ..compare import compare as run
+    from ..errors import ShelfplanError
+    from ..report import write_report
+
+    setup_logging(quiet)
+    if os.path.splitext(output)[1].lower() not in (".html", ".htm", ".md"):
+        raise ShelfplanError(f"{output}: a report must end in .html or .md; e.g. -o report.html")
+    cmp = run([current, proposed, *more], loans, since=since, until=until,
+              read_options=read_options, allow_different_halls=allow_different_halls,
+              move_tolerance=move_tol, top=top)
+    for path in write_report(cmp, output, title=title):
+        click.echo(path)
