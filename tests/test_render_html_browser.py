@@ -1,0 +1,290 @@
+"""The interactive HTML in a real headless browser (Debian's Chromium).
+
+Two ways in: Chromium's own ``--screenshot`` (the page renders offline and is
+not blank, no uncaught errors in its log), and the DevTools protocol over
+``--remote-debugging-pipe`` (no console errors or exceptions, the plot is
+built, and moving the mouse onto a book shows its id, category and p).
+Skipped only where no Chromium is installed (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import re
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shelfplan import render as R
+from shelfplan.api import baseline
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"{CHROMIUM} not installed (apt-get install -y chromium; .ci/run does this)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         # plotly's 3D scene needs WebGL: software rendering, opted in explicitly
+         "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
+
+
+@pytest.fixture(scope="module")
+def layout():
+    return baseline("popularity", str(ROOT / "data" / "loans.csv"),
+                    str(ROOT / "data" / "hall.json"))
+
+
+@pytest.fixture(scope="module")
+def html_file(layout, tmp_path_factory):
+    out = tmp_path_factory.mktemp("html") / "plan.html"
+    R.render(layout, out, view="both", edges=30)
+    return out
+
+
+def not_blank(png: Path, size=None) -> np.ndarray:
+    with Image.open(png) as im:
+        if size:
+            assert im.size == size
+        rgb = np.asarray(im.convert("RGB"), dtype=float)
+    assert rgb.std() > 15, f"screenshot looks blank (std {rgb.std():.1f})"
+    assert (rgb.min(axis=2) < 230).mean() > 0.02, "screenshot is almost all white"
+    return rgb
+
+
+def test_screenshot_offline(html_file, tmp_path):
+    shot = tmp_path / "shot.png"
+    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+           "--enable-logging=stderr", "--v=0", f"--screenshot={shot}",
+           "--window-size=1000,800", "--virtual-time-budget=15000",
+           html_file.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors = [ln for ln in proc.stderr.splitlines()
+              if "Uncaught" in ln or ("CONSOLE" in ln and re.search(r"error", ln, re.I))]
+    assert not errors, "\n".join(errors)
+    rgb = not_blank(shot, size=(1000, 800))
+    # the red entrance and the heat map's reds are on screen
+    red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    assert red.mean() > 1e-4
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over --remote-debugging-pipe."""
+
+    def __init__(self, user_data_dir: Path):
+        to_r, to_w = os.pipe()       # we write commands, chromium reads fd 3
+        from_r, from_w = os.pipe()   # chromium writes fd 4, we read
+        hi_r = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10)
+        hi_w = fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
+        os.close(to_r)
+        os.close(from_w)
+
+        def child_fds():
+            os.dup2(hi_r, 3)
+            os.dup2(hi_w, 4)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={user_data_dir}",
+             "--window-size=1200,800", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4), preexec_fn=child_fds)
+        os.close(hi_r)
+        os.close(hi_w)
+        self.w, self.r = to_w, from_r
+        self.buf = b""
+        self.next_id = 0
+        self.events = []
+        self.session = None
+
+    def _read_message(self, deadline: float) -> dict:
+        while b"\0" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer from chromium")
+            ready, _, _ = select.select([self.r], [], [], left)
+            if ready:
+                chunk = os.read(self.r, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("chromium closed the pipe")
+                self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def send(self, method: str, params: dict | None = None, timeout: float = 60.0,
+             browser: bool = False) -> dict:
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if self.session and not browser:
+            msg["sessionId"] = self.session
+        os.write(self.w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_event(self, method: str, timeout: float = 60.0) -> dict:
+        deadline = time.monotonic() + timeout
+        for ev in self.events:
+            if ev.get("method") == method:
+                return ev
+        while True:
+            ev = self._read_message(deadline)
+            self.events.append(ev)
+            if ev.get("method") == method:
+                return ev
+
+    def js(self, expression: str):
+        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                             "awaitPromise": True})
+        if "exceptionDetails" in res:
+            raise RuntimeError(res["exceptionDetails"])
+        return res["result"].get("value")
+
+    def drain(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                self.events.append(self._read_message(deadline))
+        except TimeoutError:
+            pass
+
+    def close(self) -> None:
+        try:
+            os.write(self.w, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
+            self.proc.wait(timeout=10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+        finally:
+            os.close(self.w)
+            os.close(self.r)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    dt = DevTools(tmp_path / "profile")
+    try:
+        targets = dt.send("Target.getTargets")["targetInfos"]
+        page = next(t for t in targets if t["type"] == "page")
+        dt.session = dt.send("Target.attachToTarget", {"targetId": page["targetId"],
+                                                       "flatten": True})["sessionId"]
+        for domain in ("Runtime", "Log", "Page"):
+            dt.send(f"{domain}.enable")
+        yield dt
+    finally:
+        dt.close()
+
+
+def problems(events: list) -> list:
+    """Console errors, uncaught exceptions and error log entries."""
+    out = []
+    for ev in events:
+        m, p = ev.get("method"), ev.get("params", {})
+        if m == "Runtime.exceptionThrown":
+            out.append(json.dumps(p.get("exceptionDetails"))[:500])
+        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            out.append(" ".join(str(a.get("value", a.get("description"))) for a in p["args"]))
+        elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+            out.append(p["entry"]["text"])
+    return out
+
+
+def load(browser: DevTools, html: Path) -> None:
+    browser.send("Page.navigate", {"url": html.resolve().as_uri()})
+    browser.wait_event("Page.loadEventFired", timeout=60)
+    deadline = time.monotonic() + 60
+    while not browser.js("!!(document.querySelector('.js-plotly-plot') || {})._fullLayout"):
+        assert time.monotonic() < deadline, "plotly never drew the figure"
+        time.sleep(0.2)
+    browser.drain(1.5)
+
+
+def hover_text(browser: DevTools, x: float, y: float) -> str:
+    browser.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    time.sleep(0.15)
+    return browser.js("Array.from(document.querySelectorAll('.hovertext'))"
+                      ".map(e => e.textContent).join(' | ')") or ""
+
+
+def test_no_console_errors_and_plot_built(browser, html_file, layout, tmp_path):
+    load(browser, html_file)
+    info = browser.js("""(() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        const books = gd._fullData.filter(t => t.customdata);
+        return {traces: gd._fullData.length,
+                types: [...new Set(gd._fullData.map(t => t.type))],
+                books3d: books.filter(t => t.type === 'scatter3d')
+                              .reduce((s, t) => s + t._length, 0),
+                webgl: !!document.querySelector('#scene canvas, .gl-container canvas'),
+                scripts: Array.from(document.scripts).filter(s => s.src).length};
+    })()""")
+    assert info["books3d"] == layout.n
+    assert {"scatter3d", "mesh3d", "heatmap", "scattergl"} <= set(info["types"])
+    assert info["webgl"], "no WebGL canvas: the 3D scene did not start"
+    assert info["scripts"] == 0, "the page must not load scripts from elsewhere"
+    found = problems(browser.events)
+    assert not found, "\n".join(found)
+    shot = browser.send("Page.captureScreenshot", {"format": "png"})["data"]
+    png = tmp_path / "cdp.png"
+    png.write_bytes(base64.b64decode(shot))
+    not_blank(png)
+
+
+#: Screen position of a data point (x, y, z) in plotly's 3D scene (gl-plot3d camera).
+PROJECT = """(() => {
+    const s = document.querySelector('.js-plotly-plot')._fullLayout.scene._scene;
+    const c = s.glplot.cameraParams, ds = s.dataScale;
+    const mul = (m, v) => [0, 1, 2, 3].map(r => m[r] * v[0] + m[4 + r] * v[1]
+                                               + m[8 + r] * v[2] + m[12 + r] * v[3]);
+    let v = [%%r * ds[0], %%r * ds[1], %%r * ds[2], 1];
+    v = mul(c.projection, mul(c.view, mul(c.model, v)));
+    const r = s.glplot.canvas.getBoundingClientRect();
+    return [r.left + (v[0] / v[3] + 1) / 2 * r.width, r.top + (1 - v[1] / v[3]) / 2 * r.height];
+})()""".replace("%%r", "%r")
+
+
+def test_hover_shows_id_category_and_p(browser, html_file, layout):
+    load(browser, html_file)
+    # the floor plan: put the mouse on the most popular book
+    k = int(np.argmax(layout.p))
+    x, y = layout.positions[k, :2]
+    sx, sy = browser.js(f"""(() => {{
+        const gd = document.querySelector('.js-plotly-plot');
+        const fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + fl.xaxis._offset + fl.xaxis.l2p({x}),
+                r.top + fl.yaxis._offset + fl.yaxis.l2p({y})];
+    }})()""")
+    text = hover_text(browser, sx, sy)
+    cat = str(layout.categories[k])
+    assert any(f"category {c}" in text for c in {cat}), text
+    assert "p = " in text and re.search(r"B\d{5}", text), text
+    # the 3D scene: project books to the screen with the scene's own camera and put
+    # the mouse on them (popular ones first, not hidden behind the entrance marker)
+    assert hover_text(browser, 2, 2) == "", "the floor plan's label should be gone"
+    far = np.linalg.norm(layout.positions[:, :2] - layout.hall.entrance[:2], axis=1) > 0.8
+    hit = ""
+    for k in [int(i) for i in np.argsort(-layout.p) if far[i]][:15]:
+        sx, sy = browser.js(PROJECT % tuple(float(v) for v in layout.positions[k]))
+        t = hover_text(browser, sx, sy)
+        if "category" in t and "p = " in t:
+            hit = t
+            break
+    assert hit, "no hover label over the books of the 3D scene"
+    assert re.search(r"B\d{5}", hit).group(0) in set(layout.items)
+    found = problems(browser.events)
+    assert not found, "\n".join(found)
