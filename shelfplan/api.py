@@ -16,7 +16,7 @@ from .bound import lower_bound
 from .errors import LayoutError
 from .estimate import Estimates, estimate
 from .hall import Hall, check_capacity, default_hall, load_hall
-from .layout import Layout
+from .layout import Layout, read_layout
 from .loans import Loans, filter_until, read_loans
 from .objective import is_feasible, min_spacing, walking_cost
 from .problem import Problem
@@ -62,11 +62,48 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
     )
 
 
-def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 60.0, init: str = "auto",
-        until=None, read_options: dict | None = None, progress=None) -> Layout:
-    """Loans to an optimised, feasible layout (``shelfplan fit``)."""
-    est, problem = load_problem(loans, hall, until=until, read_options=read_options)
-    res = solve(problem, seed=seed, init=init, time_limit=time_limit, progress=progress)
+def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str = "auto",
+        kicks: int | None = None, until=None, read_options: dict | None = None,
+        current=None, move_cost: float = 0.0, max_moves: int | None = None,
+        progress=None) -> Layout:
+    """Loans to an optimised, feasible layout (``shelfplan fit``).
+
+    With ``current`` (a layout file or :class:`Layout` of today's shelving),
+    the proposal is incremental: ``move_cost`` (per metre a book moves) is
+    added to the objective and ``max_moves`` caps how many books move. Books
+    in the current layout that the loans never mention stay in the problem
+    with p = 0; books only in the loans are placed on free sites.
+    """
+    if max_moves is not None and max_moves < 0:
+        raise LayoutError(f"--max-moves must be 0 or more, got {max_moves}")
+    if move_cost < 0:
+        raise LayoutError(f"--move-cost must be 0 or more, got {move_cost}")
+    if (max_moves is not None or move_cost) and current is None:
+        raise LayoutError("--move-cost and --max-moves need --current (today's layout)")
+    anchor = None
+    if current is not None:
+        if not isinstance(current, Layout):
+            current = read_layout(current)
+        if hall is None:
+            hall = current.hall
+        est, _ = load_problem(loans, hall, until=until, read_options=read_options)
+        est = est.with_items(list(current.items),
+                             None if current.categories is None else list(current.categories))
+        hall_obj = hall if isinstance(hall, Hall) else load_hall(hall)
+        if hall_obj.to_dict() != current.hall.to_dict():
+            raise LayoutError("the current layout is for another hall than --hall; use the "
+                              "same hall (or omit --hall to take the current layout's)")
+        check_capacity(hall_obj, est.n)
+        problem = Problem.from_estimates(est, hall_obj)
+        where = current.index()
+        anchor = np.full((problem.n, 3), np.nan)
+        rows = [where.get(str(i), -1) for i in problem.items]
+        have = np.array([r >= 0 for r in rows])
+        anchor[have] = current.positions[np.array(rows)[have]]
+    else:
+        est, problem = load_problem(loans, hall, until=until, read_options=read_options)
+    res = solve(problem, seed=seed, init=init, time_limit=time_limit, kicks=kicks,
+                current=anchor, move_cost=move_cost, max_moves=max_moves, progress=progress)
     return make_layout(problem, est, res.positions, res.info)
 
 

@@ -41,7 +41,7 @@ def lower_bound(p: np.ndarray, pair: sp.spmatrix, d_min: float, height: float) -
     ps = np.sort(np.asarray(p, dtype=float))[::-1]
     ent = float(ps @ shell_radii(np.arange(1, n + 1), d_min, height))
 
-    P = sp.csr_matrix(pair)
+    P = sp.csr_matrix(pair, copy=True)   # eliminate_zeros must not touch the caller's
     P.eliminate_zeros()
     rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
     order = np.lexsort((-P.data, rows))          # within each row, largest first

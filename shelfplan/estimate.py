@@ -46,6 +46,30 @@ class Estimates:
         return (w.row[order].astype(np.int64), w.col[order].astype(np.int64),
                 w.data[order].astype(float))
 
+    def with_items(self, ids, categories=None) -> "Estimates":
+        """These estimates plus items never borrowed (p = 0, no pairs), in the given order
+        after the existing ones; ids already present are skipped."""
+        known = set(self.items.tolist())
+        cats = {} if categories is None else dict(zip(ids, categories))
+        new = [i for i in dict.fromkeys(ids) if i not in known]
+        if not new:
+            return self
+        k = len(new)
+        n = self.n + k
+        grow = lambda M: sp.csr_matrix((M.data, M.indices, np.concatenate(  # noqa: E731
+            [M.indptr, np.full(k, M.indptr[-1])])), shape=(n, n))
+        old_cats = self.categories if self.categories is not None else np.full(self.n, None)
+        new_cats = np.array([cats.get(i) for i in new], dtype=object)
+        all_cats = np.concatenate([old_cats, new_cats])
+        return Estimates(
+            items=np.concatenate([self.items, np.array(new, dtype=object)]),
+            categories=None if all(c is None for c in all_cats) else all_cats,
+            counts=np.concatenate([self.counts, np.zeros(k, dtype=self.counts.dtype)]),
+            p=np.concatenate([self.p, np.zeros(k)]),
+            cooc=grow(self.cooc.tocsr()), pair=grow(self.pair.tocsr()),
+            summary={**self.summary, "items_not_in_loans": k},
+        )
+
     def top_pairs(self, k: int) -> pd.DataFrame:
         """The k strongest co-borrowed pairs by c_ij (ties by p(i,j) + p(j,i))."""
         c = sp.triu(self.cooc, k=1).tocoo()

@@ -42,8 +42,12 @@ def _as_ring(coords, what: str, source: str) -> np.ndarray:
                         f"got shape {list(a.shape)}")
     if not np.isfinite(a).all():
         raise HallError(f"{source}: {what} has a non-finite coordinate")
-    if np.allclose(a[0], a[-1]):
-        a = a[:-1]
+    # drop repeated consecutive corners (and the closing corner): a zero-length
+    # wall would divide by zero in nearest_boundary
+    keep = np.any(a != np.roll(a, 1, axis=0), axis=1)
+    a = a[keep] if keep.any() else a[:1]
+    if len(a) < 3:
+        raise HallError(f"{source}: {what} must have at least 3 distinct corners, got {len(a)}")
     return a
 
 
@@ -246,6 +250,9 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
     except (TypeError, ValueError):
         raise HallError(f"{source}: z_range must be [lo, hi] in metres, got "
                         f"{data['z_range']!r}") from None
+    if not (math.isfinite(z_lo) and math.isfinite(z_hi)):
+        raise HallError(f"{source}: z_range must be two finite heights in metres, got "
+                        f"{data['z_range']!r}")
     if z_lo > z_hi:
         raise HallError(f"{source}: z_range is reversed ([{z_lo}, {z_hi}]); write it as "
                         f"[lowest shelf, highest shelf], e.g. [0.3, 1.8]")
@@ -272,6 +279,10 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
                                 f"merge them into one polygon")
         obstacles.append(ring)
     free = Polygon(foot, obstacles)
+    if not free.is_valid:
+        raise HallError(f"{source}: an obstacle touches the footprint's wall "
+                        f"({explain_validity(free)}); leave a gap between them or cut the "
+                        f"obstacle out of the footprint polygon")
     ent_dist = free.distance(Point(entrance[:2]))
     limit = max(1.0, 3 * d_min)
     if ent_dist > limit:
@@ -296,6 +307,8 @@ def load_hall(path) -> Hall:
                         f"{exc.colno}); fix the hall file") from None
     except UnicodeDecodeError:
         raise HallError(f"{path}: not a UTF-8 text file; a hall file is JSON") from None
+    except OSError as exc:
+        raise HallError(f"{path}: cannot be read ({exc.strerror}); pass a hall JSON file") from None
     return hall_from_dict(data, source=path)
 
 

@@ -78,6 +78,8 @@ def _clean(obj):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
+    if isinstance(obj, np.bool_):
+        return bool(obj)
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
@@ -87,11 +89,9 @@ def _clean(obj):
     return obj
 
 
-def atomic_write(path, write, mode: str = "w") -> None:
-    """Call ``write(fh)`` on a temp file beside ``path``, then rename it into place.
-
-    A failure leaves no partial file. A missing directory is a clear error.
-    """
+def check_output_path(path) -> str:
+    """The directory an output goes to; a clear error when it is missing or ``path``
+    is a directory. Commands call this before long work, so a typo fails fast."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -99,6 +99,16 @@ def atomic_write(path, write, mode: str = "w") -> None:
                              f"choose another output path")
     if os.path.isdir(path):
         raise ShelfplanError(f"{path}: is a directory; give a file name for the output")
+    return directory
+
+
+def atomic_write(path, write, mode: str = "w") -> None:
+    """Call ``write(fh)`` on a temp file beside ``path``, then rename it into place.
+
+    A failure leaves no partial file. A missing directory is a clear error.
+    """
+    path = os.fspath(path)
+    directory = check_output_path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".shelfplan-", suffix=".tmp")
     except OSError as exc:
@@ -176,4 +186,7 @@ def read_layout(path) -> Layout:
     except UnicodeDecodeError:
         raise LayoutError(f"{path}: not a UTF-8 JSON file; pass a layout file written by "
                           f"shelfplan") from None
+    except OSError as exc:
+        raise LayoutError(f"{path}: cannot be read ({exc.strerror}); pass a layout file "
+                          f"written by shelfplan") from None
     return layout_from_dict(data, source=path)

@@ -31,6 +31,10 @@ DEFAULT_COLUMNS = {
     "category": "category",
 }
 
+#: Id values that mean "no id" (compared in lower case): empty, and how spreadsheets
+#: and pandas write a missing value. Such rows are dropped (an error with ``strict``).
+MISSING_IDS = frozenset({"", "nan", "-nan", "null", "none", "na", "n/a", "#n/a", "<na>"})
+
 
 @dataclass
 class Loans:
@@ -68,8 +72,12 @@ def _read_text(source, encoding: str) -> tuple[str, str]:
             raise LoansError(f"{name}: no such file; check the path to the loans CSV")
         if os.path.isdir(name):
             raise LoansError(f"{name}: is a directory, expected a loans CSV file")
-        with open(name, "rb") as fh:
-            raw = fh.read()
+        try:
+            with open(name, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise LoansError(f"{name}: cannot be read ({exc.strerror}); check the file's "
+                             f"permissions") from None
     if isinstance(raw, str):
         return raw, name
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -153,15 +161,21 @@ def read_loans(
     key_col = session if session is not None else patron
     key = df[key_col].str.strip()
 
-    bad_ids = (out["item"] == "") | (key == "")
+    # an id that is empty or a spreadsheet/pandas spelling of "missing" (NaN, NULL, ...)
+    key_missing = key.str.lower().isin(MISSING_IDS)
+    bad_ids = out["item"].str.lower().isin(MISSING_IDS) | key_missing
     if bad_ids.any():
         k = int(bad_ids.sum())
-        which = key_col if (key == "").any() else item
-        example = int(bad_ids.to_numpy().nonzero()[0][0]) + 2
+        which = key_col if key_missing.any() else item
+        first = int(bad_ids.to_numpy().nonzero()[0][0])
+        example = first + 2
+        shown = key.iloc[first] if key_missing.iloc[first] else out["item"].iloc[first]
         if strict:
-            raise LoansError(f"{name}: {k} rows have an empty id in {which!r} (first at "
-                             f"line {example}); fill them in or drop --strict to skip them")
-        log.warning("%s: dropped %d rows with an empty id (first at line %d)", name, k, example)
+            raise LoansError(f"{name}: {k} rows have an empty or missing id in {which!r} "
+                             f"(e.g. {shown!r} at line {example}); fill them in or drop "
+                             f"--strict to skip them")
+        log.warning("%s: dropped %d rows with an empty or missing id (e.g. %r at line %d)",
+                    name, k, shown, example)
         dropped["empty id"] = k
 
     ts = None
@@ -214,7 +228,8 @@ def read_loans(
         n_rows_read=n_read,
         dropped=dropped,
         has_category=category is not None and bool(out["category"].notna().any()),
-        n_patrons=int(df.loc[~bad_ids, patron].nunique()) if patron is not None else None,
+        n_patrons=(int(df.loc[~bad_ids, patron].str.strip().nunique())
+                   if patron is not None else None),
     )
 
 

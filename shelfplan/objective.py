@@ -48,6 +48,18 @@ def pair_term(X: np.ndarray, I: np.ndarray, J: np.ndarray, W: np.ndarray, eps: f
     return val, _scatter(I, g, n) - _scatter(J, g, n)
 
 
+def move_term(X: np.ndarray, anchor: np.ndarray, lam: float, eps: float = 0.0):
+    """lam * sum_i ||v_i - c_i|| over books with a current position c_i (NaN rows skipped)."""
+    has = np.isfinite(anchor).all(axis=1)
+    grad = np.zeros_like(X)
+    if not has.any() or lam == 0:
+        return 0.0, grad
+    diff = X[has] - anchor[has]
+    r = _norm(diff, eps)
+    grad[has] = lam * diff * np.divide(1.0, r, out=np.zeros_like(r), where=r > 0)[:, None]
+    return float(lam * r.sum()), grad
+
+
 def near_pairs(X: np.ndarray, radius: float) -> np.ndarray:
     """All pairs closer than ``radius`` as a (k, 2) array (KD-tree, never all n^2)."""
     if len(X) < 2:

@@ -23,18 +23,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import LinearOperator, eigsh
 from scipy.spatial import cKDTree
+from threadpoolctl import threadpool_limits
 
 from .errors import LayoutError
-from .objective import (entrance_term, hall_penalty, is_feasible, min_spacing,
-                        near_pairs, pair_term, spacing_penalty, walking_cost)
+from .objective import (entrance_term, hall_penalty, is_feasible, move_term, near_pairs,
+                        pair_term, spacing_penalty, walking_cost)
 from .problem import Problem
 
 log = logging.getLogger(__name__)
 
-STAGES = (0.3, 3.0, 30.0, 300.0, 3000.0)
+STAGES = (3.0, 30.0, 300.0, 3000.0)
 
 
 @dataclass
@@ -80,10 +80,17 @@ def spectral_coordinates(problem: Problem, dim: int = 2, seed: int = 0) -> np.nd
     if n <= dim + 2 or W.nnz == 0:
         return np.zeros((n, dim))
     deg = np.asarray(W.sum(axis=1)).ravel()
-    # a weak link to everything keeps isolated items and small components attached
-    tau = deg.mean() * 1e-3 + 1e-12
+    # A weak link between every two items (tau/n each, never stored: the matrix
+    # is applied as W x + tau/n 1 1^T x) makes the graph connected, so separate
+    # groups of items get separate coordinates instead of a repeated eigenvalue.
+    tau = deg.mean() * 1e-2 + 1e-12
     inv = 1.0 / np.sqrt(deg + tau)
-    A = sp.diags(inv) @ W @ sp.diags(inv)
+
+    def matvec(x):
+        x = np.asarray(x).reshape(n, -1) * inv[:, None]
+        return ((W @ x) + (tau / n) * x.sum(axis=0, keepdims=True)) * inv[:, None]
+
+    A = LinearOperator((n, n), matvec=matvec, matmat=matvec, dtype=float)
     rng = np.random.default_rng(seed)
     v0 = rng.standard_normal(n)
     try:
@@ -131,8 +138,11 @@ def spectral_start(problem: Problem, sites: np.ndarray, seed: int = 0) -> np.nda
 class _Objective:
     """Smoothed cost plus penalties, scaled so that forces per item are O(1)."""
 
-    def __init__(self, problem: Problem, eps: float):
+    def __init__(self, problem: Problem, eps: float, anchor: np.ndarray | None = None,
+                 move_cost: float = 0.0):
         self.problem = problem
+        self.anchor = anchor
+        self.move_cost = float(move_cost)
         self.d = problem.hall.d_min
         self.scale = problem.n / self.d
         self.eps = eps
@@ -149,6 +159,9 @@ class _Objective:
         fp, gp = pair_term(X, pr.I, pr.J, pr.W, self.eps)
         fs, gs = spacing_penalty(X, self.d)
         fh, gh = hall_penalty(X, pr.hall)
+        if self.anchor is not None and self.move_cost > 0:
+            fm, gm = move_term(X, self.anchor, self.move_cost, self.eps)
+            fe, ge = fe + fm, ge + gm
         w = self.mu / self.d ** 2
         f = self.scale * (fe + fp) + w * (fs + fh)
         g = self.scale * (ge + gp) + w * (gs + gh)
@@ -165,17 +178,18 @@ def _bounds(problem: Problem, n: int):
 # repair
 
 
-def repair(X: np.ndarray, problem: Problem, max_rounds: int = 200,
+def repair(X: np.ndarray, problem: Problem, max_rounds: int = 2000,
            sites: np.ndarray | None = None) -> np.ndarray:
     """Make a layout feasible while moving books as little as practical.
 
-    Push pairs closer than d_min apart (vectorised, a little beyond d_min),
-    project back into the hall, repeat; any book still too close is re-seated
+    Push pairs closer than d_min apart (vectorised, all pairs at once, slightly
+    over-relaxed and aiming a little beyond d_min), project back into the
+    hall, repeat; any book still too close is re-seated
     at the nearest lattice site (or free spot) that keeps every spacing.
     """
     hall = problem.hall
     d = hall.d_min
-    target = d * (1 + 2e-4)
+    target = d * (1 + 1e-3)
     X = hall.project(X, margin=1e-6 * d)
     for _ in range(max_rounds):
         pairs = near_pairs(X, d * (1 - 1e-4))
@@ -189,7 +203,7 @@ def repair(X: np.ndarray, problem: Problem, max_rounds: int = 200,
         if tiny.any():
             diff[tiny] = rng.standard_normal((int(tiny.sum()), 3))
             r[tiny] = np.linalg.norm(diff[tiny], axis=1)
-        push = (target - r) / 2.0
+        push = 0.75 * (target - r)          # half the deficit each, over-relaxed by 1.5
         step = diff * (push / r)[:, None]
         delta = np.zeros_like(X)
         for k in range(3):
@@ -215,178 +229,219 @@ def _reseat(X: np.ndarray, problem: Problem, sites: np.ndarray | None) -> np.nda
     keep = np.setdiff1d(np.arange(len(X)), bad)
     if sites is None:
         sites = hall.sites()
-    tree = cKDTree(X[keep]) if len(keep) else None
-    extra = np.zeros((0, 3))
+    clear = d * (1 + 1e-6)
     site_tree = cKDTree(sites)
+    # a site is free when no kept book is within d_min of it
+    free = np.ones(len(sites), dtype=bool)
+    if len(keep):
+        dist, _ = cKDTree(X[keep]).query(sites, k=1)
+        free = dist >= clear
     for i in bad:
         k = min(len(sites), 64)
-        found = False
-        while not found:
+        while True:
             _, cand = site_tree.query(X[i], k=k)
             cand = np.atleast_1d(cand)
-            cand = cand[cand < len(sites)]
-            pts = sites[cand]
-            ok = np.ones(len(pts), dtype=bool)
-            if tree is not None:
-                dd, _ = tree.query(pts, k=1)
-                ok &= dd >= d * (1 + 1e-6)
-            if len(extra):
-                ok &= np.min(np.linalg.norm(pts[:, None, :] - extra[None], axis=2), axis=1) >= d * (1 + 1e-6)
-            if ok.any():
-                X[i] = pts[np.argmax(ok)]
-                extra = np.vstack([extra, X[i]])
-                found = True
-            elif k >= len(sites):
+            cand = cand[free[cand]]
+            if len(cand):
+                X[i] = sites[cand[0]]
+                free[site_tree.query_ball_point(X[i], clear)] = False
+                break
+            if k >= len(sites):
                 raise LayoutError(
                     f"could not make the layout feasible: no free spot for item "
                     f"{problem.items[i]}; the hall {hall.name!r} is too full — enlarge it or "
                     f"lower d_min")
-            else:
-                k = min(len(sites), k * 4)
+            k = min(len(sites), k * 4)
     return X
 
 
 # ---------------------------------------------------------------------------
-# swap polish
+# continuous -> lattice
 
 
-def swap_polish(X: np.ndarray, problem: Problem, rounds: int = 30, neighbours: int = 12,
-                deadline: float | None = None) -> tuple[np.ndarray, int]:
-    """Swap positions of pairs of books while that lowers S; feasibility is unchanged.
+def snap_to_sites(X: np.ndarray, problem: Problem, sites: np.ndarray) -> np.ndarray:
+    """Carry a continuous layout onto lattice sites, keeping its shape.
 
-    Candidates are each book with its spatial neighbours and its co-borrow
-    partners. Gains are computed for all candidates at once from the sparse
-    pair weights; a conflict-free set of improving swaps (no shared book, no
-    shared partner) is applied per round.
+    Each book keeps its direction from the entrance and takes the distance of
+    the site with its distance rank; then, most popular first, each book
+    takes the free site nearest that target.
     """
     n = problem.n
-    if n < 2:
-        return X, 0
-    X = X.copy()
     e = problem.hall.entrance
-    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n))
-    W = (W + W.T).tocsr()
-    indptr, nbr, wts = W.indptr, W.indices, W.data
-    Wc = W.tocoo()
-    total = 0
-    k = min(neighbours, n - 1)
-    for _ in range(rounds):
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        _, knn = cKDTree(X).query(X, k=k + 1)
-        A = np.repeat(np.arange(n), k)
-        B = knn[:, 1:].ravel()
-        A = np.concatenate([A, Wc.row])
-        B = np.concatenate([B, Wc.col])
-        m = A < B
-        cand = np.unique(np.stack([A[m], B[m]], axis=1), axis=0)
-        a, b = cand[:, 0], cand[:, 1]
-        gain = _swap_gain(X, problem.p, e, indptr, nbr, wts, a, b)
-        good = gain > 1e-12 * max(1.0, float(problem.p.sum()))
-        if not good.any():
-            break
-        a, b, gain = a[good], b[good], gain[good]
-        order = np.argsort(-gain)
-        locked = np.zeros(n, dtype=bool)
-        chosen = []
-        for t in order:
-            i, j = a[t], b[t]
-            if locked[i] or locked[j]:
-                continue
-            chosen.append(t)
-            locked[i] = locked[j] = True
-            locked[nbr[indptr[i]:indptr[i + 1]]] = True
-            locked[nbr[indptr[j]:indptr[j + 1]]] = True
-        chosen = np.array(chosen)
-        ia, ib = a[chosen], b[chosen]
-        X[ia], X[ib] = X[ib].copy(), X[ia].copy()
-        total += len(chosen)
-    return X, total
-
-
-def _swap_gain(X, p, e, indptr, nbr, wts, a, b) -> np.ndarray:
-    """S(before) - S(after) for swapping positions of a[k] and b[k], each alone."""
     r = np.linalg.norm(X - e, axis=1)
-    gain = (p[a] * r[a] + p[b] * r[b]) - (p[a] * r[b] + p[b] * r[a])
-    for src, dst, other in ((a, b, b), (b, a, a)):
-        deg = indptr[src + 1] - indptr[src]
-        rows = np.repeat(np.arange(len(src)), deg)
-        starts = np.repeat(indptr[src], deg)
-        offs = np.arange(deg.sum()) - np.repeat(np.cumsum(deg) - deg, deg)
-        idx = starts + offs
-        k = nbr[idx]
-        w = wts[idx]
-        # partner k of src: distance from src's old spot minus from its new spot (dst's spot);
-        # the src-dst pair itself keeps its distance, so skip it
-        keep = k != other[rows]
-        before = np.linalg.norm(X[src[rows]] - X[k], axis=1)
-        after = np.linalg.norm(X[dst[rows]] - X[k], axis=1)
-        gain += np.bincount(rows[keep], (w * (before - after))[keep], len(src))
-    return gain
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), r))] = np.arange(n)
+    rs = np.sort(np.linalg.norm(sites - e, axis=1))
+    T = e + (X - e) * (rs[rank] / np.maximum(r, 1e-12))[:, None]
+    tree = cKDTree(sites)
+    free = np.ones(len(sites), dtype=bool)
+    out = np.empty_like(X)
+    for i in np.lexsort((np.arange(n), -problem.p)):
+        k = 8
+        while True:
+            _, c = tree.query(T[i], k=min(k, len(sites)))
+            c = np.atleast_1d(c)
+            c = c[free[c]]
+            if len(c):
+                out[i] = sites[c[0]]
+                free[c[0]] = False
+                break
+            k *= 4
+    return out
 
 
 # ---------------------------------------------------------------------------
 # driver
 
 
-def solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: float = 60.0,
-          stages=STAGES, maxiter: int = 400, polish: bool = True,
-          progress=None) -> SolveResult:
-    """Find a feasible layout of low walking cost S.
+def solve(problem: Problem, **kwargs) -> SolveResult:
+    """Find a feasible layout of low walking cost S (options: :func:`_solve`).
 
-    ``init`` is ``"popularity"``, ``"spectral"`` or ``"auto"`` (both, keep
-    the better). ``time_limit`` caps the optimisation (seconds; the repair
-    and polish still run). ``progress(message)`` receives one-line updates.
-    Ctrl-C stops the optimisation and returns the best feasible layout so far.
+    BLAS is held to one thread: L-BFGS-B's small dense steps gain nothing
+    from threads and lose up to 10x when the machine is busy.
     """
+    with threadpool_limits(limits=1):
+        return _solve(problem, **kwargs)
+
+
+def _single(problem: Problem) -> np.ndarray:
+    """One book: the point of the hall nearest the entrance (the exact optimum)."""
+    return problem.hall.project(problem.hall.entrance[None, :].copy(), margin=1e-9)
+
+
+def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: float = 50.0,
+           stages=STAGES, maxiter: int = 300, kicks: int | None = None, polish: bool = True,
+           current: np.ndarray | None = None, move_cost: float = 0.0,
+           max_moves: int | None = None, progress=None) -> SolveResult:
+    """The solver's phases; ``solve`` wraps this with a one-thread BLAS.
+
+    * ``init``: ``auto`` (popularity and spectral starts), ``popularity`` or ``spectral``.
+    * Work is fixed by ``stages``, ``maxiter`` (per stage), the swap search
+      (runs until no swap helps) and ``kicks`` (default ``300``), so a seed gives
+      the same layout every time; ``time_limit`` (seconds) only caps it, and
+      ``info["stopped_by"]`` says whether it did.
+    * ``current`` ((n, 3) positions, NaN rows for books without one), ``move_cost``
+      and ``max_moves``: an incremental proposal. The objective becomes
+      ``S + move_cost * sum_i ||v_i - current_i||``; with ``max_moves`` at most
+      that many books leave their current spot and the rest stay fixed.
+    * ``progress(message)`` receives one-line updates; Ctrl-C stops the run and
+      the best feasible layout so far is returned.
+    """
+    from .swap import SwapSearch
+
     t0 = time.monotonic()
     deadline = t0 + time_limit
     say = progress or (lambda msg: None)
+    if init not in ("auto", "popularity", "spectral"):
+        raise ValueError(f"init must be auto, popularity or spectral, got {init!r}")
+    kicks = 300 if kicks is None else int(kicks)
     n = problem.n
     hall = problem.hall
     sites = hall.sites()
     if len(sites) < n:
         nearest_sites(problem)  # raises the clear error
     d = np.linalg.norm(sites - hall.entrance, axis=1)
-    site_order = np.lexsort((sites[:, 2], sites[:, 1], sites[:, 0], d))
-    near = sites[site_order[:n]]
+    by_distance = sites[np.lexsort((sites[:, 2], sites[:, 1], sites[:, 0], d))]
+    near = by_distance[:n]
+    anchor = None
+    if current is not None:
+        anchor = np.asarray(current, dtype=float)
+    lam = float(move_cost)
 
-    starts = {}
-    if init in ("auto", "popularity"):
-        starts["popularity"] = popularity_start(problem, near)
-    if init in ("auto", "spectral"):
-        starts["spectral"] = spectral_start(problem, near, seed)
-    if not starts:
-        raise ValueError(f"init must be auto, popularity or spectral, got {init!r}")
-
-    best = {"S": np.inf, "X": None, "how": None}
-
-    def offer(X, how):
+    def objective(X):
         S = walking_cost(X, problem)["total"]
-        if S < best["S"] and is_feasible(X, hall):
-            best.update(S=S, X=X.copy(), how=how)
+        if anchor is not None and lam > 0:
+            h = np.isfinite(anchor).all(axis=1)
+            S += lam * float(np.linalg.norm(X[h] - anchor[h], axis=1).sum())
         return S
 
-    for name, X0 in starts.items():
-        offer(X0, f"{name} start")
+    best = {"F": np.inf, "X": None, "how": None}
+    history = []
+    stopped_by = "done"
 
-    rng = np.random.default_rng(seed)
-    obj = _Objective(problem, eps=0.01 * hall.d_min)
-    bounds = _bounds(problem, n)
+    def offer(X, how):
+        F = objective(X)
+        feasible = is_feasible(X, hall)
+        if max_moves is not None and anchor is not None:
+            h = np.isfinite(anchor).all(axis=1)
+            feasible &= int((np.linalg.norm(X[h] - anchor[h], axis=1) > 1e-6).sum()) <= max_moves
+        history.append({"candidate": how, "objective": F, "feasible": bool(feasible),
+                        "t": round(time.monotonic() - t0, 2)})
+        if feasible and F < best["F"]:
+            best.update(F=F, X=X.copy(), how=how)
+        say(f"{how}: {'S' if anchor is None else 'S + move cost'}={F:.4f}"
+            + ("" if feasible else " (not feasible, dropped)"))
+        return F
+
+    def search(X, how, extra=None, deadline_=None):
+        """Swap search to convergence, then the kicks; offered as a candidate."""
+        ss = SwapSearch(X, problem, extra, anchor=anchor, move_cost=lam, max_moves=max_moves)
+        m = ss.run(deadline=deadline_ or deadline)
+        offer(ss.positions(), f"{how} + swap search ({m} swaps)")
+        return ss
+
     iters = 0
     interrupted = False
-    history = []
+    obj = _Objective(problem, eps=0.01 * hall.d_min, anchor=anchor, move_cost=lam)
     try:
-        per_start = time_limit / len(starts)
-        for k, (name, X0) in enumerate(starts.items()):
-            start_deadline = min(deadline, time.monotonic() + per_start)
+        if n == 1 and anchor is None:
+            offer(_single(problem), "nearest point to the entrance")
+        elif anchor is not None:
+            # incremental: books on today's spots plus free lattice sites; new books
+            # (no current spot) start on the free sites nearest the entrance
+            X = anchor.copy()
+            have = np.isfinite(X).all(axis=1)
+            if have.any() and not is_feasible(X[have], hall):
+                raise LayoutError(
+                    "the current layout is not feasible (books closer than d_min or outside "
+                    "the hall); fix its positions, or fit without --current")
+            if have.any():
+                dist, _ = cKDTree(X[have]).query(by_distance, k=1)
+                free = by_distance[dist >= hall.d_min * (1 + 1e-6)]
+            else:
+                free = by_distance
+            new = np.flatnonzero(~have)
+            if len(free) < len(new):
+                raise LayoutError(f"no room for the {len(new)} books that have no current "
+                                  f"position; enlarge the hall")
+            order = new[np.lexsort((new, -problem.p[new]))]
+            X[order] = free[: len(new)]
+            free = free[len(new):][: max(problem.n, 64)]
+            offer(X, "current layout (new books nearest the entrance)")
+            ss = search(X, "current layout", extra=free)
+            kept = ss.kicks(kicks, seed=seed, deadline=deadline)
+            offer(ss.positions(), f"current layout + swap search + {kept} kicks")
+            if max_moves is None and time.monotonic() < deadline:
+                say("also trying a layout from scratch (no --max-moves)")
+                res = _solve(problem, seed=seed, init=init,
+                             time_limit=max(1.0, deadline - time.monotonic()),
+                             stages=stages, maxiter=maxiter, kicks=kicks, polish=polish,
+                             progress=progress)
+                offer(res.positions, "from scratch")
+        else:
+            starts = {}
+            if init in ("auto", "popularity"):
+                starts["popularity"] = popularity_start(problem, near)
+            if init in ("auto", "spectral"):
+                starts["spectral"] = spectral_start(problem, near, seed)
+            for name, X0 in starts.items():
+                offer(X0, f"{name} start")
+            candidates = dict(starts)
+
+            # continuous penalty method (MODEL.md section 5), capped at a third of the time
+            cont_name = "spectral" if "spectral" in starts else "popularity"
+            X0 = starts[cont_name]
+            cont_deadline = t0 + time_limit / 3.0
+            rng = np.random.default_rng(seed)
             x = X0.ravel() + rng.normal(scale=1e-3 * hall.d_min, size=X0.size)
+            bounds = _bounds(problem, n)
             for mu in stages:
-                if time.monotonic() > start_deadline:
+                if time.monotonic() > cont_deadline:
+                    stopped_by = "time limit"
                     break
                 obj.mu = mu
 
-                def stop(xk, _dl=start_deadline):
+                def stop(xk, _dl=cont_deadline):
                     if time.monotonic() > _dl:
                         raise StopIteration
 
@@ -394,49 +449,64 @@ def solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: fl
                                callback=stop, options={"maxiter": maxiter, "maxcor": 20})
                 x = res.x
                 iters += int(res.nit)
-                cost = walking_cost(x.reshape(-1, 3), problem)["total"]
-                history.append({"start": name, "mu": mu, "iterations": int(res.nit),
-                                "S": cost})
-                say(f"{name}: penalty {mu:g}, {res.nit} iterations, S={cost:.4f}")
-            X = repair(x.reshape(-1, 3), problem, sites=sites)
-            S = offer(X, f"{name} + L-BFGS-B")
-            say(f"{name}: repaired, S={S:.4f}")
+                say(f"continuous ({cont_name} start): penalty {mu:g}, {res.nit} iterations, "
+                    f"S={walking_cost(x.reshape(-1, 3), problem)['total']:.4f}")
+            Xc = x.reshape(-1, 3)
+            snapped = snap_to_sites(Xc, problem, near)
+            offer(snapped, "continuous, snapped to the lattice")
+            candidates["continuous, snapped"] = snapped
+            try:
+                Xr = repair(Xc.copy(), problem, sites=sites)
+                if offer(Xr, "continuous, repaired") < np.inf and is_feasible(Xr, hall):
+                    candidates["continuous, repaired"] = Xr
+            except LayoutError as exc:
+                say(f"continuous, repair failed ({exc}); keeping the lattice candidates")
+
+            # swap search from the two best candidates (each feasible, so every swap
+            # keeps feasibility), then kicks on the better result
+            if polish:
+                # two candidates while that is affordable; one for large problems
+                ranked = sorted(candidates.items(),
+                                key=lambda kv: objective(kv[1]))[: 2 if n <= 2000 else 1]
+                found = []
+                for name, Xs in ranked:
+                    ss = search(Xs, name)
+                    found.append((ss.cost(), name, ss))
+                    if time.monotonic() > deadline:
+                        stopped_by = "time limit"
+                        break
+                _, name, ss = min(found, key=lambda t: t[0])
+                kept = ss.kicks(kicks, seed=seed, deadline=deadline)
+                offer(ss.positions(), f"{name} + swap search + {kept} kicks")
+        if time.monotonic() > deadline:
+            stopped_by = "time limit"
     except KeyboardInterrupt:
         interrupted = True
+        stopped_by = "interrupted"
         say("interrupted: keeping the best feasible layout so far")
-        if obj.last_x is not None:
-            try:
-                offer(repair(obj.last_x.reshape(-1, 3).copy(), problem, sites=sites),
-                      "interrupted")
-            except (LayoutError, KeyboardInterrupt):
-                pass
 
     if best["X"] is None:
         raise LayoutError("no feasible layout was reached; enlarge the hall or lower d_min")
     X = best["X"]
-    swaps = 0
-    if polish and not interrupted:
-        try:
-            X, swaps = swap_polish(X, problem, deadline=time.monotonic() + max(5.0, 0.2 * time_limit))
-        except KeyboardInterrupt:
-            interrupted = True
-        if swaps:
-            offer(X, best["how"] + " + swaps")
-            X = best["X"]
-        say(f"polish: {swaps} swaps, S={best['S']:.4f}")
-
     cost = walking_cost(X, problem)
     info = {
-        "method": "L-BFGS-B with staged spacing/wall penalties, repair, swap polish",
+        "method": "lattice starts + L-BFGS-B penalty continuation + repair/snap + swap search",
         "seed": seed,
         "init": init,
         "best_from": best["how"],
         "iterations": iters,
         "evaluations": obj.evals,
-        "swaps": swaps,
         "stages": list(stages),
+        "kicks": kicks,
         "history": history,
         "seconds": round(time.monotonic() - t0, 3),
+        "time_limit": time_limit,
+        "stopped_by": stopped_by,
         "interrupted": interrupted,
     }
+    if anchor is not None:
+        h = np.isfinite(anchor).all(axis=1)
+        dist = np.linalg.norm(X[h] - anchor[h], axis=1)
+        info.update(move_cost=lam, max_moves=max_moves, moved=int((dist > 1e-6).sum()),
+                    move_distance=float(dist.sum()), objective_with_moves=objective(X))
     return SolveResult(positions=X, cost=cost, info=info, interrupted=interrupted)

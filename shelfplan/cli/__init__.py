@@ -102,6 +102,9 @@ def summary(layout, output: str) -> str:
         if layout.n > 1 else "one item",
         f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
     ]
+    if "moved" in sol:
+        lines.insert(-1, f"moved {sol['moved']} books, {sol['move_distance']:.1f} m in all "
+                         f"(move cost {sol['move_cost']:g}/m, max moves {sol['max_moves']})")
     return "\n".join(lines)
 
 

@@ -8,8 +8,9 @@ from . import (hall_option, loans_options, main, out_option, quiet_option, setup
                summary, until_option)
 
 EPILOG_FIT = """\b
-Example:
+Examples:
   shelfplan fit data/loans.csv --hall data/hall.json -o layout.json
+  shelfplan fit data/loans.csv --current current.json --max-moves 50 -o proposal.json
 """
 
 
@@ -18,14 +19,24 @@ Example:
 @hall_option
 @out_option
 @click.option("--seed", default=0, show_default=True, help="Seed for the solver's randomness.")
-@click.option("--time-limit", default=60.0, show_default=True,
-              help="Seconds for the optimisation (repair and polish run after).")
+@click.option("--time-limit", default=50.0, show_default=True,
+              help="Cap on the solver's seconds (the run is shorter when its work is done).")
+@click.option("--kicks", type=click.IntRange(min=0), default=None,
+              help="Kicks of the iterated swap search after it converges [default: 300]; "
+                   "more can lower S, at the cost of time.")
 @click.option("--init", type=click.Choice(["auto", "popularity", "spectral"]), default="auto",
               show_default=True, help="Starting layout(s) for the solver.")
 @until_option
+@click.option("--current", type=click.Path(dir_okay=False),
+              help="Today's layout (a layout file): propose changes to it.")
+@click.option("--move-cost", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="With --current: cost added per metre a book moves (same unit as S).")
+@click.option("--max-moves", type=click.IntRange(min=0), default=None,
+              help="With --current: at most this many books move; the rest stay put.")
 @loans_options
 @quiet_option
-def fit(loans, hall, output, seed, time_limit, init, until, read_options, quiet):
+def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
+        max_moves, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -34,12 +45,16 @@ def fit(loans, hall, output, seed, time_limit, init, until, read_options, quiet)
     Ctrl-C stops early and still writes the best feasible layout so far.
     """
     from ..api import fit as fit_layout
-    from ..layout import write_layout
+    from ..layout import check_output_path, write_layout
 
+    if (move_cost or max_moves is not None) and not current:
+        raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
+    check_output_path(output)
     setup_logging(quiet)
     say = None if quiet else (lambda m: click.echo(m, err=True))
-    layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init, until=until,
-                        read_options=read_options, progress=say)
+    layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init, kicks=kicks,
+                        until=until, read_options=read_options, current=current,
+                        move_cost=move_cost, max_moves=max_moves, progress=say)
     write_layout(layout, output)
     click.echo(summary(layout, output))
 
@@ -61,8 +76,9 @@ def baseline(name, loans, hall, output, seed, until, read_options, quiet):
     serpentine order from the entrance, as libraries shelve today.
     """
     from ..api import baseline as make_baseline
-    from ..layout import write_layout
+    from ..layout import check_output_path, write_layout
 
+    check_output_path(output)
     setup_logging(quiet)
     layout = make_baseline(name, loans, hall, seed=seed, until=until, read_options=read_options)
     write_layout(layout, output)
