@@ -117,8 +117,11 @@ def estimate(loans: Loans) -> Estimates:
 
     categories = None
     if loans.has_category:
-        cat = (loans.table.dropna(subset=["category"])
-               .groupby("item", sort=False)["category"].agg(lambda s: s.mode().iloc[0]))
+        # each item's most frequent category (ties: the alphabetically first), vectorised
+        counts_ic = (loans.table.dropna(subset=["category"])
+                     .groupby(["item", "category"], sort=True).size().reset_index(name="k"))
+        counts_ic = counts_ic.sort_values(["item", "k"], ascending=[True, False], kind="stable")
+        cat = counts_ic.drop_duplicates("item").set_index("item")["category"]
         categories = pd.Series(items).map(cat).to_numpy(dtype=object)
         categories = np.where(pd.isna(categories), None, categories)
 

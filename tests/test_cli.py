@@ -208,10 +208,19 @@ def test_only_missing_ids(runner, tmp_path):
     assert_clean_failure(result, out, "no usable loans left")
 
 
-def test_not_utf8_suggests_encoding(runner, tmp_path):
+def test_not_utf8_falls_back_to_cp1252_with_a_warning(runner, tmp_path):
     out = tmp_path / "out.json"
     path = write(tmp_path, "l.csv", "patron_id,item_id\nP1,Gödel\nP1,Escher\n".encode("cp1252"))
-    result = invoke(runner, "fit", path, "-o", out)
+    result = invoke(runner, "fit", path, "-o", out, "--hall", SMALL_HALL, *FAST)
+    assert_ok(result)
+    assert "not valid UTF-8 (byte 0xf6" in result.stderr and "read as cp1252" in result.stderr
+    assert sorted(read_layout(out).items) == ["Escher", "Gödel"]
+
+
+def test_explicit_encoding_is_strict(runner, tmp_path):
+    out = tmp_path / "out.json"
+    path = write(tmp_path, "l.csv", "patron_id,item_id\nP1,Gödel\nP1,Escher\n".encode("cp1252"))
+    result = invoke(runner, "fit", path, "-o", out, "--encoding", "utf-8")
     assert_clean_failure(result, out, "not valid utf-8", "--encoding")
     result = invoke(runner, "fit", path, "-o", out, "--encoding", "cp1252", "--hall",
                     SMALL_HALL, *FAST)

@@ -88,10 +88,18 @@ def test_utf8_bom_is_ignored():
     assert list(loans.table["item"]) == ["A"]
 
 
-def test_other_encoding_with_option():
+def test_other_encoding_falls_back_to_cp1252_with_a_warning(caplog):
     raw = "patron_id,item_id\nP1,Gödel\n".encode("cp1252")
-    with pytest.raises(LoansError, match="--encoding"):
-        read_loans(io.BytesIO(raw))
+    with caplog.at_level(logging.WARNING, logger="shelfplan"):
+        loans = read_loans(io.BytesIO(raw))
+    assert list(loans.table["item"]) == ["Gödel"]
+    assert "not valid UTF-8" in caplog.text and "read as cp1252" in caplog.text
+
+
+def test_explicit_encoding_is_used_and_strict():
+    raw = "patron_id,item_id\nP1,Gödel\n".encode("cp1252")
+    with pytest.raises(LoansError, match="not valid utf-8.*--encoding"):
+        read_loans(io.BytesIO(raw), encoding="utf-8")
     loans = read_loans(io.BytesIO(raw), encoding="cp1252")
     assert list(loans.table["item"]) == ["Gödel"]
 

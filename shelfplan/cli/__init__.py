@@ -40,31 +40,96 @@ def setup_logging(quiet: bool) -> None:
     root.propagate = False
 
 
+class _LoansNotes(logging.Handler):
+    """While a command runs: the loans reader's INFO notes (column mapping, filters) go
+    to stderr as ``note: ...`` (not with --quiet); its warnings go on to the
+    ``shelfplan`` handler as usual."""
+
+    def __init__(self, quiet: bool):
+        super().__init__(logging.DEBUG)
+        self.quiet = quiet
+
+    def emit(self, record):
+        if record.levelno < logging.WARNING:
+            if not self.quiet:
+                click.echo(f"note: {record.getMessage()}", err=True)
+            return
+        parent = logging.getLogger("shelfplan")
+        if parent.isEnabledFor(record.levelno):
+            parent.handle(record)
+
+
 def loans_options(f):
-    """The options every command that reads loans shares (defined once)."""
+    """The options every command that reads loans shares (defined once).
+
+    Their values reach the command as one ``read_options`` dict for
+    :func:`shelfplan.loans.read_loans`; docs/ingest.md describes them.
+    """
     opts = [
-        click.option("--patron-col", help="Patron column [default: patron_id]."),
-        click.option("--item-col", help="Item column [default: item_id]."),
-        click.option("--time-col", help="Checkout time column [default: timestamp]."),
-        click.option("--category-col", help="Category / call-number column [default: category]."),
+        click.option("--patron-col", help="Patron column [default: found by name: patron_id, "
+                                          "borrowernumber, usr, userId, ...]."),
+        click.option("--item-col", help="Item column [default: found by name: item_id, "
+                                        "itemnumber, barcode, target_copy, itemId, ...]."),
+        click.option("--time-col", help="Checkout time column [default: found by name: "
+                                        "timestamp, issuedate, xact_start, loanDate, ...]."),
+        click.option("--clock-col", help="Separate time-of-day column joined to --time-col "
+                                         "[default: 'Loan Time' when present]."),
+        click.option("--category-col", help="Category / call-number column [default: "
+                                            "category, else itemcallnumber, call_number, ...]."),
         click.option("--session-col", help="Explicit session column; overrides patron + date."),
+        click.option("--type-col", help="Transaction type column: only checkouts are kept "
+                                        "[default: type, op_code or action when present]."),
+        click.option("--branch-col", help="Branch column, used to group loans into visits "
+                                          "when there is no patron column."),
         click.option("--strict", is_flag=True,
                      help="Fail on unparsable timestamps or empty ids instead of dropping them."),
-        click.option("--encoding", default="utf-8", show_default=True,
-                     help="Text encoding of the loans file."),
+        click.option("--encoding", default=None,
+                     help="Text encoding of the loans file [default: UTF-8, with or without "
+                          "BOM; cp1252 with a warning when it is not UTF-8]."),
+        click.option("--dayfirst/--monthfirst", "dayfirst", default=None,
+                     help="Read 03/04/2024 as 3 April (--dayfirst) or 4 March (--monthfirst) "
+                          "[default: from the data; an error when it stays open]."),
+        click.option("--session-gap", default=None, metavar="DURATION",
+                     help="A new visit after this long without a loan, e.g. 30min (across "
+                          "midnight too) [default: one visit per patron and calendar date]."),
+        click.option("--max-session-items", type=click.IntRange(min=0), default=50,
+                     show_default=True,
+                     help="Drop sessions with more distinct items (bulk checkouts); 0 keeps all."),
+        click.option("--category-from", type=click.Choice(["column", "callnumber"]),
+                     default="column", show_default=True,
+                     help="Take categories as they are, or derive classes from call numbers."),
+        click.option("--scheme", type=click.Choice(["auto", "dewey", "lcc", "udc"]),
+                     default="auto", show_default=True,
+                     help="With --category-from callnumber: the classification."),
+        click.option("--category-level", type=click.IntRange(1, 3), default=1,
+                     show_default=True,
+                     help="With --category-from callnumber: 1 class, 2 division (LCC/UDC: "
+                          "class number), 3 section (Dewey)."),
+        click.option("--hash-patrons", is_flag=True,
+                     help="Keep a salted hash of each patron id (salt from "
+                          "$SHELFPLAN_PATRON_SALT, else random) instead of dropping it."),
     ]
     for opt in reversed(opts):
         f = opt(f)
+    names = ("patron_col", "item_col", "time_col", "clock_col", "category_col", "session_col",
+             "type_col", "branch_col", "strict", "encoding", "dayfirst", "session_gap",
+             "max_session_items", "category_from", "scheme", "category_level", "hash_patrons")
 
     @functools.wraps(f)
     def wrapper(*args, **kw):
-        kw["read_options"] = {
-            "patron_col": kw.pop("patron_col"), "item_col": kw.pop("item_col"),
-            "time_col": kw.pop("time_col"), "category_col": kw.pop("category_col"),
-            "session_col": kw.pop("session_col"), "strict": kw.pop("strict"),
-            "encoding": kw.pop("encoding"),
-        }
-        return f(*args, **kw)
+        kw["read_options"] = {k: kw.pop(k) for k in names}
+        logger = logging.getLogger("shelfplan.loans")
+        saved = (logger.level, logger.propagate)
+        handler = _LoansNotes(bool(kw.get("quiet")))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        try:
+            return f(*args, **kw)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(saved[0])
+            logger.propagate = saved[1]
     return wrapper
 
 

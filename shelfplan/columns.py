@@ -1,0 +1,75 @@
+"""Which column of a library export holds what: names of Koha, Evergreen, FOLIO,
+Alma and Sierra exports, and the transaction-type codes that mark a checkout.
+
+Names are compared after :func:`normal` (lower case, letters and digits only),
+so ``userId``, ``user_id`` and ``User ID`` are one name. The first name of each
+role is the canonical one shelfplan has always used; when it is present it is
+taken without looking at the others (so ``category`` beside ``call_number`` is
+not ambiguous).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: role -> known names (first one canonical), each system's spelling as exported.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "patron": ("patron_id", "borrowernumber", "cardnumber", "usr", "userId", "user_id",
+               "patron_record_id", "patron"),
+    "item": ("item_id", "itemnumber", "barcode", "target_copy", "itemId", "item_record_id",
+             "Item ID", "Barcode"),
+    "time": ("timestamp", "issuedate", "datetime", "xact_start", "loanDate", "loan_date",
+             "Loan Date", "transaction_gmt", "checkout_time"),
+    "clock": ("Loan Time", "loan_time", "loanTime"),
+    "category": ("category",),
+    "callnumber": ("call_number", "itemcallnumber", "Call Number", "cn_sort", "callnumber"),
+    "type": ("type", "op_code", "action"),
+    "branch": ("branch", "branchcode", "circ_lib", "servicePointId", "library",
+               "Library Code", "stat_group_code_num"),
+}
+
+#: the CLI option that names each role's column
+OPTION = {
+    "patron": "--patron-col", "item": "--item-col", "time": "--time-col",
+    "clock": "--clock-col", "category": "--category-col", "callnumber": "--category-col",
+    "type": "--type-col", "branch": "--branch-col", "session": "--session-col",
+}
+
+#: What a transaction-type value means (after :func:`normal`). Koha statistics
+#: ``type`` (issue, renew, return, localuse), Sierra ``op_code`` (o checkout,
+#: r renewal, i checkin, n/h holds, f filled hold, b booking, u use count),
+#: FOLIO loan ``action`` (checkedout, renewed, checkedin, ...), and plain words.
+TRANSACTION: dict[str, str] = {
+    **dict.fromkeys(("issue", "checkout", "checkedout", "o", "loan", "charge",
+                     "checkedoutthroughoverride"), "checkout"),
+    **dict.fromkeys(("renew", "renewal", "renewed", "r", "renewedthroughoverride",
+                     "recallrequested"), "renewal"),
+    **dict.fromkeys(("return", "checkin", "checkedin", "i", "discharge",
+                     "declaredlost", "claimedreturned", "closedloan"), "return"),
+    **dict.fromkeys(("localuse", "inhouse", "inhouseuse", "u", "browse"), "in-house use"),
+    **dict.fromkeys(("n", "h", "f", "hold", "reserve", "holdrequested", "b", "booking"),
+                    "hold"),
+    **dict.fromkeys(("writeoff", "payment", "fine", "dueDateChanged".lower(),
+                     "patroninfoadded", "staffinfoadded", "itemagedtolost"), "other"),
+}
+
+
+def normal(name: str) -> str:
+    """``"User ID"`` -> ``"userid"``: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def find(role: str, columns) -> list[str]:
+    """Columns of the file that are known names for ``role`` (canonical first if present)."""
+    names = ALIASES[role]
+    canonical = normal(names[0])
+    known = {normal(n) for n in names}
+    exact = [c for c in columns if normal(c) == canonical]
+    if exact:
+        return exact[:1]
+    return [c for c in columns if normal(c) in known]
+
+
+def transaction_kind(value: str) -> str | None:
+    """``"checkout"``, ``"renewal"``, ``"return"``, ... or None when unknown."""
+    return TRANSACTION.get(normal(value))
