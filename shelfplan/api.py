@@ -13,6 +13,7 @@ import numpy as np
 
 from .baselines import baseline_layout
 from .bound import lower_bound
+from .compare import hall_difference
 from .errors import LayoutError
 from .estimate import Estimates, estimate
 from .hall import Hall, check_capacity, default_hall, load_hall
@@ -90,9 +91,11 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         est = est.with_items(list(current.items),
                              None if current.categories is None else list(current.categories))
         hall_obj = hall if isinstance(hall, Hall) else load_hall(hall)
-        if hall_obj.to_dict() != current.hall.to_dict():
-            raise LayoutError("the current layout is for another hall than --hall; use the "
-                              "same hall (or omit --hall to take the current layout's)")
+        diff = hall_difference(hall_obj, current.hall)
+        if diff:
+            raise LayoutError(f"the current layout is for another hall than --hall ({diff} "
+                              f"differs); use the same hall (or omit --hall to take the "
+                              f"current layout's)")
         check_capacity(hall_obj, est.n)
         problem = Problem.from_estimates(est, hall_obj)
         where = current.index()

@@ -309,6 +309,22 @@ def _single(problem: Problem) -> np.ndarray:
     return problem.hall.project(problem.hall.entrance[None, :].copy(), margin=1e-9)
 
 
+def _budgets(max_moves: int | None, factor: float = 1.5) -> list:
+    """Move budgets for the swap search, growing by ``factor`` up to ``max_moves``.
+
+    Spending the whole budget at once lets the first round of swaps (the largest
+    gains, all in parallel) use it up, and then a larger budget can end worse
+    than a smaller one; raised in stages, each stage re-optimises before more
+    books may move.
+    """
+    if max_moves is None or max_moves < 2:
+        return [max_moves]
+    out = [int(max_moves)]
+    while out[-1] > 1:
+        out.append(min(out[-1] - 1, int(out[-1] / factor)))
+    return [k for k in out[::-1] if k >= 1]
+
+
 def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: float = 50.0,
            stages=STAGES, maxiter: int = 300, kicks: int | None = None, polish: bool = True,
            current: np.ndarray | None = None, move_cost: float = 0.0,
@@ -376,7 +392,10 @@ def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: f
     def search(X, how, extra=None, deadline_=None):
         """Swap search to convergence, then the kicks; offered as a candidate."""
         ss = SwapSearch(X, problem, extra, anchor=anchor, move_cost=lam, max_moves=max_moves)
-        m = ss.run(deadline=deadline_ or deadline)
+        m = 0
+        for k in _budgets(max_moves):
+            ss.max_moves = k
+            m += ss.run(deadline=deadline_ or deadline)
         offer(ss.positions(), f"{how} + swap search ({m} swaps)")
         return ss
 
