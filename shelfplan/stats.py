@@ -20,7 +20,7 @@ def loan_stats(loans, top: int = 10, read_options: dict | None = None) -> str:
         f"loans           {s['loans']}  (rows read {s['rows_read']}, duplicates "
         f"{s['duplicate_loans']}"
         + "".join(f", dropped {v} ({k})" for k, v in s["dropped_rows"].items()) + ")",
-        f"patrons         {s['patrons'] if s['patrons'] is not None else 'n/a (session column)'}",
+        f"patrons         {s['patrons'] if s['patrons'] is not None else 'n/a (no patron column used)'}",
         f"sessions        {s['sessions']}  ({s['session_rule']})",
         f"items           {s['items']}",
         f"co-borrowed     {s['co_borrowed_pairs']} pairs, "
