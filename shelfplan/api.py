@@ -74,7 +74,9 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     added to the objective and ``max_moves`` caps how many books move. Books
     in the current layout that the loans never mention stay in the problem
     with p = 0; books only in the loans are placed on free sites.
+    ``time_limit`` caps the whole call, reading the loans included.
     """
+    t_start = time.monotonic()
     if max_moves is not None and max_moves < 0:
         raise LayoutError(f"--max-moves must be 0 or more, got {max_moves}")
     if move_cost < 0:
@@ -105,7 +107,10 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         anchor[have] = current.positions[np.array(rows)[have]]
     else:
         est, problem = load_problem(loans, hall, until=until, read_options=read_options)
-    res = solve(problem, seed=seed, init=init, time_limit=time_limit, kicks=kicks,
+    # the limit covers the whole call: reading and estimating come out of it, and
+    # a second is kept for the bound and the layout file
+    left = max(1.0, time_limit - (time.monotonic() - t_start) - 1.0)
+    res = solve(problem, seed=seed, init=init, time_limit=left, kicks=kicks,
                 current=anchor, move_cost=move_cost, max_moves=max_moves, progress=progress)
     return make_layout(problem, est, res.positions, res.info)
 
