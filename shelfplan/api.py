@@ -89,10 +89,10 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
             current = read_layout(current)
         if hall is None:
             hall = current.hall
-        est, _ = load_problem(loans, hall, until=until, read_options=read_options)
+        est, base = load_problem(loans, hall, until=until, read_options=read_options)
         est = est.with_items(list(current.items),
                              None if current.categories is None else list(current.categories))
-        hall_obj = hall if isinstance(hall, Hall) else load_hall(hall)
+        hall_obj = base.hall
         diff = hall_difference(hall_obj, current.hall)
         if diff:
             raise LayoutError(f"the current layout is for another hall than --hall ({diff} "
