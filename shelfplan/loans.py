@@ -239,7 +239,8 @@ def _resolve(cols: list[str], explicit: dict, name: str, category_from: str) -> 
                              f"name the right one with {known.OPTION[role]}")
         chosen[role] = col
     for role in known.ALIASES:
-        if role in chosen or (role == "callnumber" and "category" in chosen):
+        if role in chosen or (role == "callnumber" and "category" in chosen
+                              and category_from != "callnumber"):
             continue
         cands = known.find(role, cols)
         if len(cands) > 1:

@@ -305,6 +305,18 @@ def test_categories_from_call_numbers():
     assert loans.columns["category"] == "Call Number (lcc level 2)"
 
 
+def test_call_numbers_beside_a_category_column(tmp_path):
+    # a ready-made 'category' column must not hide the call numbers when they are asked for
+    f = tmp_path / "both.csv"
+    f.write_text("patron_id,item_id,timestamp,category,call_number\n"
+                 "A,1,2024-03-14,Fiction,510.2 BAR\n"
+                 "A,2,2024-03-14,Fiction,005.133 LUT\n")
+    loans = read_loans(f, category_from="callnumber")
+    assert loans.columns["category"] == "call_number (dewey level 1)"
+    assert set(loans.table["category"]) == {"000", "500"}
+    assert set(read_loans(f).table["category"]) == {"Fiction"}
+
+
 def test_category_from_callnumber_cli(tmp_path):
     out = tmp_path / "l.json"
     result = CliRunner().invoke(main, ["baseline", "callnumber", str(EXPORTS / "koha_issues.csv"),
