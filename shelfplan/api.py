@@ -37,18 +37,29 @@ def load_problem(loans, hall=None, *, until=None, read_options: dict | None = No
     est = estimate(loans)
     if until is not None:
         est.summary["until"] = str(until)
+    books = est.n if est.sizes is None else int(est.sizes.sum())
     if hall is None:
-        hall = default_hall(est.n)
+        # category blocks pack less densely than single books: more room
+        hall = default_hall(books) if est.sizes is None else default_hall(books, headroom=3.0)
     elif not isinstance(hall, Hall):
         hall = load_hall(hall)
-    check_capacity(hall, est.n)
-    return est, Problem.from_estimates(est, hall)
+    check_capacity(hall, books)
+    problem = Problem.from_estimates(est, hall)
+    if problem.blocks:
+        from .blocks import check_room
+        check_room(problem.radius, hall)
+    return est, problem
 
 
 def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -> Layout:
     """Wrap positions into a :class:`Layout` with cost, bound and spacing; must be feasible."""
     hall = problem.hall
-    if not is_feasible(X, hall):
+    if problem.blocks:
+        from .blocks import is_feasible as blocks_feasible
+        ok = blocks_feasible(X, problem.radius, hall)
+    else:
+        ok = is_feasible(X, hall)
+    if not ok:
         raise LayoutError("internal: refusing to write an infeasible layout")
     pairs = est.top_pairs(STORED_PAIRS)
     return Layout(
@@ -60,6 +71,8 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
         estimation=est.summary,
         solver=solver,
         pairs=list(zip(pairs["item_a"], pairs["item_b"], pairs["p_pair"])),
+        sizes=problem.sizes if problem.blocks else None,
+        radius=problem.radius,
     )
 
 
@@ -84,6 +97,9 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if (max_moves is not None or move_cost) and current is None:
         raise LayoutError("--move-cost and --max-moves need --current (today's layout)")
     anchor = None
+    if current is not None and (read_options or {}).get("level") == "category":
+        raise LayoutError("--current is not supported with --level category yet; fit "
+                          "category blocks from scratch")
     if current is not None:
         if not isinstance(current, Layout):
             current = read_layout(current)

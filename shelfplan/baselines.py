@@ -66,6 +66,9 @@ def callnumber_layout(problem: Problem) -> np.ndarray:
 
 def baseline_layout(name: str, problem: Problem, seed: int = 0) -> np.ndarray:
     """Positions for the named baseline (``random``, ``popularity`` or ``callnumber``)."""
+    if problem.blocks:
+        from .blocks import baseline_blocks
+        return baseline_blocks(name, problem, seed)
     if name == "random":
         return random_layout(problem, seed)
     if name == "popularity":

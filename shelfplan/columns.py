@@ -21,6 +21,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "time": ("timestamp", "issuedate", "datetime", "xact_start", "loanDate", "loan_date",
              "Loan Date", "transaction_gmt", "checkout_time"),
     "clock": ("Loan Time", "loan_time", "loanTime"),
+    # the title (bibliographic record) a copy belongs to: only looked for with --level title
+    "title": ("title_id", "biblionumber", "biblio_id", "bib_id", "bib_record_id",
+              "instanceId", "instance_id", "MMS Id", "mms_id", "title"),
     "category": ("category",),
     "callnumber": ("call_number", "itemcallnumber", "Call Number", "cn_sort", "callnumber"),
     "type": ("type", "op_code", "action"),
@@ -33,7 +36,11 @@ OPTION = {
     "patron": "--patron-col", "item": "--item-col", "time": "--time-col",
     "clock": "--clock-col", "category": "--category-col", "callnumber": "--category-col",
     "type": "--type-col", "branch": "--branch-col", "session": "--session-col",
+    "title": "--title-col",
 }
+
+#: roles looked for only when an option asks for them
+ON_DEMAND = frozenset({"title"})
 
 #: What a transaction-type value means (after :func:`normal`). Koha statistics
 #: ``type`` (issue, renew, return, localuse), Sierra ``op_code`` (o checkout,
@@ -67,7 +74,11 @@ def find(role: str, columns) -> list[str]:
     exact = [c for c in columns if normal(c) == canonical]
     if exact:
         return exact[:1]
-    return [c for c in columns if normal(c) in known]
+    found = [c for c in columns if normal(c) in known]
+    if role == "title" and len(found) > 1:
+        # an id (biblionumber, instanceId, ...) beats the title text
+        found = [c for c in found if normal(c) != "title"] or found
+    return found
 
 
 def transaction_kind(value: str) -> str | None:

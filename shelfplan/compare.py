@@ -220,7 +220,8 @@ def compare(layouts, loans, *, since=None, until=None, read_options: dict | None
     for n in notes:
         log.warning("%s; moves are measured in each file's own coordinates", n)
 
-    data = prepare_loans(loans, since=since, until=until, read_options=read_options)
+    data = prepare_loans(loans, since=since, until=until, read_options=read_options,
+                         layouts=lays)
     covs = [coverage(data, lay.items) for lay in lays]
     common = pd.Index(np.asarray(lays[0].items, dtype=object).astype(str))
     for lay in lays[1:]:

@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import LoansError
-from .loans import Loans
+from .loans import UNCATEGORISED, Loans
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Estimates:
     cooc: sp.csr_matrix          # (n, n) c_ij, symmetric, zero diagonal
     pair: sp.csr_matrix          # (n, n) p(i,j) = p(i) p(j|i), not symmetric
     summary: dict = field(default_factory=dict)
+    sizes: np.ndarray | None = None  # (n,) items per unit at level "category", else None
 
     @property
     def n(self) -> int:
@@ -86,11 +87,16 @@ class Estimates:
         })
 
 
-def incidence(loans: Loans) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]:
-    """Session-by-item 0/1 matrix; returns (X, item ids, session sizes, duplicates)."""
+def incidence(loans: Loans, units: bool = False,
+              ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]:
+    """Session-by-item 0/1 matrix; returns (X, item ids, session sizes, duplicates).
+
+    With ``units``, columns are what the loans' level places (categories at
+    level ``"category"``, see :meth:`Loans.units`) instead of items.
+    """
     t = loans.table
     s_codes, _ = pd.factorize(t["session"], sort=False)
-    i_codes, items = pd.factorize(t["item"], sort=True)
+    i_codes, items = pd.factorize(loans.units() if units else t["item"], sort=True)
     pairs = np.unique(np.stack([s_codes, i_codes], axis=1), axis=0)
     n_dupes = len(t) - len(pairs)
     n_sessions = int(s_codes.max()) + 1
@@ -103,7 +109,50 @@ def incidence(loans: Loans) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]
 
 
 def estimate(loans: Loans) -> Estimates:
-    """MODEL.md section 2, exactly: p(i), c_ij, p(j|i), p(i,j)."""
+    """MODEL.md section 2, exactly: p(i), c_ij, p(j|i), p(i,j).
+
+    At level ``"category"`` (``loans.level``) the items' estimates are then
+    summed into one unit per category (:func:`aggregate`).
+    """
+    est = _estimate_items(loans)
+    if loans.level == "category":
+        est = aggregate(est, loans)
+    est.summary["level"] = loans.level
+    if loans.level == "category" and loans.category_source:
+        est.summary["category_source"] = dict(loans.category_source)
+    return est
+
+
+def aggregate(est: Estimates, loans: Loans) -> Estimates:
+    """Item estimates summed into categories: ``p(C) = sum_{i in C} p(i)``,
+    ``p(C,D) = sum_{i in C, j in D} p(i,j)`` for ``C != D`` (pairs inside one
+    category drop: they are walked inside its block), ``c_CD`` likewise and
+    ``n_C = sum n_i``. Items without a category form :data:`UNCATEGORISED`.
+    ``sizes`` counts the items in each category. Sparse throughout:
+    ``A^T P A`` with the one-hot item-to-category matrix ``A``.
+    """
+    cat = pd.Series(est.items).map(loans.item_categories()).fillna(UNCATEGORISED)
+    codes, units = pd.factorize(cat, sort=True)
+    A = sp.csr_matrix((np.ones(est.n), (np.arange(est.n), codes)), shape=(est.n, len(units)))
+
+    def fold(M):
+        out = (A.T @ M @ A).tocsr()
+        out.setdiag(0)
+        out.eliminate_zeros()
+        return out
+
+    units = np.asarray(units, dtype=object)
+    cooc = fold(est.cooc.astype(float)).astype(np.int64)
+    summary = {**est.summary, "units": int(len(units)), "items": int(len(units)),
+               "items_in_units": int(est.n),
+               "co_borrowed_pairs": int(cooc.nnz // 2)}
+    return Estimates(items=units, categories=units.copy(),
+                     counts=np.bincount(codes, weights=est.counts).astype(np.int64),
+                     p=np.bincount(codes, weights=est.p), cooc=cooc, pair=fold(est.pair),
+                     summary=summary, sizes=np.bincount(codes).astype(np.int64))
+
+
+def _estimate_items(loans: Loans) -> Estimates:
     X, items, sizes, n_dupes = incidence(loans)
     counts = np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
     p = counts / counts.sum()
@@ -118,11 +167,7 @@ def estimate(loans: Loans) -> Estimates:
     categories = None
     if loans.has_category:
         # each item's most frequent category (ties: the alphabetically first), vectorised
-        counts_ic = (loans.table.dropna(subset=["category"])
-                     .groupby(["item", "category"], sort=True).size().reset_index(name="k"))
-        counts_ic = counts_ic.sort_values(["item", "k"], ascending=[True, False], kind="stable")
-        cat = counts_ic.drop_duplicates("item").set_index("item")["category"]
-        categories = pd.Series(items).map(cat).to_numpy(dtype=object)
+        categories = pd.Series(items).map(loans.item_categories()).to_numpy(dtype=object)
         categories = np.where(pd.isna(categories), None, categories)
 
     summary = {

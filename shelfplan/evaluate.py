@@ -50,11 +50,47 @@ def as_layout(layout) -> tuple[Layout, str]:
     return read_layout(layout), os.fspath(layout)
 
 
-def prepare_loans(loans, *, since=None, until=None, read_options: dict | None = None) -> Loans:
-    """Read (unless already :class:`Loans`) and keep loans in ``[since, until)``."""
+def prepare_loans(loans, *, since=None, until=None, read_options: dict | None = None,
+                  layouts=()) -> Loans:
+    """Read (unless already :class:`Loans`) and keep loans in ``[since, until)``.
+
+    Loans are read at the level the ``layouts`` place (items, titles or
+    category blocks) and, for blocks, with the categories the layout was fitted
+    with, unless ``read_options`` say otherwise; a level that differs from a
+    layout's is an error.
+    """
+    opts = level_options(read_options, layouts)
     if not isinstance(loans, Loans):
-        loans = read_loans(loans, **(read_options or {}))
+        loans = read_loans(loans, **opts)
+    want = opts.get("level")
+    if want is not None and loans.level != want:
+        raise LayoutError(f"the loans are read at level {loans.level!r} but the layout places "
+                          f"{want!r} units; read them with --level {want}")
     return filter_until(loans, until=until, since=since)
+
+
+def level_options(read_options: dict | None, layouts=()) -> dict:
+    """``read_options`` completed with the level (and category source) of ``layouts``."""
+    opts = dict(read_options or {})
+    layouts = list(layouts)
+    if not layouts:
+        return opts
+    levels = sorted({lay.level for lay in layouts})
+    if len(levels) > 1:
+        raise LayoutError(f"the layouts place different units ({' and '.join(levels)}); "
+                          f"compare layouts fitted at one --level")
+    level = levels[0]
+    if opts.get("level") is None:
+        opts["level"] = level
+    elif opts["level"] != level:
+        raise LayoutError(f"the layout places {level!r} units but --level {opts['level']} was "
+                          f"given; drop --level or use --level {level}")
+    src = layouts[0].estimation.get("category_source") or {}
+    if level == "category":
+        for key, value in src.items():
+            if opts.get(key) is None:
+                opts[key] = value
+    return opts
 
 
 def coverage(loans: Loans, items) -> dict:
@@ -65,9 +101,10 @@ def coverage(loans: Loans, items) -> dict:
     were not borrowed at all in these loans.
     """
     t = loans.table
+    units = loans.units()
     placed = pd.Index(pd.unique(np.asarray(items, dtype=object)))
-    inside = t["item"].isin(placed).to_numpy()
-    loan_items = pd.unique(t["item"])
+    inside = units.isin(placed).to_numpy()
+    loan_items = pd.unique(units)
     missing_items = pd.Index(loan_items).difference(placed)
     sess_in = pd.unique(t.loc[inside, "session"])
     n_sessions = int(t["session"].nunique())
@@ -89,11 +126,13 @@ def coverage(loans: Loans, items) -> dict:
 
 def restrict(loans: Loans, items) -> Loans:
     """The loans of the items in ``items`` only (other rows dropped)."""
-    keep = loans.table["item"].isin(pd.Index(np.asarray(items, dtype=object))).to_numpy()
+    keep = loans.units().isin(pd.Index(np.asarray(items, dtype=object))).to_numpy()
     return Loans(table=loans.table.loc[keep].reset_index(drop=True),
                  session_rule=loans.session_rule, source=loans.source,
                  n_rows_read=loans.n_rows_read, dropped=dict(loans.dropped),
-                 has_category=loans.has_category, n_patrons=loans.n_patrons)
+                 has_category=loans.has_category, n_patrons=loans.n_patrons,
+                 columns=dict(loans.columns), level=loans.level,
+                 category_source=loans.category_source)
 
 
 def date_span(loans: Loans) -> list[str] | None:
@@ -157,9 +196,17 @@ def attributable(X: np.ndarray, p: np.ndarray, pair: sp.spmatrix, e: np.ndarray)
 
 
 def feasibility(layout: Layout) -> dict:
-    """Spacing and hall checks of MODEL.md section 4, with counts of what fails."""
+    """Spacing and hall checks of MODEL.md section 4, with counts of what fails
+    (for category blocks, the checks of :mod:`shelfplan.blocks`)."""
     X = np.asarray(layout.positions, dtype=float)
     hall = layout.hall
+    if layout.radius is not None:
+        from .blocks import check
+        out = check(X, layout.radius, hall)
+        ms = min_spacing(X)
+        return {"feasible": out["feasible"], "min_spacing": ms if np.isfinite(ms) else None,
+                "d_min": float(hall.d_min), "pairs_too_close": out["blocks_overlapping"],
+                "outside_hall": out["outside_hall"]}
     tol = hall.d_min * (1 - 1e-3)
     close = near_pairs(X, tol)
     inside = hall.contains(X)
@@ -247,7 +294,7 @@ def evaluate_loans(layout: Layout, loans: Loans, *, name: str = "layout",
             f"and the loans are for the same library and use the same item ids")
     kept = restrict(loans, layout.items)
     est = estimate(kept)
-    X_inc, _, _, _ = incidence(kept)
+    X_inc, _, _, _ = incidence(kept, units=True)
     pos_index = layout.index()
     index = np.array([pos_index[str(i)] for i in est.items], dtype=np.int64)
     X = np.asarray(layout.positions, dtype=float)[index]
@@ -282,5 +329,6 @@ def evaluate(layout, loans, *, since=None, until=None, read_options: dict | None
         >>> ev.cost["total"], ev.walk["p90"]
     """
     lay, default_name = as_layout(layout)
-    data = prepare_loans(loans, since=since, until=until, read_options=read_options)
+    data = prepare_loans(loans, since=since, until=until, read_options=read_options,
+                         layouts=[lay])
     return evaluate_loans(lay, data, name=name or default_name, period=_period(since, until))

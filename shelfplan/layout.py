@@ -36,10 +36,17 @@ class Layout:
     estimation: dict = field(default_factory=dict)
     solver: dict = field(default_factory=dict)
     pairs: list = field(default_factory=list)   # strongest pairs: [id_a, id_b, weight]
+    sizes: np.ndarray | None = None    # books per unit (category blocks only)
+    radius: np.ndarray | None = None   # radius of each block's disc (category blocks only)
 
     @property
     def n(self) -> int:
         return len(self.items)
+
+    @property
+    def level(self) -> str:
+        """What the layout places: ``item``, ``title`` or ``category``."""
+        return str(self.estimation.get("level") or "item")
 
     def index(self) -> dict:
         return {str(k): i for i, k in enumerate(self.items)}
@@ -52,6 +59,9 @@ class Layout:
                    "p": float(self.p[k])}
             if self.categories is not None and self.categories[k] is not None:
                 rec["category"] = str(self.categories[k])
+            if self.radius is not None:
+                rec["books"] = int(self.sizes[k])
+                rec["radius"] = round(float(self.radius[k]), 6)
             items.append(rec)
         return {
             "format": FORMAT,
@@ -162,6 +172,17 @@ def layout_from_dict(data, source: str = "layout") -> Layout:
     cats = None
     if any("category" in r for r in recs):
         cats = np.array([r.get("category") for r in recs], dtype=object)
+    sizes = radius = None
+    if any("radius" in r for r in recs):
+        try:
+            radius = np.array([float(r["radius"]) for r in recs])
+            sizes = np.array([int(r.get("books", 1)) for r in recs], dtype=np.int64)
+        except (KeyError, TypeError, ValueError):
+            raise LayoutError(f"{source}: a category layout needs a numeric 'radius' (and "
+                              f"'books') on every item; re-create it with shelfplan fit "
+                              f"--level category") from None
+        if not (np.isfinite(radius).all() and (radius > 0).all()):
+            raise LayoutError(f"{source}: every block 'radius' must be a positive number")
     pairs = [tuple(x) for x in data.get("pairs") or []]
     ms = data.get("min_spacing")
     return Layout(hall=hall, items=ids, positions=pos, p=p, categories=cats,
@@ -169,7 +190,7 @@ def layout_from_dict(data, source: str = "layout") -> Layout:
                   lower_bound=data.get("lower_bound") or {},
                   min_spacing=float("nan") if ms is None else float(ms),
                   estimation=data.get("estimation") or {},
-                  solver=data.get("solver") or {}, pairs=pairs)
+                  solver=data.get("solver") or {}, pairs=pairs, sizes=sizes, radius=radius)
 
 
 def read_layout(path) -> Layout:

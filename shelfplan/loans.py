@@ -58,6 +58,11 @@ MISSING_IDS = frozenset({"", "nan", "-nan", "null", "none", "na", "n/a", "#n/a",
 #: (staff, bulk or reserve-shelf checkouts); 0 keeps every session.
 MAX_SESSION_ITEMS = 50
 
+#: what a layout places: single copies, titles, or whole categories (docs/ingest.md)
+LEVELS = ("item", "title", "category")
+#: the unit that holds items without a category at level "category"
+UNCATEGORISED = "(no category)"
+
 #: Environment variable with the salt for ``hash_patrons`` (random per run if unset).
 SALT_ENV = "SHELFPLAN_PATRON_SALT"
 
@@ -75,6 +80,9 @@ class Loans:
     (datetime64, only when a time column was used); with ``hash_patrons`` also
     ``patron`` (a salted hash). Patron ids are never kept.
     ``notes`` says which column was taken for what and what was filtered.
+    ``level`` is what gets placed (:data:`LEVELS`): with ``"title"`` the ``item``
+    column holds title ids; with ``"category"`` it holds copies, which
+    :func:`shelfplan.estimate.estimate` sums into one unit per category.
     """
 
     table: pd.DataFrame
@@ -86,10 +94,29 @@ class Loans:
     n_patrons: int | None = None
     notes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
+    level: str = "item"
+    category_source: dict | None = None   # how categories were made (for re-reading)
 
     @property
     def n_loans(self) -> int:
         return len(self.table)
+
+    def item_categories(self) -> pd.Series:
+        """Each item's category: its most frequent one (ties: alphabetically first);
+        items without any are absent."""
+        if not self.has_category:
+            return pd.Series(dtype=object)
+        counts = (self.table.dropna(subset=["category"])
+                  .groupby(["item", "category"], sort=True).size().reset_index(name="k"))
+        counts = counts.sort_values(["item", "k"], ascending=[True, False], kind="stable")
+        return counts.drop_duplicates("item").set_index("item")["category"]
+
+    def units(self) -> pd.Series:
+        """What each row places: the item, or with level ``"category"`` its category
+        (:data:`UNCATEGORISED` for items without one)."""
+        if self.level != "category":
+            return self.table["item"]
+        return self.table["item"].map(self.item_categories()).fillna(UNCATEGORISED)
 
 
 # --------------------------------------------------------------------------------------
@@ -226,7 +253,8 @@ def _header(sample: bytes, encoding: str, name: str) -> tuple[list[str], str]:
 # which column is which
 
 
-def _resolve(cols: list[str], explicit: dict, name: str, category_from: str) -> dict:
+def _resolve(cols: list[str], explicit: dict, name: str, category_from: str,
+             level: str = "item") -> dict:
     """role -> column; explicit options win; two candidates for one role is an error."""
     found = ", ".join(cols)
     chosen: dict[str, str] = {}
@@ -239,6 +267,8 @@ def _resolve(cols: list[str], explicit: dict, name: str, category_from: str) -> 
                              f"name the right one with {known.OPTION[role]}")
         chosen[role] = col
     for role in known.ALIASES:
+        if role in known.ON_DEMAND and not (role == "title" and level == "title"):
+            continue
         if role in chosen or (role == "callnumber" and "category" in chosen
                               and category_from != "callnumber"):
             continue
@@ -252,6 +282,12 @@ def _resolve(cols: list[str], explicit: dict, name: str, category_from: str) -> 
             chosen[role] = cands[0]
     if category_from == "callnumber" and "category" in chosen and "category" not in explicit:
         chosen.pop("category")     # derive from the call number, not a ready-made category
+    if level == "title" and "title" not in chosen:
+        raise LoansError(f"{name}: --level title needs a title column ('title_id', "
+                         f"'biblionumber', 'instanceId', 'bib_record_id', 'MMS Id', 'title', "
+                         f"...) but found: {found}; name it with --title-col")
+    if level == "title" and "item" not in chosen:
+        chosen["item"] = chosen["title"]      # copies are not needed: titles are placed
     if "item" not in chosen:
         msg = (f"{name}: no column 'item_id' or other known name for the item (found: "
                f"{found}); name the right one with --item-col")
@@ -359,6 +395,8 @@ def read_loans(
     category_level: int = 1,
     hash_patrons: bool = False,
     patron_salt: str | None = None,
+    title_col: str | None = None,
+    level: str = "item",
 ) -> Loans:
     """Read a loans export (CSV, gzip CSV or Parquet; path, ``-`` or a file object).
 
@@ -373,8 +411,18 @@ def read_loans(
     ``hash_patrons`` keeps a salted hash of the patron id as ``table["patron"]``
     (salt ``patron_salt``, else ``$SHELFPLAN_PATRON_SALT``, else random).
     With ``strict``, rows with an unparsable timestamp or an empty id are an
-    error; otherwise they are dropped with a warning.
+    error; otherwise they are dropped with a warning. ``level`` (:data:`LEVELS`)
+    says what is placed: ``"title"`` takes the title column (``title_col`` or
+    found by name) as the unit, ``"category"`` needs a category.
     """
+    level = level or "item"
+    category_from = category_from or "column"
+    scheme = scheme or "auto"
+    category_level = category_level or 1
+    if level not in LEVELS:
+        raise LoansError(f"--level must be one of {', '.join(LEVELS)}, got {level!r}")
+    if title_col and level != "title":
+        raise LoansError("--title-col is used only with --level title; add --level title")
     if category_from not in ("column", "callnumber"):
         raise LoansError(f"--category-from must be column or callnumber, got {category_from!r}")
     if max_session_items is None or int(max_session_items) < 0:
@@ -394,11 +442,15 @@ def read_loans(
 
     explicit = {"patron": patron_col, "item": item_col, "time": time_col,
                 "category": category_col, "session": session_col, "clock": clock_col,
-                "type": type_col, "branch": branch_col}
+                "type": type_col, "branch": branch_col, "title": title_col}
     explicit = {k: v for k, v in explicit.items() if v}
     if category_from == "callnumber" and "category" in explicit:
         explicit["callnumber"] = explicit.pop("category")
-    chosen = _resolve(cols, explicit, name, category_from)
+    chosen = _resolve(cols, explicit, name, category_from, level)
+    if level == "category" and not (chosen.get("category") or chosen.get("callnumber")):
+        raise LoansError(f"{name}: --level category needs a category column ('category', "
+                         f"or a call number with --category-from callnumber) but found: "
+                         f"{', '.join(cols)}; name it with --category-col")
     if "clock" in chosen and "time" not in chosen:
         chosen.pop("clock")
     if category_from == "callnumber" and "callnumber" not in chosen:
@@ -430,7 +482,7 @@ def read_loans(
         df = _keep_checkouts(df, chosen, name, dropped, notes, msgs, "type" in explicit)
 
     # --- ids --------------------------------------------------------------------------------
-    item_c = chosen["item"]
+    item_c = chosen["title"] if level == "title" else chosen["item"]
     session_c = chosen.get("session")
     patron_c = chosen.get("patron")
     key_c = session_c or patron_c
@@ -459,6 +511,14 @@ def read_loans(
                                       f"(e.g. {shown!r} at line {line})"))
         dropped["empty id"] = k
     bad = bad_any
+
+    if level == "title":
+        copies = ""
+        if chosen.get("item") not in (None, item_c):
+            n_copies = _strip(df[chosen["item"]])[~bad].nunique()
+            copies = f"{n_copies} copies in "
+        notes.append(f"{name}: placing titles from {item_c!r}: {copies}"
+                     f"{items[~bad].nunique()} titles")
 
     # --- time ---------------------------------------------------------------------------------
     ts = None
@@ -538,7 +598,9 @@ def read_loans(
     if t_ns is not None:
         out["timestamp"] = t_ns
     cat_c = chosen.get("category") or chosen.get("callnumber")
+    cat_src = None
     if cat_c is not None:
+        cat_src = {"category_from": "column"}
         cat = _strip(df[cat_c])[keep].str.strip('"').str.strip()
         if category_from == "callnumber":
             from .callnumber import parse
@@ -547,6 +609,8 @@ def read_loans(
             notes.append(f"{name}: categories from call numbers in {cat_c!r}: {used.upper()} "
                          f"level {category_level}; {n_other} loans with a call number that "
                          f"does not parse are in the group 'other'")
+            cat_src = {"category_from": "callnumber", "scheme": used,
+                       "category_level": int(category_level)}
             cat_c = f"{cat_c} ({used} level {category_level})"
         else:
             out["category"] = cat.where(cat != "", None).to_numpy(dtype=object)
@@ -563,8 +627,11 @@ def read_loans(
         n_patrons = int(np.count_nonzero(np.bincount(out["_p"].to_numpy())))
         out = out.drop(columns="_p")
 
-    for level, text in msgs:
-        log.log(level, "%s", text)
+    if level == "category" and not out["category"].notna().any():
+        raise LoansError(f"{name}: --level category needs categories, but column {cat_c!r} "
+                         f"is empty; name another with --category-col")
+    for lvl, text in msgs:
+        log.log(lvl, "%s", text)
     for text in notes:
         log.info("%s", text)
     mapping = {r: c for r, c in chosen.items()}
@@ -581,6 +648,8 @@ def read_loans(
         n_patrons=n_patrons,
         notes=notes,
         columns=mapping,
+        level=level,
+        category_source=cat_src,
     )
 
 
@@ -832,4 +901,5 @@ def filter_until(loans: Loans, until=None, since=None) -> Loans:
                  session_rule=loans.session_rule, source=loans.source,
                  n_rows_read=loans.n_rows_read, dropped=dict(loans.dropped),
                  has_category=loans.has_category, n_patrons=loans.n_patrons,
-                 notes=list(loans.notes), columns=dict(loans.columns))
+                 notes=list(loans.notes), columns=dict(loans.columns),
+                 level=loans.level, category_source=loans.category_source)

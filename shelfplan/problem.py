@@ -17,6 +17,9 @@ class Problem:
     ``p`` are the entrance weights p(i); ``(I, J, W)`` the pair term as a
     sparse upper triangle, ``W = p(i,j) + p(j,i)`` for ``I < J``, so that
     ``sum_i sum_{j != i} p(i,j) ||v_i - v_j|| = sum_k W_k ||v_I - v_J||``.
+    ``sizes`` and ``radius`` are set for category blocks (``--level category``,
+    :mod:`shelfplan.blocks`): books per unit and the radius of its disc; ``None``
+    for single books or titles, which keep MODEL.md's ``d_min``.
     """
 
     hall: Hall
@@ -26,16 +29,27 @@ class Problem:
     J: np.ndarray
     W: np.ndarray
     categories: np.ndarray | None = None
+    sizes: np.ndarray | None = None
+    radius: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return len(self.p)
 
+    @property
+    def blocks(self) -> bool:
+        """True when units are category blocks of their own sizes."""
+        return self.radius is not None
+
     @classmethod
     def from_estimates(cls, est: Estimates, hall: Hall) -> "Problem":
         I, J, W = est.symmetric_pairs()
+        radius = None
+        if est.sizes is not None:
+            from .blocks import block_radius
+            radius = block_radius(est.sizes, hall)
         return cls(hall=hall, items=est.items, p=est.p.astype(float), I=I, J=J, W=W,
-                   categories=est.categories)
+                   categories=est.categories, sizes=est.sizes, radius=radius)
 
     def subset(self, keep: np.ndarray) -> "Problem":
         """The problem restricted to items ``keep`` (indices); pairs leaving it drop."""
@@ -45,4 +59,6 @@ class Problem:
         m = (remap[self.I] >= 0) & (remap[self.J] >= 0)
         return Problem(hall=self.hall, items=self.items[keep], p=self.p[keep],
                        I=remap[self.I[m]], J=remap[self.J[m]], W=self.W[m],
-                       categories=None if self.categories is None else self.categories[keep])
+                       categories=None if self.categories is None else self.categories[keep],
+                       sizes=None if self.sizes is None else self.sizes[keep],
+                       radius=None if self.radius is None else self.radius[keep])

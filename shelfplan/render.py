@@ -64,6 +64,9 @@ HEAT_UNDER = "#f7f7f2"   # floor with (almost) no loans
 RASTERIZE_ABOVE = 1000
 DEFAULT_MAX_CATEGORIES = 10
 DOOR_WIDTH = 1.2   # metres, only for drawing the entrance
+MAX_DRAWN_BLOCKS = 400   # category blocks drawn as cylinders up to this many (else points)
+CIRCLE_SIDES = 24
+BLOCK_LABELS = 15        # the largest blocks are named on the floor plan
 
 
 class RenderError(ShelfplanError):
@@ -140,6 +143,8 @@ def category_key(layout: Layout, max_categories: int = DEFAULT_MAX_CATEGORIES):
         cats = np.array([None] * n, dtype=object)
     keys = np.array(["" if c is None else str(c) for c in cats], dtype=object)
     names, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    if layout.sizes is not None:     # category blocks: count the books they hold
+        counts = np.bincount(inverse, weights=layout.sizes, minlength=len(names)).astype(int)
     weight = np.bincount(inverse, weights=np.nan_to_num(layout.p), minlength=len(names))
     known = names != ""
     rank = sorted(np.nonzero(known)[0], key=lambda k: (-counts[k], -weight[k], names[k]))
@@ -148,13 +153,14 @@ def category_key(layout: Layout, max_categories: int = DEFAULT_MAX_CATEGORIES):
     legend = []
     for c, k in enumerate(named):
         labels[inverse == k] = names[k]
-        legend.append((f"{names[k]}  ({counts[k]:,} books)", PALETTE[c], names[k]))
+        legend.append((f"{_short(names[k], 40)}  ({counts[k]:,} books)", PALETTE[c], names[k]))
     rest = (labels == "other")
     if rest.any():
         n_rest = len(rank) - len(named) + (0 if known.all() else 1)
         what = f"{n_rest} more categor{'y' if n_rest == 1 else 'ies'}" if len(rank) > len(named) \
             else "no category"
-        legend.append((f"other: {what}  ({int(rest.sum()):,} books)", OTHER_COLOR, "other"))
+        books = int(rest.sum() if layout.sizes is None else layout.sizes[rest].sum())
+        legend.append((f"other: {what}  ({books:,} books)", OTHER_COLOR, "other"))
     return labels, legend
 
 
@@ -190,6 +196,8 @@ def plan_title(layout: Layout) -> str:
     s = layout.objective.get("total") if layout.objective else None
     lb = layout.lower_bound.get("total") if layout.lower_bound else None
     parts = [f"{layout.n:,} books"]
+    if layout.sizes is not None:
+        parts = [f"{layout.n:,} category blocks ({int(layout.sizes.sum()):,} books)"]
     parts.append(f"S = {s:.3f} m" if isinstance(s, (int, float)) else "S n/a")
     if isinstance(s, (int, float)) and isinstance(lb, (int, float)) and lb > 0:
         parts.append(f"S/LB = {s / lb:.2f}")
@@ -281,6 +289,23 @@ def _edge_widths(w: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 # geometry helpers
 # --------------------------------------------------------------------------
+def _circle(centre: np.ndarray, r: float) -> np.ndarray:
+    """A block's disc as a ring of ``CIRCLE_SIDES`` points."""
+    t = np.linspace(0.0, 2.0 * np.pi, CIRCLE_SIDES, endpoint=False)
+    return np.column_stack([centre[0] + r * np.cos(t), centre[1] + r * np.sin(t)])
+
+
+def _opaque(colors: np.ndarray, alpha: float) -> np.ndarray:
+    out = np.array(colors, dtype=float).reshape(-1, 4)
+    out[:, 3] = alpha
+    return out
+
+
+def _short(name, width: int = 18) -> str:
+    name = str(name)
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def _closed(ring: np.ndarray) -> np.ndarray:
     return np.vstack([ring, ring[:1]])
 
@@ -363,11 +388,18 @@ def plot_3d(layout: Layout, ax=None, *, color_by: str = "category", edges=None,
                               alpha=0.6, zorder=4.2)   # over the books: pairs stay visible
         art["edges"] = ax.add_collection3d(lc)
 
-    # books
+    # books (category blocks: cylinders from the bottom to the top shelf)
     o = style.order
     pos = layout.positions[o]
-    pts = ax.scatter(pos[:, 0], pos[:, 1], pos[:, 2], s=style.sizes[o], c=style.colors[o],
-                     edgecolors="none", depthshade=False, zorder=4)
+    if layout.radius is not None and layout.n <= MAX_DRAWN_BLOCKS:
+        pts = ax.add_collection3d(Poly3DCollection(
+            [f for k in o for f in _prism_faces(_circle(layout.positions[k], layout.radius[k]),
+                                                z0, z1, caps=True)],
+            facecolors=np.repeat(_opaque(style.colors[o], 0.55), CIRCLE_SIDES + 2, axis=0),
+            edgecolors="none", zorder=4))
+    else:
+        pts = ax.scatter(pos[:, 0], pos[:, 1], pos[:, 2], s=style.sizes[o], c=style.colors[o],
+                         edgecolors="none", depthshade=False, zorder=4)
     if raster and not ax.computed_zorder:
         # 3D collections cannot be rasterised one by one: rasterise everything drawn
         # up to the books (hall, edges, books) and keep the entrance and text vector
@@ -538,7 +570,23 @@ def plot_top(layout: Layout, ax=None, *, color_by: str = "category", heatmap: bo
                             alpha=0.55, zorder=5.5)
         lc.set_rasterized(raster and len(ia) > RASTERIZE_ABOVE)
         art["edges"] = ax.add_collection(lc)
-    if points:
+    if points and layout.radius is not None:
+        # category blocks: discs to scale, the largest named
+        from matplotlib.collections import PatchCollection
+        from matplotlib.patches import Circle
+
+        o = style.order
+        discs = PatchCollection([Circle(layout.positions[k, :2], layout.radius[k]) for k in o],
+                                facecolors=_opaque(style.colors[o], 0.8), edgecolors="#303030",
+                                linewidths=0.5, zorder=5)
+        discs.set_rasterized(raster)
+        art["points"] = ax.add_collection(discs)
+        named = np.argsort(-layout.radius, kind="stable")[:BLOCK_LABELS]
+        art["labels"] = [ax.annotate(_escape(_short(layout.items[k])),
+                                     xy=layout.positions[k, :2], fontsize=6, ha="center",
+                                     va="center", zorder=5.6, color="#101010")
+                         for k in named if layout.radius[k] >= 0.25]
+    elif points:
         o = style.order
         pos = layout.positions[o]
         pts = ax.scatter(pos[:, 0], pos[:, 1], s=style.sizes[o] * 0.45, c=style.colors[o],

@@ -96,7 +96,7 @@ def evaluation_text(ev: Evaluation) -> str:
         ["visit walk, 90th pct", _f(w["p90"], 2)],
     ]
     head = [
-        f"layout    {ev.name}  ({ev.layout.n} books, hall {ev.layout.hall.name!r})",
+        f"layout    {ev.name}  ({_units(ev.layout)}, hall {ev.layout.hall.name!r})",
         f"loans     {info['source']}, {_period_text(info)}: {info['loans']} loans, "
         f"{info['sessions']} sessions ({info['session_rule']})",
         f"coverage  {_coverage_line(ev.coverage)}",
@@ -424,3 +424,10 @@ def write_report(cmp: Comparison, path, *, title: str | None = None) -> list[str
     atomic_write(path, lambda fh: fh.write(text))
     written.append(path)
     return written
+
+
+def _units(layout) -> str:
+    """'297 books', '250 titles' or '39 category blocks (297 books)'."""
+    if layout.sizes is not None:
+        return f"{layout.n} category blocks ({int(layout.sizes.sum())} books)"
+    return f"{layout.n} {'titles' if layout.level == 'title' else 'books'}"

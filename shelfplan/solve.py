@@ -301,6 +301,14 @@ def solve(problem: Problem, **kwargs) -> SolveResult:
     from threads and lose up to 10x when the machine is busy.
     """
     with threadpool_limits(limits=1):
+        if problem.blocks:
+            from .blocks import solve_blocks
+            if kwargs.get("current") is not None:
+                raise LayoutError("--current is not supported with --level category yet; "
+                                  "fit category blocks from scratch")
+            return solve_blocks(problem, seed=kwargs.get("seed", 0),
+                                time_limit=kwargs.get("time_limit", 50.0),
+                                restarts=kwargs.get("kicks"), progress=kwargs.get("progress"))
         return _solve(problem, **kwargs)
 
 

@@ -96,15 +96,22 @@ def loans_options(f):
                      show_default=True,
                      help="Drop sessions with more distinct items (bulk checkouts); 0 keeps all."),
         click.option("--category-from", type=click.Choice(["column", "callnumber"]),
-                     default="column", show_default=True,
-                     help="Take categories as they are, or derive classes from call numbers."),
+                     default=None,
+                     help="Take categories as they are, or derive classes from call numbers "
+                          "[default: column; for a category layout, what it was fitted with]."),
         click.option("--scheme", type=click.Choice(["auto", "dewey", "lcc", "udc"]),
-                     default="auto", show_default=True,
-                     help="With --category-from callnumber: the classification."),
-        click.option("--category-level", type=click.IntRange(1, 3), default=1,
-                     show_default=True,
+                     default=None,
+                     help="With --category-from callnumber: the classification [default: auto]."),
+        click.option("--category-level", type=click.IntRange(1, 3), default=None,
                      help="With --category-from callnumber: 1 class, 2 division (LCC/UDC: "
-                          "class number), 3 section (Dewey)."),
+                          "class number), 3 section (Dewey) [default: 1]."),
+        click.option("--level", type=click.Choice(["item", "title", "category"]),
+                     default=None,
+                     help="What is placed: single copies, titles (a title_id / biblionumber "
+                          "column), or whole categories as blocks sized by their books "
+                          "[default: item; for an existing layout, its level]."),
+        click.option("--title-col", help="With --level title: the title column [default: found "
+                                         "by name: title_id, biblionumber, instanceId, ...]."),
         click.option("--hash-patrons", is_flag=True,
                      help="Keep a salted hash of each patron id (salt from "
                           "$SHELFPLAN_PATRON_SALT, else random) instead of dropping it."),
@@ -113,7 +120,8 @@ def loans_options(f):
         f = opt(f)
     names = ("patron_col", "item_col", "time_col", "clock_col", "category_col", "session_col",
              "type_col", "branch_col", "strict", "encoding", "dayfirst", "session_gap",
-             "max_session_items", "category_from", "scheme", "category_level", "hash_patrons")
+             "max_session_items", "category_from", "scheme", "category_level", "hash_patrons",
+             "level", "title_col")
 
     @functools.wraps(f)
     def wrapper(*args, **kw):
@@ -157,8 +165,13 @@ def main():
 def summary(layout, output: str) -> str:
     o, lb = layout.objective, layout.lower_bound
     est, sol = layout.estimation, layout.solver
+    units = f"items {layout.n}"
+    if layout.level == "title":
+        units = f"titles {layout.n}"
+    elif layout.sizes is not None:
+        units = f"category blocks {layout.n} ({int(layout.sizes.sum())} books)"
     lines = [
-        f"loans {est.get('loans')}  sessions {est.get('sessions')}  items {layout.n}  "
+        f"loans {est.get('loans')}  sessions {est.get('sessions')}  {units}  "
         f"({est.get('session_rule')})",
         f"S = {o['total']:.4f} m  (entrance {o['entrance_term']:.4f} + pairs {o['pair_term']:.4f})",
         f"lower bound {lb['total']:.4f} m  S/LB = {o['total'] / lb['total']:.3f}"

@@ -61,8 +61,12 @@ def render(layout, output, view, color_by, edges, loans, max_categories, elev, a
     plan = read_layout(layout)
     pairs = edges or None
     if loans is not None:
-        pairs = pairs_from_loans(loans, edges, read_options=read_options)
+        from ..evaluate import level_options
+        pairs = pairs_from_loans(loans, edges,
+                                 read_options=level_options(read_options, [plan]))
     fmt = render_plan(plan, output, view=view, color_by=color_by, edges=pairs, elev=elev,
                       azim=azim, dpi=dpi, max_categories=max_categories)
     if not quiet:
-        click.echo(f"wrote {output} ({fmt.upper()}, {plan.n:,} books)", err=True)
+        what = (f"{plan.n:,} books" if plan.sizes is None else
+                f"{plan.n:,} category blocks, {int(plan.sizes.sum()):,} books")
+        click.echo(f"wrote {output} ({fmt.upper()}, {what})", err=True)

@@ -1,0 +1,446 @@
+"""Category blocks: placed units that hold many books (``--level category``).
+
+A category placed as one unit is a block of shelving. It holds ``m`` books
+(its items in the loans) at the hall's close-packed density and stands from
+the bottom to the top of ``z_range``, so on the floor plan it is a disc of radius
+
+    rho(m) = max(d_min / 2, sqrt(m / (pi * sigma))),
+    sigma  = layers / (sqrt(3) / 2 * d_min^2)
+
+``sigma`` being the books per m^2 of floor on the hall's hexagonal lattice
+(``layers`` shelf layers in ``z_range``, as in :meth:`Hall.sites`). A single
+book is a disc of radius ``d_min / 2``, exactly MODEL.md's item. A block's
+position is its centre at mid-height. A block layout is feasible when
+
+* every two centres are at least ``rho_i + rho_j`` apart (discs do not
+  overlap), within MODEL.md's ``1e-3`` tolerance, and
+* every disc is on the free floor up to half a book: the centre is in the
+  hall and at least ``rho_i - d_min / 2`` from every wall and obstacle edge.
+
+The solver (:func:`solve_blocks`) builds feasible layouts greedily on a fine
+grid of candidate centres (blocks in a chosen order, each at the free spot
+that adds least walking), improves each with L-BFGS-B on the smoothed cost
+plus overlap and wall penalties, repairs the result, and keeps the best
+feasible one. Pairs are found with a KD-tree; nothing is ``n x n``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from scipy.optimize import minimize
+from scipy.spatial import cKDTree
+
+from .errors import HallError
+from .hall import HCP_LAYER, Hall
+from .objective import entrance_term, pair_term, walking_cost
+
+#: candidate centres on the floor for the greedy placement (at most about this many)
+GRID_POINTS = 40_000
+#: partners (largest weights) a greedy step prices a candidate spot with
+PARTNERS = 32
+#: penalty weights of the continuation, as in :data:`shelfplan.solve.STAGES`
+STAGES = (10.0, 100.0, 1000.0, 10000.0)
+TOL = 1e-3
+
+
+def layers(hall: Hall) -> int:
+    """Shelf layers of the hall's close-packed lattice in ``z_range``."""
+    return int(math.floor(hall.height / (hall.d_min * HCP_LAYER) + 1e-9)) + 1
+
+
+def books_per_m2(hall: Hall) -> float:
+    """Books per square metre of floor on the hall's lattice (all layers)."""
+    return layers(hall) / (hall.d_min ** 2 * math.sqrt(3.0) / 2.0)
+
+
+def block_radius(sizes, hall: Hall) -> np.ndarray:
+    """Radius of the disc that holds ``sizes`` books (see the module docstring)."""
+    m = np.asarray(sizes, dtype=float)
+    return np.maximum(hall.d_min / 2.0, np.sqrt(m / (math.pi * books_per_m2(hall))))
+
+
+def block_z(hall: Hall) -> float:
+    return float(sum(hall.z_range) / 2.0)
+
+
+def margins(radius: np.ndarray, hall: Hall) -> np.ndarray:
+    """How far each centre must stay from the walls: ``rho - d_min / 2``."""
+    return np.maximum(np.asarray(radius, dtype=float) - hall.d_min / 2.0, 0.0)
+
+
+def signed_clearance(xy: np.ndarray, hall: Hall) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to the nearest wall, positive on the free floor and negative off it,
+    with the nearest wall points."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    q, dist = hall.nearest_boundary(xy)
+    inside = shapely.contains_xy(hall.floor, xy[:, 0], xy[:, 1])
+    return np.where(inside, dist, -dist), q
+
+
+def close_pairs(X: np.ndarray, radius: np.ndarray, slack: float = 0.0) -> np.ndarray:
+    """Pairs whose centres are closer than ``(rho_i + rho_j)(1 - slack)`` (KD-tree)."""
+    X = np.asarray(X, dtype=float)
+    if len(X) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = cKDTree(X).query_pairs(2.0 * float(radius.max()), output_type="ndarray")
+    if len(pairs) == 0:
+        return pairs
+    r = np.linalg.norm(X[pairs[:, 0]] - X[pairs[:, 1]], axis=1)
+    need = (radius[pairs[:, 0]] + radius[pairs[:, 1]]) * (1.0 - slack)
+    return pairs[r < need]
+
+
+def check(X: np.ndarray, radius: np.ndarray, hall: Hall) -> dict:
+    """Feasibility of a block layout with counts of what fails."""
+    X = np.asarray(X, dtype=float)
+    close = close_pairs(X, radius, slack=TOL)
+    inside = hall.contains(X)
+    sd, _ = signed_clearance(X[:, :2], hall)
+    short = sd < margins(radius, hall) - TOL * hall.d_min
+    return {"feasible": bool(len(close) == 0 and inside.all() and not short.any()),
+            "blocks_overlapping": int(len(close)),
+            "outside_hall": int((~inside | short).sum())}
+
+
+def is_feasible(X: np.ndarray, radius: np.ndarray, hall: Hall) -> bool:
+    return check(X, radius, hall)["feasible"]
+
+
+def check_room(radius: np.ndarray, hall: Hall) -> None:
+    """Fail fast when the blocks' discs cannot fit on the free floor."""
+    need = float(np.pi * np.sum(radius ** 2))
+    have = hall.floor.area
+    widest = float(radius.max())
+    if need > have or widest - hall.d_min / 2.0 > _inradius(hall):
+        raise HallError(
+            f"hall {hall.name!r} cannot hold the category blocks: they need {need:.1f} m^2 "
+            f"of floor (the largest a disc of radius {widest:.2f} m) and the free floor has "
+            f"{have:.1f} m^2; enlarge the hall, use finer categories (--category-level) or "
+            f"place items (--level item)")
+
+
+def _inradius(hall: Hall) -> float:
+    """Radius of the largest disc on the free floor (approximately, on a grid)."""
+    step = math.sqrt(hall.floor.area / 20_000)
+    xy = _grid(hall, step)
+    if len(xy) == 0:
+        return 0.0
+    _, dist = hall.nearest_boundary(xy)
+    return float(dist.max() + step)
+
+
+def _grid(hall: Hall, step: float) -> np.ndarray:
+    """A hexagonal grid of points on the free floor, ``step`` apart."""
+    minx, miny, maxx, maxy = hall.floor.bounds
+    xs = np.arange(minx + step / 2, maxx, step)
+    ys = np.arange(miny + step / 2, maxy, step * math.sqrt(3.0) / 2.0)
+    gx, gy = np.meshgrid(xs, ys)
+    gx = gx + ((np.arange(len(ys)) % 2) * step / 2.0)[:, None]
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    return pts[shapely.contains_xy(hall.floor, pts[:, 0], pts[:, 1])]
+
+
+# ---------------------------------------------------------------------------
+# the placement machinery
+
+
+class Blocks:
+    """A block problem's fixed geometry: radii, wall margins, candidate centres."""
+
+    def __init__(self, problem):
+        hall = problem.hall
+        self.problem = problem
+        self.hall = hall
+        self.n = problem.n
+        self.rho = np.asarray(problem.radius, dtype=float)
+        self.margin = margins(self.rho, hall)
+        self.z = block_z(hall)
+        check_room(self.rho, hall)
+        n = problem.n
+        self.W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n)).tocsr()
+        self.W = (self.W + self.W.T).tocsr()
+        step = max(float(self.rho.min()), math.sqrt(hall.floor.area / GRID_POINTS))
+        self.step = step
+        self.cand = _grid(hall, step)
+        _, self.wall = hall.nearest_boundary(self.cand)
+        e = hall.entrance
+        self.cand_e = np.sqrt(((self.cand - e[:2]) ** 2).sum(axis=1) + (self.z - e[2]) ** 2)
+
+    def positions(self, xy: np.ndarray) -> np.ndarray:
+        return np.column_stack([xy, np.full(len(xy), self.z)])
+
+    def cost(self, X: np.ndarray) -> float:
+        return walking_cost(X, self.problem)["total"]
+
+    # --- greedy ------------------------------------------------------------------
+    def greedy(self, order, mode: str = "cost") -> np.ndarray | None:
+        """Place blocks in ``order``, each at the free candidate centre with the least
+        added walking (``mode="cost"``: p_i times the entrance distance plus the
+        pair weights to placed partners) or nearest the entrance (``"entrance"``).
+        None when a block finds no room."""
+        clear = np.full(len(self.cand), np.inf)
+        xy = np.full((self.n, 2), np.nan)
+        placed = np.zeros(self.n, dtype=bool)
+        p = self.problem.p
+        W = self.W
+        for i in order:
+            ok = np.flatnonzero((clear >= self.rho[i] * (1 - 1e-9))
+                                & (self.wall >= self.margin[i]))
+            if len(ok) == 0:
+                return None
+            score = self.cand_e[ok] * (p[i] if mode == "cost" else 1.0)
+            if mode == "cost":
+                cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
+                vals = W.data[W.indptr[i]:W.indptr[i + 1]]
+                m = placed[cols]
+                cols, vals = cols[m], vals[m]
+                if len(cols) > PARTNERS:
+                    top = np.argpartition(-vals, PARTNERS)[:PARTNERS]
+                    cols, vals = cols[top], vals[top]
+                if len(cols):
+                    diff = self.cand[ok][:, None, :] - xy[cols][None, :, :]
+                    score = score + np.sqrt((diff ** 2).sum(axis=2)) @ vals
+                # ties (no weight at all): nearest the entrance
+                score = score + 1e-12 * self.cand_e[ok]
+            c = ok[int(np.argmin(score))]
+            xy[i] = self.cand[c]
+            placed[i] = True
+            dist = np.sqrt(((self.cand - self.cand[c]) ** 2).sum(axis=1)) - self.rho[i]
+            np.minimum(clear, dist, out=clear)
+        return self.positions(xy)
+
+    def attached_order(self, noise: float = 0.0, rng=None) -> np.ndarray:
+        """Most borrowed block first, then always the block with the largest weight
+        to those placed plus its own p (a Prim-like growth)."""
+        p = self.problem.p
+        gain = p.copy()
+        if noise:
+            gain = gain * (1.0 + noise * rng.random(self.n))
+        done = np.zeros(self.n, dtype=bool)
+        out = []
+        W = self.W
+        for _ in range(self.n):
+            g = np.where(done, -np.inf, gain)
+            i = int(np.argmax(g))
+            out.append(i)
+            done[i] = True
+            cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
+            vals = W.data[W.indptr[i]:W.indptr[i + 1]]
+            if noise:
+                vals = vals * (1.0 + noise * rng.random(len(vals)))
+            gain[cols] += vals
+        return np.array(out, dtype=np.int64)
+
+    # --- continuous improvement ---------------------------------------------------
+    def _penalised(self, mu: float, eps: float):
+        pr = self.problem
+        d = self.hall.d_min
+        scale = self.n / d
+        w = mu / d ** 2
+        rho = self.rho
+
+        def f(x):
+            xy = x.reshape(-1, 2)
+            X = self.positions(xy)
+            fe, ge = entrance_term(X, pr.p, self.hall.entrance, eps)
+            fp, gp = pair_term(X, pr.I, pr.J, pr.W, eps)
+            g = scale * (ge + gp)[:, :2]
+            val = scale * (fe + fp)
+            pairs = close_pairs(X, rho)
+            if len(pairs):
+                I, J = pairs[:, 0], pairs[:, 1]
+                diff = xy[I] - xy[J]
+                r = np.sqrt((diff ** 2).sum(axis=1))
+                short = rho[I] + rho[J] - r
+                val += w * float(short @ short)
+                coef = np.divide(-2.0 * short, r, out=np.zeros_like(r), where=r > 0)
+                gg = diff * coef[:, None]
+                for k in range(2):
+                    g[:, k] += w * (np.bincount(I, gg[:, k], self.n)
+                                    - np.bincount(J, gg[:, k], self.n))
+            sd, q = signed_clearance(xy, self.hall)
+            viol = self.margin - sd
+            bad = viol > 0
+            if bad.any():
+                val += w * float(viol[bad] @ viol[bad])
+                dist = np.abs(sd[bad])
+                away = xy[bad] - q[bad]
+                grad_sd = np.divide(away, dist[:, None], out=np.zeros_like(away),
+                                    where=dist[:, None] > 0) * np.sign(sd[bad])[:, None]
+                g[bad] += w * (-2.0 * viol[bad])[:, None] * grad_sd
+            return val, g.ravel()
+        return f
+
+    def improve(self, X: np.ndarray, deadline: float, maxiter: int = 200) -> tuple:
+        """L-BFGS-B with rising penalties from ``X``; returns (positions, iterations)."""
+        x = np.asarray(X, dtype=float)[:, :2].ravel().copy()
+        iters = 0
+        for mu in STAGES:
+            if time.monotonic() > deadline:
+                break
+
+            def stop(xk):
+                if time.monotonic() > deadline:
+                    raise StopIteration
+
+            res = minimize(self._penalised(mu, 0.01 * self.hall.d_min), x, jac=True,
+                           method="L-BFGS-B", callback=stop,
+                           options={"maxiter": maxiter, "maxcor": 20})
+            x = res.x
+            iters += int(res.nit)
+        return self.positions(x.reshape(-1, 2)), iters
+
+    def repair(self, X: np.ndarray, rounds: int = 1000) -> np.ndarray | None:
+        """Push overlapping blocks apart and blocks off the walls until feasible
+        (None when that does not converge)."""
+        xy = np.asarray(X, dtype=float)[:, :2].copy()
+        rho, hall = self.rho, self.hall
+        d = hall.d_min
+        for _ in range(rounds):
+            X3 = self.positions(xy)
+            if is_feasible(X3, rho, hall):
+                return X3
+            delta = np.zeros_like(xy)
+            pairs = close_pairs(X3, rho, slack=-TOL / 2)
+            if len(pairs):
+                I, J = pairs[:, 0], pairs[:, 1]
+                diff = xy[I] - xy[J]
+                r = np.sqrt((diff ** 2).sum(axis=1))
+                tiny = r < 1e-9
+                if tiny.any():
+                    diff[tiny] = np.random.default_rng(len(pairs)).standard_normal(
+                        (int(tiny.sum()), 2))
+                    r[tiny] = np.sqrt((diff[tiny] ** 2).sum(axis=1))
+                push = 0.6 * ((rho[I] + rho[J]) * (1 + TOL / 2) - r)
+                step = diff * (push / r)[:, None]
+                for k in range(2):
+                    delta[:, k] = (np.bincount(I, step[:, k], self.n)
+                                   - np.bincount(J, step[:, k], self.n))
+            sd, q = signed_clearance(xy, hall)
+            viol = self.margin + TOL * d / 2 - sd
+            bad = viol > 0
+            if bad.any():
+                dist = np.abs(sd[bad])
+                away = (xy[bad] - q[bad]) * np.sign(sd[bad])[:, None]
+                inward = np.divide(away, dist[:, None], out=np.zeros_like(away),
+                                   where=dist[:, None] > 0)
+                delta[bad] = inward * viol[bad][:, None]
+            xy = xy + delta
+        return None
+
+
+# ---------------------------------------------------------------------------
+# solver and baselines
+
+
+def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
+                 restarts: int | None = None, progress=None):
+    """A feasible block layout of low walking cost (see the module docstring).
+
+    Starts: the attached order, popularity order and largest-first order; then
+    ``restarts`` (default 20) randomised attached orders, as long as time is left.
+    Each start is improved continuously and repaired; the best feasible layout
+    wins. Deterministic for a seed unless ``time_limit`` cuts it.
+    """
+    from .solve import SolveResult
+
+    t0 = time.monotonic()
+    deadline = t0 + time_limit
+    say = progress or (lambda msg: None)
+    restarts = 20 if restarts is None else int(restarts)
+    geo = Blocks(problem)
+    rng = np.random.default_rng(seed)
+    n = problem.n
+    best = {"F": np.inf, "X": None, "how": None}
+    history = []
+    iters = 0
+    stopped_by = "done"
+    interrupted = False
+
+    def offer(X, how):
+        if X is None:
+            history.append({"candidate": how, "objective": None, "feasible": False})
+            say(f"{how}: no room (dropped)")
+            return
+        F = geo.cost(X)
+        ok = is_feasible(X, geo.rho, problem.hall)
+        history.append({"candidate": how, "objective": F, "feasible": ok,
+                        "t": round(time.monotonic() - t0, 2)})
+        if ok and F < best["F"]:
+            best.update(F=F, X=X.copy(), how=how)
+        say(f"{how}: S={F:.4f}" + ("" if ok else " (not feasible, dropped)"))
+
+    orders = [("attached order", geo.attached_order()),
+              ("popularity order", np.lexsort((np.arange(n), -problem.p))),
+              ("largest first", np.lexsort((-problem.p, -geo.rho)))]
+    orders += [(f"randomised attached order {k + 1}", None) for k in range(restarts)]
+    try:
+        for how, order in orders:
+            if time.monotonic() > deadline:
+                stopped_by = "time limit"
+                break
+            if order is None:
+                order = geo.attached_order(noise=0.5, rng=rng)
+            X = geo.greedy(order)
+            offer(X, f"greedy, {how}")
+            if X is None:
+                continue
+            Xi, it = geo.improve(X, deadline)
+            iters += it
+            offer(geo.repair(Xi), f"greedy, {how}, improved")
+        if time.monotonic() > deadline:
+            stopped_by = "time limit"
+    except KeyboardInterrupt:
+        interrupted = True
+        stopped_by = "interrupted"
+        say("interrupted: keeping the best feasible layout so far")
+    if best["X"] is None:
+        raise HallError(
+            f"no feasible block layout was found in hall {problem.hall.name!r}: the blocks "
+            f"do not pack on its floor; enlarge the hall, use finer categories "
+            f"(--category-level) or place items (--level item)")
+    X = best["X"]
+    info = {
+        "method": "category blocks: greedy placement + L-BFGS-B penalty continuation + repair",
+        "seed": seed,
+        "best_from": best["how"],
+        "iterations": iters,
+        "stages": list(STAGES),
+        "restarts": restarts,
+        "grid_step": round(geo.step, 4),
+        "history": history,
+        "seconds": round(time.monotonic() - t0, 3),
+        "time_limit": time_limit,
+        "stopped_by": stopped_by,
+        "interrupted": interrupted,
+    }
+    return SolveResult(positions=X, cost=walking_cost(X, problem), info=info,
+                       interrupted=interrupted)
+
+
+def baseline_blocks(name: str, problem, seed: int = 0) -> np.ndarray:
+    """Block baselines, each block at the free spot nearest the entrance: ``random``
+    order, ``popularity`` (most borrowed first) or ``callnumber`` (by category name,
+    today's shelving order)."""
+    geo = Blocks(problem)
+    n = problem.n
+    if name == "random":
+        order = np.random.default_rng(seed).permutation(n)
+    elif name == "popularity":
+        order = np.lexsort((np.arange(n), -problem.p))
+    elif name == "callnumber":
+        order = np.argsort(np.array([str(i) for i in problem.items]), kind="stable")
+    else:
+        raise ValueError(f"baseline must be random, popularity or callnumber, got {name!r}")
+    X = geo.greedy(order, mode="entrance")
+    if X is None:
+        X = geo.greedy(np.lexsort((order.argsort(), -geo.rho)), mode="entrance")
+    if X is None:
+        raise HallError(f"the category blocks do not pack in hall {problem.hall.name!r}; "
+                        f"enlarge the hall or use finer categories (--category-level)")
+    return X
