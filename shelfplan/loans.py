@@ -60,6 +60,8 @@ MAX_SESSION_ITEMS = 50
 
 #: what a layout places: single copies, titles, or whole categories (docs/ingest.md)
 LEVELS = ("item", "title", "category")
+#: files at least this large get a progress bar while they are read (when asked)
+PROGRESS_BYTES = 32 << 20
 #: the unit that holds items without a category at level "category"
 UNCATEGORISED = "(no category)"
 
@@ -307,16 +309,58 @@ def _resolve(cols: list[str], explicit: dict, name: str, category_from: str,
 # reading
 
 
+class _Counting(io.RawIOBase):
+    """A binary file that reports how many of its bytes were read (for a progress bar)."""
+
+    def __init__(self, path: str, progress):
+        self._fh = open(path, "rb")
+        self.total = os.fstat(self._fh.fileno()).st_size
+        self.done = 0
+        self._progress = progress
+        self._shown = -1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = self._fh.readinto(buf)
+        self.done += n or 0
+        step = self.done * 100 // max(self.total, 1)
+        if step != self._shown:          # at most 100 updates
+            self._shown = step
+            self._progress(self.done, self.total)
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _open_for_pandas(src: _Source, progress):
+    """(target, compression) for pandas; with ``progress`` and a large file on disk, a
+    stream that reports the bytes read."""
+    compression = "gzip" if src.kind == "gzip" else None
+    if (progress is None or isinstance(src.target, io.BytesIO)
+            or os.path.getsize(src.target) < PROGRESS_BYTES):
+        return src.pandas_target(), compression
+    raw = io.BufferedReader(_Counting(src.target, progress), buffer_size=1 << 20)
+    return (gzip.GzipFile(fileobj=raw) if compression else raw), None
+
+
 def _read_table(src: _Source, usecols: list[str], encoding: str, delimiter: str,
-                msgs: list, all_used: bool) -> pd.DataFrame:
+                msgs: list, all_used: bool, progress=None) -> pd.DataFrame:
     kw = dict(sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
-              skipinitialspace=True, compression="gzip" if src.kind == "gzip" else None,
-              engine="c")
+              skipinitialspace=True, engine="c")
     if not all_used:    # fewer columns held in memory; pandas then skips extra fields
         kw["usecols"] = lambda c: str(c).strip() in usecols
     try:
         try:
-            df = pd.read_csv(src.pandas_target(), encoding=encoding, **kw)
+            target, compression = _open_for_pandas(src, progress)
+            try:
+                df = pd.read_csv(target, encoding=encoding, compression=compression, **kw)
+            finally:
+                if hasattr(target, "close"):
+                    target.close()
         except UnicodeDecodeError as exc:
             if encoding not in ("utf-8-sig",) or src.text:
                 raise LoansError(f"{src.name}: not valid {encoding} ({exc.reason}); pass "
@@ -325,7 +369,8 @@ def _read_table(src: _Source, usecols: list[str], encoding: str, delimiter: str,
                          f"{src.name}: not valid UTF-8 past the first "
                          f"{_SAMPLE_BYTES // 1024} KiB; read as cp1252 (Windows Latin-1); "
                          f"pass --encoding to choose another"))
-            df = pd.read_csv(src.pandas_target(), encoding="cp1252", **kw)
+            df = pd.read_csv(src.pandas_target(), encoding="cp1252",
+                             compression="gzip" if src.kind == "gzip" else None, **kw)
     except pd.errors.ParserError as exc:
         msg = str(exc).strip().splitlines()[-1]
         raise LoansError(f"{src.name}: not a readable CSV ({msg}); check the delimiter "
@@ -397,6 +442,7 @@ def read_loans(
     patron_salt: str | None = None,
     title_col: str | None = None,
     level: str = "item",
+    progress=None,
 ) -> Loans:
     """Read a loans export (CSV, gzip CSV or Parquet; path, ``-`` or a file object).
 
@@ -414,6 +460,8 @@ def read_loans(
     error; otherwise they are dropped with a warning. ``level`` (:data:`LEVELS`)
     says what is placed: ``"title"`` takes the title column (``title_col`` or
     found by name) as the unit, ``"category"`` needs a category.
+    ``progress(done_bytes, total_bytes)`` is called while a large CSV file
+    (:data:`PROGRESS_BYTES` or more) is parsed.
     """
     level = level or "item"
     category_from = category_from or "column"
@@ -463,7 +511,8 @@ def read_loans(
 
     usecols = list(dict.fromkeys(chosen.values()))
     df = (_read_parquet(src, usecols) if src.kind == "parquet"
-          else _read_table(src, usecols, enc, delimiter, msgs, len(usecols) == len(cols)))
+          else _read_table(src, usecols, enc, delimiter, msgs, len(usecols) == len(cols),
+                           progress))
     if df.empty:
         raise LoansError(f"{name}: has a header but no loans; export the rows too")
     n_read = len(df)

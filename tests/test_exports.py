@@ -409,3 +409,39 @@ def test_cli_mixed_dates(tmp_path):
     result = CliRunner().invoke(main, ["fit", str(path), "-o", str(out)])
     one_line_failure(result, out, "mixes date formats", "1 values like '2024-01-05'",
                      "'13/01/2024' (line 3)")
+
+
+# --- progress while reading a large file -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["koha_issues.csv", "koha_issues.csv.gz"])
+def test_progress_reports_bytes_read(tmp_path, monkeypatch, name):
+    import shelfplan.loans as loans_mod
+
+    src = EXPORTS / "koha_issues.csv"
+    path = tmp_path / name
+    data = src.read_bytes()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    calls = []
+    monkeypatch.setattr(loans_mod, "PROGRESS_BYTES", 0)
+    loans = read_loans(path, progress=lambda done, total: calls.append((done, total)))
+    assert loans.n_loans == 5
+    assert calls and calls[-1][0] == calls[-1][1] == path.stat().st_size
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+
+
+def test_small_files_get_no_progress_bar():
+    calls = []
+    read_loans(EXPORTS / "koha_issues.csv", progress=lambda d, t: calls.append(d))
+    assert calls == []
+
+
+def test_cli_progress_bar_on_stderr_only(tmp_path, monkeypatch):
+    import shelfplan.loans as loans_mod
+
+    monkeypatch.setattr(loans_mod, "PROGRESS_BYTES", 0)
+    r = CliRunner().invoke(main, ["stats", str(EXPORTS / "koha_issues.csv")])
+    assert r.exit_code == 0, r.output
+    assert "reading loans" in r.stderr and "reading loans" not in r.stdout
+    r = CliRunner().invoke(main, ["stats", str(EXPORTS / "koha_issues.csv"), "-q"])
+    assert "reading loans" not in r.output

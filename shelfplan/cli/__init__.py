@@ -126,6 +126,8 @@ def loans_options(f):
     @functools.wraps(f)
     def wrapper(*args, **kw):
         kw["read_options"] = {k: kw.pop(k) for k in names}
+        if not kw.get("quiet"):
+            kw["read_options"]["progress"] = _ReadBar()
         logger = logging.getLogger("shelfplan.loans")
         saved = (logger.level, logger.propagate)
         handler = _LoansNotes(bool(kw.get("quiet")))
@@ -139,6 +141,24 @@ def loans_options(f):
             logger.setLevel(saved[0])
             logger.propagate = saved[1]
     return wrapper
+
+
+class _ReadBar:
+    """A progress bar on stderr while a large loans file is read (shelfplan.loans calls
+    it with bytes done and total; small files never call it)."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="reading loans", file=sys.stderr,
+                                         show_eta=True, show_percent=True, width=30)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+        if done >= total:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 hall_option = click.option(
