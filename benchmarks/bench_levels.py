@@ -3,6 +3,7 @@ the block baselines and a general-purpose SciPy peer, on the same instances.
 
     python benchmarks/bench_levels.py                 # all instances (about 10 min)
     python benchmarks/bench_levels.py --quick         # the sample only
+    python benchmarks/bench_levels.py --scale 500     # time and memory at 500 random blocks
 
 Instances: the sample (data/) at Dewey class and division level in its own hall;
 epub_wu (../shared/data, when present) with its series as categories in the
@@ -202,12 +203,52 @@ def markdown(rows) -> str:
     return "\n".join(out)
 
 
+def scale(n: int) -> None:
+    """A random block problem of ``n`` blocks in the default hall: time, memory, S."""
+    import resource
+
+    import scipy.sparse as sp
+
+    from shelfplan.estimate import Estimates
+    from shelfplan.hall import default_hall
+    from shelfplan.problem import Problem
+
+    rng = np.random.default_rng(0)
+    p = rng.zipf(1.6, n).astype(float)
+    p /= p.sum()
+    C = sp.random(n, n, density=min(1.0, 8 / n), random_state=0, format="csr")
+    C = sp.triu(C + C.T, 1)
+    C = (C + C.T).tocsr()
+    rows = np.asarray(C.sum(axis=1)).ravel()
+    pair = sp.diags(np.divide(p, rows, out=np.zeros(n), where=rows > 0)) @ C
+    sizes = rng.integers(1, 80, n)
+    est = Estimates(items=np.array([f"C{i}" for i in range(n)], dtype=object), categories=None,
+                    counts=np.ones(n, dtype=np.int64), p=p, cooc=C, pair=sp.csr_matrix(pair),
+                    sizes=sizes)
+    problem = Problem.from_estimates(est, default_hall(int(sizes.sum()), headroom=3.0))
+    t = time.perf_counter()
+    res = blocks.solve_blocks(problem, time_limit=50.0)
+    secs = time.perf_counter() - t
+    pop = walking_cost(blocks.baseline_blocks("popularity", problem), problem)["total"]
+    print(json.dumps({
+        "blocks": n, "books": int(sizes.sum()), "seconds": round(secs, 1),
+        "stopped_by": res.info["stopped_by"], "S": res.cost["total"], "S_popularity": pop,
+        "feasible": blocks.is_feasible(res.positions, problem.radius, problem.hall),
+        "improved_starts": sum("improved" in h["candidate"] for h in res.info["history"]),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="the sample only")
     ap.add_argument("--json", default=None, help="write the raw results here")
     ap.add_argument("--dir", default="/tmp", help="where the synthetic loans go [/tmp]")
+    ap.add_argument("--scale", type=int, default=None, metavar="N",
+                    help="only time the solver on N random blocks")
     args = ap.parse_args()
+    if args.scale:
+        scale(args.scale)
+        return
     rows = [run(*inst) for inst in instances(args.quick, args.dir)]
     print(markdown(rows))
     if args.json:
