@@ -229,7 +229,7 @@ def _reseat(X: np.ndarray, problem: Problem, sites: np.ndarray | None) -> np.nda
     keep = np.setdiff1d(np.arange(len(X)), bad)
     if sites is None:
         sites = hall.sites()
-    clear = d * (1 + 1e-6)
+    clear = d * (1 - 1e-6)   # lattice neighbours are d (1 + 1e-9) apart: free
     site_tree = cKDTree(sites)
     # a site is free when no kept book is within d_min of it
     free = np.ones(len(sites), dtype=bool)
@@ -351,6 +351,7 @@ def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: f
     * ``progress(message)`` receives one-line updates; Ctrl-C stops the run and
       the best feasible layout so far is returned.
     """
+    from .relocate import relocate
     from .swap import SwapSearch
 
     t0 = time.monotonic()
@@ -424,7 +425,7 @@ def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: f
                     "the hall); fix its positions, or fit without --current")
             if have.any():
                 dist, _ = cKDTree(X[have]).query(by_distance, k=1)
-                free = by_distance[dist >= hall.d_min * (1 + 1e-6)]
+                free = by_distance[dist >= hall.d_min * (1 - 1e-6)]
             else:
                 free = by_distance
             new = np.flatnonzero(~have)
@@ -437,7 +438,13 @@ def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: f
             offer(X, "current layout (new books nearest the entrance)")
             ss = search(X, "current layout", extra=free)
             kept = ss.kicks(kicks, seed=seed, deadline=deadline)
-            offer(ss.positions(), f"current layout + swap search + {kept} kicks")
+            Xk = ss.positions()
+            offer(Xk, f"current layout + swap search + {kept} kicks")
+            # single books to free sites (the swap search sees only nearby free slots)
+            Xr, moved = relocate(Xk, problem, sites, anchor=anchor, move_cost=lam,
+                                 max_moves=max_moves, deadline=deadline)
+            if moved:
+                offer(Xr, f"current layout + swap search + {kept} kicks + {moved} relocations")
             if max_moves is None and time.monotonic() < deadline:
                 say("also trying a layout from scratch (no --max-moves)")
                 res = _solve(problem, seed=seed, init=init,

@@ -1,0 +1,105 @@
+"""Relocations: move single books to free lattice sites while that lowers the objective.
+
+A swap moves two books; with a tight ``--max-moves`` budget (one book, say) the
+only useful step is moving one book to an empty site. For every book the
+candidate sites are the ``k`` free sites nearest to where its attractions pull
+it (the weighted mean of the entrance, weight ``p(i)``, and its partners,
+weights ``p(i,j) + p(j,i)``), found with a KD-tree over the free sites; each
+candidate is priced exactly (``p(i) ||f - e|| + sum_j W_ij ||f - v_j||`` plus the
+move cost) over the sparse partner lists, all books at once. The best
+relocation is applied, the free sites updated (the vacated spot becomes free),
+and the step repeats until nothing gains, the move budget is spent or time is up.
+Every step keeps the layout feasible: a free site is at least ``d_min`` from
+every book.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from .problem import Problem
+
+
+def free_sites(sites: np.ndarray, X: np.ndarray, d_min: float) -> np.ndarray:
+    """Lattice sites at least ``d_min`` from every position in ``X``."""
+    if len(X) == 0:
+        return sites
+    dist, _ = cKDTree(X).query(sites, k=1)
+    return sites[dist >= d_min * (1 - 1e-6)]
+
+
+def relocate(X: np.ndarray, problem: Problem, sites: np.ndarray, *,
+             anchor: np.ndarray | None = None, move_cost: float = 0.0,
+             max_moves: int | None = None, deadline: float | None = None,
+             k: int = 32, max_steps: int | None = None, tol: float = 1e-6,
+             ) -> tuple[np.ndarray, int]:
+    """Best-improvement relocations of single books to free ``sites``.
+
+    ``anchor`` (NaN rows: no current spot), ``move_cost`` and ``max_moves`` as in
+    :func:`shelfplan.solve.solve`: a book counts as moved when it ends more than
+    ``tol`` from its anchor. Returns ``(positions, relocations made)``.
+    """
+    X = np.array(X, dtype=float)
+    n = problem.n
+    d = problem.hall.d_min
+    e = problem.hall.entrance
+    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n)).tocsr()
+    W = (W + W.T).tocsr()
+    rows = np.repeat(np.arange(n), np.diff(W.indptr))
+    cols, w = W.indices, W.data
+    pull = problem.p + np.asarray(W.sum(axis=1)).ravel()
+    has = (np.zeros(n, dtype=bool) if anchor is None
+           else np.isfinite(anchor).all(axis=1))
+    A = np.where(has[:, None], anchor if anchor is not None else 0.0, 0.0)
+    lam = float(move_cost)
+    free = free_sites(sites, X, d)
+    steps = 0
+    max_steps = n if max_steps is None else int(max_steps)
+    while steps < max_steps and len(free) and (deadline is None or time.monotonic() < deadline):
+        moved = has & (np.linalg.norm(X - A, axis=1) > tol)
+        budget_left = None if max_moves is None else max_moves - int(moved.sum())
+        # where each book is pulled to: weighted mean of the entrance and its partners
+        target = (problem.p[:, None] * e
+                  + np.column_stack([np.bincount(rows, w * X[cols, c], n) for c in range(3)]))
+        target = np.divide(target, pull[:, None], out=X.copy(), where=pull[:, None] > 0)
+        kk = min(k, len(free))
+        _, cand = cKDTree(free).query(target, k=kk)
+        cand = cand.reshape(n, kk)
+        F = free[cand]                                              # (n, kk, 3)
+        now = problem.p * np.linalg.norm(X - e, axis=1)
+        new = problem.p[:, None] * np.linalg.norm(F - e, axis=2)
+        if len(cols):
+            now = now + np.bincount(rows, w * np.linalg.norm(X[rows] - X[cols], axis=1), n)
+            Xc = X[cols]
+            for j in range(kk):          # one candidate column at a time: (nnz, 3) arrays
+                new[:, j] += np.bincount(rows, w * np.linalg.norm(F[rows, j] - Xc, axis=1), n)
+        if lam > 0:
+            now = now + lam * np.where(has, np.linalg.norm(X - A, axis=1), 0.0)
+            new = new + lam * np.where(has[:, None], np.linalg.norm(F - A[:, None, :], axis=2),
+                                       0.0)
+        gain = now[:, None] - new
+        if budget_left is not None:
+            # a book not yet moved may only move while budget is left; moving a book
+            # back onto its own anchor frees budget and is always allowed
+            back = has[:, None] & (np.linalg.norm(F - A[:, None, :], axis=2) <= tol)
+            if budget_left <= 0:
+                gain = np.where(moved[:, None] | back, gain, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(gain)), gain.shape)
+        if not gain[i, j] > 1e-12:
+            break
+        site = free[cand[i, j]]
+        old = X[i].copy()
+        X[i] = site
+        # the chosen site and any site now too close to it leave the free set;
+        # the vacated spot (and sites that were only blocked by it) may join it
+        near_new = np.linalg.norm(free - site, axis=1) < d * (1 - 1e-6)
+        free = free[~near_new]
+        back_in = sites[np.linalg.norm(sites - old, axis=1) < d * (1 - 1e-6)]
+        if len(back_in):
+            free = np.unique(np.vstack([free, free_sites(back_in, X, d)]), axis=0)
+        steps += 1
+    return X, steps
