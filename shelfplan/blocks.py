@@ -43,6 +43,8 @@ from .objective import entrance_term, pair_term, walking_cost
 GRID_POINTS = 40_000
 #: partners (largest weights) a greedy step prices a candidate spot with
 PARTNERS = 32
+#: how many of the best candidate layouts get the block-swap search
+SWAP_STARTS = 3
 #: penalty weights of the continuation, as in :data:`shelfplan.solve.STAGES`
 STAGES = (10.0, 100.0, 1000.0, 10000.0)
 TOL = 1e-3
@@ -295,6 +297,86 @@ class Blocks:
             iters += int(res.nit)
         return self.positions(x.reshape(-1, 2)), iters
 
+    # --- swaps ------------------------------------------------------------------------
+    def _costs_at(self, a: np.ndarray, pos: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """``p_a ||pos - e|| + sum_k W_ak ||pos - v_k||`` for blocks ``a`` at ``pos``."""
+        W = self.W
+        e = self.hall.entrance
+        out = self.problem.p[a] * np.linalg.norm(pos - e, axis=1)
+        deg = np.diff(W.indptr)[a]
+        if deg.sum():
+            c = np.repeat(np.arange(len(a)), deg)
+            starts = np.repeat(W.indptr[a], deg)
+            offs = np.arange(int(deg.sum())) - np.repeat(np.cumsum(deg) - deg, deg)
+            k = W.indices[starts + offs]
+            w = W.data[starts + offs]
+            out = out + np.bincount(c, w * np.linalg.norm(pos[c] - X[k], axis=1), len(a))
+        return out
+
+    def swap_gains(self, X: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Exact decrease of S when blocks ``a`` and ``b`` exchange centres."""
+        wab = np.asarray(self.W[a, b]).ravel()
+        dab = np.linalg.norm(X[a] - X[b], axis=1)
+        before = self._costs_at(a, X[a], X) + self._costs_at(b, X[b], X)
+        after = self._costs_at(a, X[b], X) + self._costs_at(b, X[a], X)
+        return before - after - 2.0 * wab * dab
+
+    def _fits(self, X: np.ndarray, i: int, at: np.ndarray, skip: int, tree) -> bool:
+        """Would block ``i`` centred at ``at`` clear every block but ``i`` and ``skip``
+        and the walls?"""
+        near = tree.query_ball_point(at, self.rho[i] + float(self.rho.max()))
+        for k in near:
+            if k in (i, skip):
+                continue
+            if np.linalg.norm(at - X[k]) < (self.rho[i] + self.rho[k]) * (1 - TOL / 2):
+                return False
+        sd, _ = signed_clearance(at[None, :2], self.hall)
+        return bool(sd[0] >= self.margin[i] - TOL * self.hall.d_min / 2)
+
+    def swaps(self, X: np.ndarray, deadline: float, neighbours: int = 8) -> tuple:
+        """Exchange the centres of two blocks while that lowers S and stays feasible.
+
+        Candidates: each block with its ``neighbours`` nearest blocks and with its
+        co-borrowing partners; gains are exact and re-checked before each swap.
+        Returns (positions, swaps made)."""
+        X = np.array(X, dtype=float)
+        n = self.n
+        if n < 2:
+            return X, 0
+        coo = sp.triu(self.W, k=1).tocoo()
+        made = 0
+        while time.monotonic() < deadline:
+            k = min(neighbours, n - 1)
+            _, nn = cKDTree(X).query(X, k=k + 1)
+            a = np.concatenate([np.repeat(np.arange(n), k), coo.row])
+            b = np.concatenate([nn[:, 1:].ravel(), coo.col])
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
+            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+            gain = self.swap_gains(X, pairs[:, 0], pairs[:, 1])
+            order = np.argsort(-gain, kind="stable")
+            order = order[gain[order] > 1e-12]
+            if len(order) == 0:
+                break
+            tree = cKDTree(X)
+            done_round = 0
+            for c in order:
+                i, j = int(pairs[c, 0]), int(pairs[c, 1])
+                g = self.swap_gains(X, np.array([i]), np.array([j]))[0]
+                if g <= 1e-12:
+                    continue
+                if not (self._fits(X, i, X[j], j, tree) and self._fits(X, j, X[i], i, tree)):
+                    continue
+                X[[i, j]] = X[[j, i]]
+                tree = cKDTree(X)
+                done_round += 1
+                if time.monotonic() > deadline:
+                    break
+            made += done_round
+            if done_round == 0:
+                break
+        return X, made
+
     def repair(self, X: np.ndarray, rounds: int = 1000) -> np.ndarray | None:
         """Push overlapping blocks apart and blocks off the walls until feasible
         (None when that does not converge)."""
@@ -358,7 +440,8 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
     n = problem.n
     best = {"F": np.inf, "X": None, "how": None}
     history = []
-    iters = 0
+    cands = {}
+    iters = swaps = 0
     stopped_by = "done"
     interrupted = False
 
@@ -373,6 +456,8 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
                         "t": round(time.monotonic() - t0, 2)})
         if ok and F < best["F"]:
             best.update(F=F, X=X.copy(), how=how)
+        if ok:
+            cands[how] = X.copy()
         say(f"{how}: S={F:.4f}" + ("" if ok else " (not feasible, dropped)"))
 
     orders = [("attached order", geo.attached_order()),
@@ -393,6 +478,24 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
             Xi, it = geo.improve(X, deadline)
             iters += it
             offer(geo.repair(Xi), f"greedy, {how}, improved")
+        # swaps of whole blocks on the best layouts, each followed by a continuous
+        # improvement, while that helps
+        ranked = sorted([h for h in history if h["feasible"]], key=lambda h: h["objective"])
+        for h in ranked[:SWAP_STARTS]:
+            X = cands[h["candidate"]]
+            for rnd in range(1, 6):
+                if time.monotonic() > deadline:
+                    break
+                Xs, m = geo.swaps(X, deadline)
+                swaps += m
+                if m == 0:
+                    break
+                offer(Xs, f"{h['candidate']} + {m} swaps (round {rnd})")
+                Xi, it = geo.improve(Xs, deadline)
+                iters += it
+                Xr = geo.repair(Xi)
+                offer(Xr, f"{h['candidate']} + swaps, improved (round {rnd})")
+                X = Xr if Xr is not None and geo.cost(Xr) < geo.cost(Xs) else Xs
         if time.monotonic() > deadline:
             stopped_by = "time limit"
     except KeyboardInterrupt:
@@ -406,10 +509,12 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
             f"(--category-level) or place items (--level item)")
     X = best["X"]
     info = {
-        "method": "category blocks: greedy placement + L-BFGS-B penalty continuation + repair",
+        "method": ("category blocks: greedy placement + L-BFGS-B penalty continuation + "
+                   "repair + block swaps"),
         "seed": seed,
         "best_from": best["how"],
         "iterations": iters,
+        "swaps": swaps,
         "stages": list(STAGES),
         "restarts": restarts,
         "grid_step": round(geo.step, 4),

@@ -203,6 +203,34 @@ def test_penalised_gradient_matches_finite_differences():
     np.testing.assert_allclose(g, num, rtol=1e-4, atol=1e-4 * np.abs(num).max())
 
 
+def test_swap_gains_are_exact():
+    pr = _block_problem(12, seed=5)
+    geo = blocks.Blocks(pr)
+    X = geo.greedy(np.arange(12))
+    a, b = np.triu_indices(12, k=1)
+    gains = geo.swap_gains(X, a, b)
+    S = walking_cost(X, pr)["total"]
+    for i, j, g in zip(a, b, gains):
+        Y = X.copy()
+        Y[[i, j]] = Y[[j, i]]
+        assert g == pytest.approx(S - walking_cost(Y, pr)["total"], abs=1e-12)
+
+
+def test_block_swaps_lower_S_and_stay_feasible():
+    import time
+
+    pr = _block_problem(20, seed=2, sizes=np.full(20, 10))   # equal blocks: any swap fits
+    geo = blocks.Blocks(pr)
+    X = geo.greedy(np.random.default_rng(0).permutation(20), mode="entrance")
+    Y, m = geo.swaps(X, time.monotonic() + 60)
+    assert m > 0
+    assert walking_cost(Y, pr)["total"] < walking_cost(X, pr)["total"]
+    assert independent_block_check(Y, pr.radius, pr.hall.to_dict())
+    # no improving feasible swap is left among the candidates
+    Z, m2 = geo.swaps(Y, time.monotonic() + 60)
+    assert m2 == 0 and np.array_equal(Y, Z)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(2, 12), seed=st.integers(0, 10_000))
 def test_greedy_and_repair_give_feasible_blocks(n, seed):
