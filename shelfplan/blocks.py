@@ -425,7 +425,8 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
     """A feasible block layout of low walking cost (see the module docstring).
 
     Starts: the attached order, popularity order and largest-first order; then
-    ``restarts`` (default 20) randomised attached orders, as long as time is left.
+    ``restarts`` (default 20) randomised attached orders, while less than 60 % of
+    ``time_limit`` is used; then block swaps on the three best layouts.
     Each start is improved continuously and repaired; the best feasible layout
     wins. Deterministic for a seed unless ``time_limit`` cuts it.
     """
@@ -433,6 +434,7 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
 
     t0 = time.monotonic()
     deadline = t0 + time_limit
+    starts_deadline = t0 + 0.6 * time_limit
     say = progress or (lambda msg: None)
     restarts = 20 if restarts is None else int(restarts)
     geo = Blocks(problem)
@@ -465,8 +467,9 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
               ("largest first", np.lexsort((-problem.p, -geo.rho)))]
     orders += [(f"randomised attached order {k + 1}", None) for k in range(restarts)]
     try:
-        for how, order in orders:
-            if time.monotonic() > deadline:
+        for k, (how, order) in enumerate(orders):
+            # the starts get at most 60 % of the time, so the swaps always run
+            if k >= 1 and time.monotonic() > starts_deadline:
                 stopped_by = "time limit"
                 break
             if order is None:
@@ -475,7 +478,7 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
             offer(X, f"greedy, {how}")
             if X is None:
                 continue
-            Xi, it = geo.improve(X, deadline)
+            Xi, it = geo.improve(X, deadline if k == 0 else starts_deadline)
             iters += it
             offer(geo.repair(Xi), f"greedy, {how}, improved")
         # swaps of whole blocks on the best layouts, each followed by a continuous
