@@ -26,6 +26,10 @@ from scipy.spatial import cKDTree
 from .problem import Problem
 
 
+#: partner terms evaluated at once by :func:`swap_gains` (bounds its peak memory)
+GAIN_CHUNK = 250_000
+
+
 def _csr(problem: Problem, m: int) -> sp.csr_matrix:
     W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(m, m))
     return (W + W.T).tocsr()
@@ -51,6 +55,15 @@ def swap_gains(pos: np.ndarray, slot: np.ndarray, p: np.ndarray, e: np.ndarray,
     ``slot[i]`` is the slot of book ``i`` (books with p = 0 and no partners
     stand for empty slots).
     """
+    deg = (W.indptr[a + 1] - W.indptr[a]) + (W.indptr[b + 1] - W.indptr[b])
+    if len(a) > 1 and int(deg.sum()) > GAIN_CHUNK:
+        # popular books have thousands of partners and appear in many candidate
+        # swaps: evaluate in chunks of about GAIN_CHUNK partner terms
+        cut = np.searchsorted(np.cumsum(deg), np.arange(GAIN_CHUNK, int(deg.sum()),
+                                                         GAIN_CHUNK), side="right")
+        bounds = np.unique(np.concatenate([[0], cut, [len(a)]]))
+        return np.concatenate([swap_gains(pos, slot, p, e, W, a[s:t], b[s:t])
+                               for s, t in zip(bounds[:-1], bounds[1:]) if t > s])
     va, vb = pos[slot[a]], pos[slot[b]]
     ra, rb = _dist(va, e[None, :]), _dist(vb, e[None, :])
     gain = (p[a] - p[b]) * (ra - rb)

@@ -225,6 +225,24 @@ def test_swap_gain_equals_the_change_in_cost(small_problem):
         assert gain[k] == pytest.approx(S0 - walking_cost(Y, problem)["total"], abs=1e-12)
 
 
+def test_swap_gains_in_chunks_equal_one_pass(small_problem, monkeypatch):
+    import scipy.sparse as sp
+
+    import shelfplan.swap as swap_mod
+
+    _, problem = small_problem
+    n = problem.n
+    X = popularity_start(problem, nearest_sites(problem))
+    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n))
+    W = (W + W.T).tocsr()
+    a, b = np.triu_indices(n, 1)
+    whole = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
+    monkeypatch.setattr(swap_mod, "GAIN_CHUNK", 7)     # many small chunks, some single pairs
+    chunked = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
+    assert chunked.shape == whole.shape
+    np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-14)
+
+
 def test_swap_search_only_permutes_and_never_worsens(small_problem):
     _, problem = small_problem
     X = baseline_layout("random", problem, seed=3)
