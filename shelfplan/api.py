@@ -103,6 +103,11 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if current is not None:
         if not isinstance(current, Layout):
             current = read_layout(current)
+        want = (read_options or {}).get("level") or "item"
+        if current.level != want:
+            raise LayoutError(f"the current layout places {current.level!r} units but the "
+                              f"loans are read at --level {want}; use --level "
+                              f"{current.level} (or a current layout at level {want})")
         if hall is None:
             hall = current.hall
         est, base = load_problem(loans, hall, until=until, read_options=read_options)

@@ -352,6 +352,14 @@ def test_category_cli_errors(tmp_path):
     assert r.exit_code != 0 and not out.exists()
 
 
+def test_current_layout_must_match_the_level(tmp_path):
+    cur = tmp_path / "items.json"
+    write_layout(baseline("callnumber", TITLES), cur)
+    with pytest.raises(LayoutError, match="places 'item' units but the loans are read at "
+                                          "--level title"):
+        fit(TITLES, current=cur, read_options={"level": "title"}, max_moves=1)
+
+
 def test_title_cli_fit(tmp_path):
     out = tmp_path / "t.json"
     r = CliRunner().invoke(main, ["fit", str(TITLES), "--level", "title", "-o", str(out),
