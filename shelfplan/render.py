@@ -771,6 +771,36 @@ def _mesh_prism(ring: np.ndarray, z0: float, z1: float, caps: bool = True):
     return x, y, z, t[:, 0], t[:, 1], t[:, 2]
 
 
+def _plotly_blocks(fig, go, layout: Layout, idx, style: PointStyle, z0: float, z1: float,
+                   name: str, group: int, at3, att) -> None:
+    """Category blocks ``idx`` as one cylinder mesh (3D) and discs (floor plan)."""
+    if at3 is not None:
+        xs, ys, zs, ii, jj, kk, colors = [], [], [], [], [], [], []
+        base = 0
+        for b in idx:
+            x, y, z, i, j, k = _mesh_prism(_circle(layout.positions[b], layout.radius[b]),
+                                           z0, z1, caps=True)
+            xs.append(x)
+            ys.append(y)
+            zs.append(z)
+            ii.append(i + base)
+            jj.append(j + base)
+            kk.append(k + base)
+            colors += [_hex(style.colors[b])] * len(i)
+            base += len(x)
+        fig.add_trace(go.Mesh3d(
+            x=np.concatenate(xs), y=np.concatenate(ys), z=np.concatenate(zs),
+            i=np.concatenate(ii), j=np.concatenate(jj), k=np.concatenate(kk),
+            facecolor=colors, opacity=0.55, flatshading=True, hoverinfo="skip",
+            name=name, legendgroup=f"g{group}", showlegend=False), **at3)
+    if att is not None:
+        for b in idx:
+            (cx, cy), r = layout.positions[b, :2], float(layout.radius[b])
+            fig.add_shape(type="circle", x0=cx - r, y0=cy - r, x1=cx + r, y1=cy + r,
+                          fillcolor=_hex(style.colors[b]), opacity=0.8,
+                          line=dict(width=0.5, color="#303030"), layer="above", **att)
+
+
 def _hex(rgba) -> str:
     r, g, b = (int(round(255 * v)) for v in rgba[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
@@ -897,7 +927,9 @@ def plotly_figure(layout, *, view: str = "both", color_by: str = "category", edg
                                        hoverinfo="skip",
                                        line=dict(color="rgba(26,26,26,0.45)", width=1)), **att)
 
-    # books: one trace per legend entry (click the legend to hide a category)
+    # books: one trace per legend entry (click the legend to hide a category);
+    # category blocks are also drawn to scale (cylinders, discs) under their markers
+    blocks = layout.radius is not None and layout.n <= MAX_DRAWN_BLOCKS
     o = style.order
     if style.color_by == "category":
         groups = [(lab, col, o[style.labels[o] == key]) for lab, col, key in style.legend]
@@ -916,6 +948,9 @@ def plotly_figure(layout, *, view: str = "both", color_by: str = "category", edg
                          colorbar=dict(title=dict(text="popularity p(i)", side="right"),
                                        tickvals=ticks, ticktext=[f"{10.0 ** t:g}" for t in ticks],
                                        x=-0.02, xanchor="right", len=0.6, thickness=12))
+        if blocks and len(idx):
+            _plotly_blocks(fig, go, layout, idx, style, z0, z1, lab, g,
+                           at3 if show3 else None, att if showt else None)
         if show3:
             fig.add_trace(go.Scatter3d(
                 x=layout.positions[idx, 0], y=layout.positions[idx, 1],

@@ -369,3 +369,22 @@ def test_title_cli_fit(tmp_path):
     lay = read_layout(out)
     assert sorted(lay.items) == ["900", "901", "902"] and lay.level == "title"
     assert lay.radius is None
+
+
+def test_block_layout_drawn_to_scale(category_fit, tmp_path):
+    from matplotlib.collections import PatchCollection
+
+    from shelfplan import render as R
+
+    art = R.plot_top(category_fit)
+    discs = art["points"]
+    assert isinstance(discs, PatchCollection) and len(discs.get_paths()) == category_fit.n
+    assert "category blocks" in R.plan_title(category_fit)
+    fig = R.plotly_figure(category_fit, view="both")
+    meshes = [t for t in fig.data if t.type == "mesh3d" and t.hoverinfo == "skip"]
+    assert meshes, "blocks should be cylinders in the 3D view"
+    circles = [s for s in fig.layout.shapes if s.type == "circle"]
+    assert len(circles) == category_fit.n
+    # the circles have the blocks' radii
+    r = sorted(round((c.x1 - c.x0) / 2, 6) for c in circles)
+    np.testing.assert_allclose(r, np.sort(category_fit.radius), atol=1e-6)
