@@ -100,7 +100,8 @@ def evaluation_text(ev: Evaluation) -> str:
         f"loans     {info['source']}, {_period_text(info)}: {info['loans']} loans, "
         f"{info['sessions']} sessions ({info['session_rule']})",
         f"coverage  {_coverage_line(ev.coverage)}",
-        f"          {ev.coverage['layout_items_unborrowed']} books of the layout were not "
+        f"          {ev.coverage['layout_items_unborrowed']} {_noun(ev.layout)} of the layout "
+        f"were not "
         f"borrowed in these loans",
         f"checks    {_feasibility_line(ev.feasibility)}",
         "",
@@ -113,6 +114,7 @@ def evaluation_text(ev: Evaluation) -> str:
 def comparison_rows(cmp: Comparison) -> list[list[str]]:
     """Header plus one row per figure: value and change against the first layout."""
     rows = [["", *cmp.names]]
+    noun = _noun(cmp.evaluations[0].layout)
     for key, label, vals in cmp.metrics():
         ch = cmp.change(vals)
         digits = 2 if key.startswith("walk") else (3 if key == "s_over_lb" else 4)
@@ -120,16 +122,16 @@ def comparison_rows(cmp: Comparison) -> list[list[str]]:
                                for k, (v, p) in enumerate(zip(vals, ch))])
     rows.append(["feasible"] + ["yes" if ev.feasibility["feasible"] else "NO"
                                 for ev in cmp.evaluations])
-    rows.append(["books not in layout"] + [f"{c['items_missing']} ({100 * c['share_loans_missing']:.1f} % of loans)"
+    rows.append([f"{noun} not in layout"] + [f"{c['items_missing']} ({100 * c['share_loans_missing']:.1f} % of loans)"
                                            for c in cmp.coverage])
     mv = [m.to_dict() if m is not None else None for m in cmp.moves]
-    rows.append(["books moved"] + ["-" if m is None else f"{m['books_moved']} of {m['books_common']}"
+    rows.append([f"{noun} moved"] + ["-" if m is None else f"{m['books_moved']} of {m['books_common']}"
                                    for m in mv])
     rows.append(["move distance, total (m)"] + ["-" if m is None else _f(m["total_m"], 1)
                                                 for m in mv])
     rows.append(["move distance, 90th pct (m)"] + ["-" if m is None else _f(m["p90_m"], 2)
                                                    for m in mv])
-    rows.append(["books with less / more walking"] + [
+    rows.append([f"{noun} with less / more walking"] + [
         "-" if d is None else f"{int((d['change'] < 0).sum())} / {int((d['change'] > 0).sum())}"
         for d in cmp.changes])
     return rows
@@ -397,7 +399,7 @@ def write_report(cmp: Comparison, path, *, title: str | None = None) -> list[str
                f"![Floor plans]({os.path.basename(plan_png)})", "",
                f"![Visit walks]({os.path.basename(walks_png)})", ""]
         for name, added, saved in books:
-            md += [f"## Books most affected: {name}", "",
+            md += [f"## {_noun(cmp.evaluations[0].layout).capitalize()} most affected: {name}", "",
                    "Most walking added:", "", _md_table(added) if len(added) > 1 else "none", "",
                    "Most walking saved:", "", _md_table(saved) if len(saved) > 1 else "none", ""]
         md += ["## Method", ""] + [_strip_tags(p) + "\n" for p in paras]
@@ -414,7 +416,8 @@ def write_report(cmp: Comparison, path, *, title: str | None = None) -> list[str
               f"<img alt='floor plans' src='data:image/png;base64,{img['plan']}'>",
               f"<img alt='visit walks' src='data:image/png;base64,{img['walks']}'>"]
         for name, added, saved in books:
-            h += [f"<h2>Books most affected: {html.escape(name)}</h2>",
+            h += [f"<h2>{_noun(cmp.evaluations[0].layout).capitalize()} most affected: "
+                  f"{html.escape(name)}</h2>",
                   "<p>Most walking added</p>",
                   _html_table(added) if len(added) > 1 else "<p>none</p>",
                   "<p>Most walking saved</p>",
@@ -431,3 +434,10 @@ def _units(layout) -> str:
     if layout.sizes is not None:
         return f"{layout.n} category blocks ({int(layout.sizes.sum())} books)"
     return f"{layout.n} {'titles' if layout.level == 'title' else 'books'}"
+
+
+def _noun(layout) -> str:
+    """What the layout's units are called: books, titles or blocks."""
+    if layout.sizes is not None:
+        return "blocks"
+    return "titles" if layout.level == "title" else "books"
