@@ -9,6 +9,8 @@ Prints Markdown tables; writes the layouts, the hall and a report to ``OUT``.
 
     python benchmarks/heldout.py ../shared/data/epub_wu/loans.csv \
         --split 2007-01-01 --time-limit 30 --out /tmp/heldout
+    python benchmarks/heldout.py ../shared/data/epub_wu/loans.csv --level category \
+        --split 2007-01-01 --out /tmp/heldout-blocks      # series placed as blocks
 
 The same with the CLI:
 
@@ -68,10 +70,12 @@ def main(argv=None) -> int:
                     help="hall size: lattice sites per item (fit's default hall uses 2)")
     ap.add_argument("--random-seeds", type=int, default=3, help="how many random baselines")
     ap.add_argument("--out", default="heldout-out", help="directory for layouts and report")
+    ap.add_argument("--level", choices=("item", "title", "category"), default="item",
+                    help="what is placed (category: whole categories as blocks)")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
-    loans = read_loans(args.loans)
+    loans = read_loans(args.loans, level=args.level)
     train = filter_until(loans, until=args.split)
     # one hall for every layout: the default shape, sized for the training items
     hall = default_hall(int(train.table["item"].nunique()), headroom=args.headroom)
