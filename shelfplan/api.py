@@ -39,8 +39,7 @@ def load_problem(loans, hall=None, *, until=None, read_options: dict | None = No
         est.summary["until"] = str(until)
     books = est.n if est.sizes is None else int(est.sizes.sum())
     if hall is None:
-        # category blocks pack less densely than single books: more room
-        hall = default_hall(books) if est.sizes is None else default_hall(books, headroom=3.0)
+        hall = default_hall(books) if est.sizes is None else _block_hall(est.sizes, books)
     elif not isinstance(hall, Hall):
         hall = load_hall(hall)
     check_capacity(hall, books)
@@ -49,6 +48,20 @@ def load_problem(loans, hall=None, *, until=None, read_options: dict | None = No
         from .blocks import check_room
         check_room(problem.radius, hall)
     return est, problem
+
+
+def _block_hall(sizes: np.ndarray, books: int) -> Hall:
+    """The default hall for category blocks: the default shape, grown until twice the
+    blocks' disc area fits (a greedy packing of discs leaves gaps) and the largest
+    block has room."""
+    from .blocks import block_radius, room_for
+
+    headroom = 3.0
+    while True:
+        hall = default_hall(books, headroom=headroom)
+        if room_for(block_radius(sizes, hall), hall, slack=2.0):
+            return hall
+        headroom *= 1.5
 
 
 def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -> Layout:
@@ -97,13 +110,19 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if (max_moves is not None or move_cost) and current is None:
         raise LayoutError("--move-cost and --max-moves need --current (today's layout)")
     anchor = None
-    if current is not None and (read_options or {}).get("level") == "category":
-        raise LayoutError("--current is not supported with --level category yet; fit "
-                          "category blocks from scratch")
     if current is not None:
         if not isinstance(current, Layout):
             current = read_layout(current)
-        want = (read_options or {}).get("level") or "item"
+        if isinstance(loans, Loans):
+            want = loans.level
+        else:
+            # the loans are read at the current layout's level unless --level says otherwise
+            read_options = dict(read_options or {})
+            read_options["level"] = read_options.get("level") or current.level
+            want = read_options["level"]
+        if want == "category":
+            raise LayoutError("--current is not supported with --level category yet; fit "
+                              "category blocks from scratch")
         if current.level != want:
             raise LayoutError(f"the current layout places {current.level!r} units but the "
                               f"loans are read at --level {want}; use --level "

@@ -9,8 +9,9 @@ the bottom to the top of ``z_range``, so on the floor plan it is a disc of radiu
 
 ``sigma`` being the books per m^2 of floor on the hall's hexagonal lattice
 (``layers`` shelf layers in ``z_range``, as in :meth:`Hall.sites`). A single
-book is a disc of radius ``d_min / 2``, exactly MODEL.md's item. A block's
-position is its centre at mid-height. A block layout is feasible when
+book is a disc of radius ``d_min / 2`` (MODEL.md's spacing), but a block fills
+the full height, so blocks are never stacked. A block's position is its centre
+at mid-height. A block layout is feasible when
 
 * every two centres are at least ``rho_i + rho_j`` apart (discs do not
   overlap), within MODEL.md's ``1e-3`` tolerance, and
@@ -43,6 +44,9 @@ from .objective import entrance_term, pair_term, walking_cost
 GRID_POINTS = 40_000
 #: partners (largest weights) a greedy step prices a candidate spot with
 PARTNERS = 32
+#: candidate spots times partners priced per greedy step (the nearest spots to where
+#: the block is pulled are kept when there are more)
+SCORE_BUDGET = 64_000
 #: how many of the best candidate layouts get the block-swap search
 SWAP_STARTS = 3
 #: penalty weights of the continuation, as in :data:`shelfplan.solve.STAGES`
@@ -114,26 +118,53 @@ def is_feasible(X: np.ndarray, radius: np.ndarray, hall: Hall) -> bool:
 
 
 def check_room(radius: np.ndarray, hall: Hall) -> None:
-    """Fail fast when the blocks' discs cannot fit on the free floor."""
+    """Fail fast when the blocks' discs cannot fit on the free floor.
+
+    Disjoint discs that may overhang the walls by ``d_min/2`` lie in the free
+    floor grown by ``d_min/2``: their areas cannot add up to more than its area,
+    and the largest needs a spot ``rho - d_min/2`` from every wall.
+    """
     need = float(np.pi * np.sum(radius ** 2))
-    have = hall.floor.area
+    have = hall.floor.buffer(hall.d_min / 2.0).area
     widest = float(radius.max())
-    if need > have or widest - hall.d_min / 2.0 > _inradius(hall):
+    if need > have:
         raise HallError(
-            f"hall {hall.name!r} cannot hold the category blocks: they need {need:.1f} m^2 "
-            f"of floor (the largest a disc of radius {widest:.2f} m) and the free floor has "
-            f"{have:.1f} m^2; enlarge the hall, use finer categories (--category-level) or "
-            f"place items (--level item)")
+            f"hall {hall.name!r} cannot hold the category blocks: their discs need "
+            f"{need:.1f} m^2 and the free floor (with half a book's overhang at the walls) "
+            f"has {have:.1f} m^2; enlarge the hall, or place smaller units (--level item, "
+            f"or finer categories with --category-level)")
+    room = _inradius(hall)
+    if widest - hall.d_min / 2.0 > room:
+        raise HallError(
+            f"hall {hall.name!r} is too narrow for the largest category block (a disc of "
+            f"radius {widest:.2f} m needs a spot {widest - hall.d_min / 2:.2f} m from every "
+            f"wall; the widest spot is {room:.2f} m); widen the hall, or place smaller units "
+            f"(--level item, or finer categories with --category-level)")
+
+
+def room_for(radius: np.ndarray, hall: Hall, slack: float = 1.0) -> bool:
+    """True when ``slack`` times the discs' area fits the grown free floor and the
+    largest disc has a spot (the tests of :func:`check_room`)."""
+    need = slack * float(np.pi * np.sum(radius ** 2))
+    if need > hall.floor.buffer(hall.d_min / 2.0).area:
+        return False
+    return float(radius.max()) - hall.d_min / 2.0 <= _inradius(hall)
 
 
 def _inradius(hall: Hall) -> float:
-    """Radius of the largest disc on the free floor (approximately, on a grid)."""
-    step = math.sqrt(hall.floor.area / 20_000)
-    xy = _grid(hall, step)
-    if len(xy) == 0:
-        return 0.0
-    _, dist = hall.nearest_boundary(xy)
-    return float(dist.max() + step)
+    """Radius of the largest disc on the free floor (its pole of inaccessibility)."""
+    centre = _widest_point(hall)
+    _, dist = hall.nearest_boundary(centre[None, :])
+    return float(dist[0])
+
+
+def _widest_point(hall: Hall) -> np.ndarray:
+    """The point of the free floor farthest from every wall (shapely's polylabel)."""
+    from shapely.ops import polylabel
+
+    tol = max(1e-3, math.sqrt(hall.floor.area) / 1000.0)
+    pt = polylabel(hall.floor, tolerance=tol)
+    return np.array([pt.x, pt.y])
 
 
 def _grid(hall: Hall, step: float) -> np.ndarray:
@@ -166,10 +197,15 @@ class Blocks:
         n = problem.n
         self.W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n)).tocsr()
         self.W = (self.W + self.W.T).tocsr()
-        step = max(float(self.rho.min()), math.sqrt(hall.floor.area / GRID_POINTS))
+        # candidate centres: a grid d_min/2 apart (coarser in large halls), plus the
+        # floor's widest point, where the largest block fits if anywhere
+        step = max(min(hall.d_min / 2.0, float(self.rho.min())),
+                   math.sqrt(hall.floor.area / GRID_POINTS))
         self.step = step
-        self.cand = _grid(hall, step)
+        self.cand = np.vstack([_grid(hall, step), _widest_point(hall)[None, :]])
         _, self.wall = hall.nearest_boundary(self.cand)
+        self.tree = cKDTree(self.cand)
+        self.failure = ""
         e = hall.entrance
         self.cand_e = np.sqrt(((self.cand - e[:2]) ** 2).sum(axis=1) + (self.z - e[2]) ** 2)
 
@@ -180,22 +216,28 @@ class Blocks:
         return walking_cost(X, self.problem)["total"]
 
     # --- greedy ------------------------------------------------------------------
-    def greedy(self, order, mode: str = "cost") -> np.ndarray | None:
+    def greedy(self, order, mode: str = "cost", deadline: float | None = None,
+               ) -> np.ndarray | None:
         """Place blocks in ``order``, each at the free candidate centre with the least
         added walking (``mode="cost"``: p_i times the entrance distance plus the
         pair weights to placed partners) or nearest the entrance (``"entrance"``).
-        None when a block finds no room."""
+        None when a block finds no room or ``deadline`` passes (``self.failure``
+        says which)."""
         clear = np.full(len(self.cand), np.inf)
         xy = np.full((self.n, 2), np.nan)
         placed = np.zeros(self.n, dtype=bool)
         p = self.problem.p
+        e = self.hall.entrance[:2]
         W = self.W
-        for i in order:
+        for step, i in enumerate(order):
+            if deadline is not None and step % 32 == 31 and time.monotonic() > deadline:
+                self.failure = "time limit"
+                return None
             ok = np.flatnonzero((clear >= self.rho[i] * (1 - 1e-9))
                                 & (self.wall >= self.margin[i]))
             if len(ok) == 0:
+                self.failure = f"no room for block {self.problem.items[i]!r}"
                 return None
-            score = self.cand_e[ok] * (p[i] if mode == "cost" else 1.0)
             if mode == "cost":
                 cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
                 vals = W.data[W.indptr[i]:W.indptr[i + 1]]
@@ -204,9 +246,19 @@ class Blocks:
                 if len(cols) > PARTNERS:
                     top = np.argpartition(-vals, PARTNERS)[:PARTNERS]
                     cols, vals = cols[top], vals[top]
+                limit = SCORE_BUDGET // max(len(cols), 1)
+                if len(ok) > limit:
+                    # many free spots: price only those nearest where the block is pulled
+                    pull = (p[i] * e + vals @ xy[cols]) / max(p[i] + vals.sum(), 1e-300)
+                    d2 = ((self.cand[ok] - pull) ** 2).sum(axis=1)
+                    ok = ok[np.argpartition(d2, limit)[:limit]]
+            score = self.cand_e[ok] * (p[i] if mode == "cost" else 1.0)
+            if mode == "cost":
                 if len(cols):
-                    diff = self.cand[ok][:, None, :] - xy[cols][None, :, :]
-                    score = score + np.sqrt((diff ** 2).sum(axis=2)) @ vals
+                    c = self.cand[ok]
+                    dx = c[:, 0, None] - xy[cols, 0][None, :]
+                    dy = c[:, 1, None] - xy[cols, 1][None, :]
+                    score = score + np.sqrt(dx * dx + dy * dy) @ vals
                 # ties (no weight at all): nearest the entrance
                 score = score + 1e-12 * self.cand_e[ok]
             c = ok[int(np.argmin(score))]
@@ -377,9 +429,10 @@ class Blocks:
                 break
         return X, made
 
-    def repair(self, X: np.ndarray, rounds: int = 1000) -> np.ndarray | None:
+    def repair(self, X: np.ndarray, rounds: int = 1000,
+               deadline: float | None = None) -> np.ndarray | None:
         """Push overlapping blocks apart and blocks off the walls until feasible
-        (None when that does not converge)."""
+        (None when that does not converge in ``rounds`` or before ``deadline``)."""
         xy = np.asarray(X, dtype=float)[:, :2].copy()
         rho, hall = self.rho, self.hall
         d = hall.d_min
@@ -387,6 +440,8 @@ class Blocks:
             X3 = self.positions(xy)
             if is_feasible(X3, rho, hall):
                 return X3
+            if deadline is not None and time.monotonic() > deadline:
+                return None
             delta = np.zeros_like(xy)
             pairs = close_pairs(X3, rho, slack=-TOL / 2)
             if len(pairs):
@@ -447,10 +502,11 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
     stopped_by = "done"
     interrupted = False
 
-    def offer(X, how):
+    def offer(X, how, why="no room"):
         if X is None:
-            history.append({"candidate": how, "objective": None, "feasible": False})
-            say(f"{how}: no room (dropped)")
+            history.append({"candidate": how, "objective": None, "feasible": False,
+                            "dropped": why})
+            say(f"{how}: {why} (dropped)")
             return
         F = geo.cost(X)
         ok = is_feasible(X, geo.rho, problem.hall)
@@ -474,13 +530,15 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
                 break
             if order is None:
                 order = geo.attached_order(noise=0.5, rng=rng)
-            X = geo.greedy(order)
-            offer(X, f"greedy, {how}")
+            # the first greedy layout is always completed: it is the fallback
+            X = geo.greedy(order, deadline=None if best["X"] is None else starts_deadline)
+            offer(X, f"greedy, {how}", geo.failure)
             if X is None:
                 continue
-            Xi, it = geo.improve(X, deadline if k == 0 else starts_deadline)
+            Xi, it = geo.improve(X, starts_deadline)
             iters += it
-            offer(geo.repair(Xi), f"greedy, {how}, improved")
+            offer(geo.repair(Xi, deadline=deadline), f"greedy, {how}, improved",
+                  "repair did not converge")
         # swaps of whole blocks on the best layouts, each followed by a continuous
         # improvement, while that helps
         ranked = sorted([h for h in history if h["feasible"]], key=lambda h: h["objective"])
@@ -496,8 +554,9 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
                 offer(Xs, f"{h['candidate']} + {m} swaps (round {rnd})")
                 Xi, it = geo.improve(Xs, deadline)
                 iters += it
-                Xr = geo.repair(Xi)
-                offer(Xr, f"{h['candidate']} + swaps, improved (round {rnd})")
+                Xr = geo.repair(Xi, deadline=deadline)
+                offer(Xr, f"{h['candidate']} + swaps, improved (round {rnd})",
+                      "repair did not converge")
                 X = Xr if Xr is not None and geo.cost(Xr) < geo.cost(Xs) else Xs
         if time.monotonic() > deadline:
             stopped_by = "time limit"

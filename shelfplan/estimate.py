@@ -120,6 +120,8 @@ def estimate(loans: Loans) -> Estimates:
     est.summary["level"] = loans.level
     if loans.level == "category" and loans.category_source:
         est.summary["category_source"] = dict(loans.category_source)
+    if loans.level == "title" and loans.title_col:
+        est.summary["title_col"] = loans.title_col
     return est
 
 

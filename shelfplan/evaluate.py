@@ -85,11 +85,20 @@ def level_options(read_options: dict | None, layouts=()) -> dict:
     elif opts["level"] != level:
         raise LayoutError(f"the layout places {level!r} units but --level {opts['level']} was "
                           f"given; drop --level or use --level {level}")
-    src = layouts[0].estimation.get("category_source") or {}
     if level == "category":
-        for key, value in src.items():
+        sources = [lay.estimation.get("category_source") or {} for lay in layouts]
+        if any(src != sources[0] for src in sources[1:]):
+            raise LayoutError(f"the layouts' categories were made differently "
+                              f"({sources[0]} and "
+                              f"{next(x for x in sources if x != sources[0])}); compare "
+                              f"category layouts fitted with the same category options")
+        for key, value in sources[0].items():
             if opts.get(key) is None:
                 opts[key] = value
+    if level == "title" and opts.get("title_col") is None:
+        title_col = layouts[0].estimation.get("title_col")
+        if title_col:
+            opts["title_col"] = title_col
     return opts
 
 
@@ -132,7 +141,7 @@ def restrict(loans: Loans, items) -> Loans:
                  n_rows_read=loans.n_rows_read, dropped=dict(loans.dropped),
                  has_category=loans.has_category, n_patrons=loans.n_patrons,
                  columns=dict(loans.columns), level=loans.level,
-                 category_source=loans.category_source)
+                 category_source=loans.category_source, title_col=loans.title_col)
 
 
 def date_span(loans: Loans) -> list[str] | None:

@@ -98,6 +98,7 @@ class Loans:
     columns: dict[str, str] = field(default_factory=dict)
     level: str = "item"
     category_source: dict | None = None   # how categories were made (for re-reading)
+    title_col: str | None = None          # the title column, when it was named explicitly
 
     @property
     def n_loans(self) -> int:
@@ -435,7 +436,7 @@ def read_loans(
     dayfirst: bool | None = None,
     session_gap=None,
     max_session_items: int = MAX_SESSION_ITEMS,
-    category_from: str = "column",
+    category_from: str | None = None,
     scheme: str = "auto",
     category_level: int = 1,
     hash_patrons: bool = False,
@@ -453,7 +454,9 @@ def read_loans(
     ``"30min"``) starts a new visit after that long without a loan, instead of
     the calendar date. ``max_session_items`` drops larger sessions (0: none).
     ``category_from="callnumber"`` derives categories with
-    :func:`shelfplan.callnumber.parse` (``scheme``, ``category_level``).
+    :func:`shelfplan.callnumber.parse` (``scheme``, ``category_level``);
+    ``"column"`` takes them as written; ``None`` (default) is ``"column"``, except
+    at level ``"category"`` when the only category column is a call number.
     ``hash_patrons`` keeps a salted hash of the patron id as ``table["patron"]``
     (salt ``patron_salt``, else ``$SHELFPLAN_PATRON_SALT``, else random).
     With ``strict``, rows with an unparsable timestamp or an empty id are an
@@ -464,6 +467,7 @@ def read_loans(
     (:data:`PROGRESS_BYTES` or more) is parsed.
     """
     level = level or "item"
+    category_from_given = category_from
     category_from = category_from or "column"
     scheme = scheme or "auto"
     category_level = category_level or 1
@@ -495,6 +499,15 @@ def read_loans(
     if category_from == "callnumber" and "category" in explicit:
         explicit["callnumber"] = explicit.pop("category")
     chosen = _resolve(cols, explicit, name, category_from, level)
+    if (level == "category" and category_from_given is None and "callnumber" in chosen
+            and "category" not in chosen):
+        # whole categories from a call-number column: group the call numbers into
+        # classes, not one block per call number
+        category_from = "callnumber"
+        msgs.append((logging.INFO, f"{name}: --level category: grouping the call numbers in "
+                                   f"{chosen['callnumber']!r} into classes (--category-from "
+                                   f"callnumber); --category-from column takes each call "
+                                   f"number as a category"))
     if level == "category" and not (chosen.get("category") or chosen.get("callnumber")):
         raise LoansError(f"{name}: --level category needs a category column ('category', "
                          f"or a call number with --category-from callnumber) but found: "
@@ -650,6 +663,7 @@ def read_loans(
     cat_src = None
     if cat_c is not None:
         cat_src = {"category_from": "column"}
+        given = explicit.get("category") or explicit.get("callnumber")
         cat = _strip(df[cat_c])[keep].str.strip('"').str.strip()
         if category_from == "callnumber":
             from .callnumber import parse
@@ -660,9 +674,13 @@ def read_loans(
                          f"does not parse are in the group 'other'")
             cat_src = {"category_from": "callnumber", "scheme": used,
                        "category_level": int(category_level)}
+            if given:
+                cat_src["category_col"] = given
             cat_c = f"{cat_c} ({used} level {category_level})"
         else:
             out["category"] = cat.where(cat != "", None).to_numpy(dtype=object)
+            if given:
+                cat_src["category_col"] = given
     if patron_keys is not None:
         out["patron"] = patron_keys[pcode]
     if pcode is not None:
@@ -699,6 +717,7 @@ def read_loans(
         columns=mapping,
         level=level,
         category_source=cat_src,
+        title_col=explicit.get("title") if level == "title" else None,
     )
 
 
@@ -951,4 +970,5 @@ def filter_until(loans: Loans, until=None, since=None) -> Loans:
                  n_rows_read=loans.n_rows_read, dropped=dict(loans.dropped),
                  has_category=loans.has_category, n_patrons=loans.n_patrons,
                  notes=list(loans.notes), columns=dict(loans.columns),
-                 level=loans.level, category_source=loans.category_source)
+                 level=loans.level, category_source=loans.category_source,
+                 title_col=loans.title_col)

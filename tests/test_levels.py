@@ -388,3 +388,91 @@ def test_block_layout_drawn_to_scale(category_fit, tmp_path):
     # the circles have the blocks' radii
     r = sorted(round((c.x1 - c.x0) / 2, 6) for c in circles)
     np.testing.assert_allclose(r, np.sort(category_fit.radius), atol=1e-6)
+
+
+# --- review fixes: room, time, levels of current layouts, category sources -------------
+
+
+def test_one_large_block_in_a_small_hall(tmp_path):
+    # the widest point of the floor is a candidate: a single 297-book block fits a
+    # 2 x 2 m room although no grid point is far enough from the walls
+    hall = {"name": "2 m room", "footprint": [[0, 0], [2, 0], [2, 2], [0, 2]],
+            "z_range": [0.3, 1.8], "entrance": [1, 0, 1.2], "d_min": 0.3}
+    (tmp_path / "h.json").write_text(json.dumps(hall))
+    text = "patron_id,item_id,timestamp,category\n" + "".join(
+        f"P{k % 40},B{k},2024-03-{1 + k % 20:02d},X\n" for k in range(297))
+    (tmp_path / "one.csv").write_text(text)
+    lay = fit(tmp_path / "one.csv", tmp_path / "h.json", read_options={"level": "category"})
+    assert lay.n == 1 and lay.sizes.tolist() == [297]
+    assert independent_block_check(lay.positions, lay.radius, hall)
+
+
+def test_too_narrow_hall_names_the_width(tmp_path):
+    hall = hall_from_dict({"name": "corridor", "footprint": [[0, 0], [40, 0], [40, 1.2],
+                                                             [0, 1.2]],
+                           "z_range": [0.3, 1.8], "entrance": [0, 0.6, 1.2], "d_min": 0.3})
+    pr = _block_problem(2, seed=0, hall=hall, sizes=[297, 3])
+    with pytest.raises(HallError, match="too narrow for the largest category block"):
+        blocks.Blocks(pr)
+
+
+def test_greedy_stops_at_its_deadline():
+    geo = blocks.Blocks(_block_problem(40, seed=0, sizes=np.ones(40, dtype=int)))
+    assert geo.greedy(np.arange(40), deadline=0.0) is None
+    assert geo.failure == "time limit"
+
+
+def test_call_numbers_alone_are_grouped_into_classes_at_category_level(tmp_path, caplog):
+    caplog.set_level("INFO", logger="shelfplan.loans")
+    f = tmp_path / "cn.csv"
+    f.write_text("patron_id,item_id,timestamp,call_number\n"
+                 "A,1,2024-03-01,510.2 BAR\nA,2,2024-03-01,512.7 KNU\nB,3,2024-03-01,005.1 LUT\n")
+    loans = read_loans(f, level="category")
+    assert set(loans.table["category"]) == {"500", "000"}
+    assert "grouping the call numbers in 'call_number' into classes" in caplog.text
+    assert loans.category_source["category_from"] == "callnumber"
+    # asked for explicitly, each call number is its own category
+    raw = read_loans(f, level="category", category_from="column")
+    assert raw.table["category"].nunique() == 3
+
+
+def test_fit_with_current_takes_the_level_of_loans_objects_and_current_layouts(tmp_path):
+    cur = tmp_path / "titles.json"
+    write_layout(baseline("callnumber", TITLES, read_options={"level": "title"}), cur)
+    # no --level given: the loans are read at the current layout's level (titles)
+    lay = fit(TITLES, current=cur, max_moves=1, kicks=2)
+    assert lay.level == "title"
+    with pytest.raises(LayoutError, match="not supported with --level category"):
+        fit(read_loans(SAMPLE_LOANS, level="category", category_from="callnumber"),
+            current=cur)
+    with pytest.raises(LayoutError, match="places 'title' units but the loans are read "
+                                          "at --level item"):
+        fit(read_loans(TITLES), current=cur)
+
+
+def test_category_layouts_from_different_sources_do_not_compare(tmp_path):
+    from shelfplan.compare import compare
+
+    a, b = tmp_path / "col.json", tmp_path / "cn.json"
+    write_layout(baseline("popularity", SAMPLE_LOANS, SAMPLE_HALL,
+                          read_options={"level": "category"}), a)
+    write_layout(baseline("popularity", SAMPLE_LOANS, SAMPLE_HALL, read_options=CAT), b)
+    with pytest.raises(LayoutError, match="categories were made differently"):
+        compare([a, b], SAMPLE_LOANS)
+
+
+def test_named_columns_are_remembered_for_evaluation(tmp_path):
+    f = tmp_path / "two.csv"
+    f.write_text("patron_id,item_id,timestamp,category,shelf,work\n"
+                 "A,1,2024-03-01,X,S1,W1\nA,2,2024-03-01,X,S2,W1\nB,3,2024-03-01,Y,S1,W2\n"
+                 "B,1,2024-03-01,X,S1,W1\n")
+    shelf = tmp_path / "shelf.json"
+    write_layout(fit(f, read_options={"level": "category", "category_col": "shelf"},
+                     kicks=1), shelf)
+    assert read_layout(shelf).estimation["category_source"]["category_col"] == "shelf"
+    ev = evaluate(shelf, f)
+    assert sorted(ev.items) == ["S1", "S2"]
+    work = tmp_path / "work.json"
+    write_layout(fit(f, read_options={"level": "title", "title_col": "work"}, kicks=1), work)
+    ev = evaluate(work, f)
+    assert sorted(ev.items) == ["W1", "W2"]
