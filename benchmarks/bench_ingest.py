@@ -3,6 +3,7 @@
     python benchmarks/bench_ingest.py                       # 10 million loans
     python benchmarks/bench_ingest.py --rows 1e6            # smaller
     python benchmarks/bench_ingest.py --category            # keep the category column
+    python benchmarks/bench_ingest.py --category --level category   # sum into categories
 
 The loans come from ``shelfplan.synth.generate_loans(rows / 10 items,
 loans_per_item=10)`` and are written once as CSV to ``/tmp`` (``--dir``; reused on
@@ -47,7 +48,7 @@ def make_csv(path: str, rows: int, seed: int, category: bool) -> None:
     say(f"  written in {time.perf_counter() - t:.1f} s ({os.path.getsize(path) / 2**20:.0f} MiB)")
 
 
-def child(path: str) -> None:
+def child(path: str, level: str = "item") -> None:
     """The measured step (runs in its own process)."""
     t0 = time.perf_counter()
     from shelfplan.estimate import estimate
@@ -55,7 +56,7 @@ def child(path: str) -> None:
 
     t = time.perf_counter()
     say("reading ...")
-    loans = read_loans(path)
+    loans = read_loans(path, level=level)
     t_read = time.perf_counter() - t
     say(f"  read_loans: {loans.n_loans:,} loans in {t_read:.1f} s; estimating ...")
     t = time.perf_counter()
@@ -68,7 +69,7 @@ def child(path: str) -> None:
                       "rows": loans.n_rows_read, "loans": loans.n_loans,
                       "sessions": est.summary["sessions"], "items": est.n,
                       "pairs": est.summary["co_borrowed_pairs"],
-                      "dropped": loans.dropped}))
+                      "dropped": loans.dropped, "level": level}))
 
 
 def main() -> None:
@@ -78,11 +79,15 @@ def main() -> None:
     ap.add_argument("--dir", default="/tmp", help="where the CSV goes [/tmp]")
     ap.add_argument("--category", action="store_true",
                     help="keep the category column (estimate then finds each item's category)")
+    ap.add_argument("--level", choices=("item", "category"), default="item",
+                    help="read at this level (category needs --category) [item]")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.level)
         return
+    if args.level == "category" and not args.category:
+        ap.error("--level category needs --category")
     rows = int(args.rows)
     path = os.path.join(args.dir, f"shelfplan_bench_{rows}_{args.seed}"
                                   f"{'_cat' if args.category else ''}.csv")
@@ -91,8 +96,8 @@ def main() -> None:
     else:
         say(f"reusing {path}")
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--child", path], stdout=subprocess.PIPE,
-                          text=True, check=True)
+    proc = subprocess.run([sys.executable, __file__, "--child", path, "--level", args.level],
+                          stdout=subprocess.PIPE, text=True, check=True)
     wall = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20   # KiB -> GiB
     res = json.loads(proc.stdout)
