@@ -217,15 +217,23 @@ class Blocks:
 
     # --- greedy ------------------------------------------------------------------
     def greedy(self, order, mode: str = "cost", deadline: float | None = None,
+               fixed: np.ndarray | None = None, start: np.ndarray | None = None,
                ) -> np.ndarray | None:
         """Place blocks in ``order``, each at the free candidate centre with the least
         added walking (``mode="cost"``: p_i times the entrance distance plus the
         pair weights to placed partners) or nearest the entrance (``"entrance"``).
         None when a block finds no room or ``deadline`` passes (``self.failure``
-        says which)."""
+        says which). ``fixed`` (a mask) keeps those blocks where ``start`` has them
+        and places only ``order`` around them."""
         clear = np.full(len(self.cand), np.inf)
         xy = np.full((self.n, 2), np.nan)
         placed = np.zeros(self.n, dtype=bool)
+        if fixed is not None:
+            for j in np.flatnonzero(fixed):
+                xy[j] = start[j, :2]
+                placed[j] = True
+                d = np.sqrt(((self.cand - xy[j]) ** 2).sum(axis=1)) - self.rho[j]
+                np.minimum(clear, d, out=clear)
         p = self.problem.p
         e = self.hall.entrance[:2]
         W = self.W
@@ -429,10 +437,11 @@ class Blocks:
                 break
         return X, made
 
-    def repair(self, X: np.ndarray, rounds: int = 1000,
+    def repair(self, X: np.ndarray, rounds: int = 300,
                deadline: float | None = None) -> np.ndarray | None:
-        """Push overlapping blocks apart and blocks off the walls until feasible
-        (None when that does not converge in ``rounds`` or before ``deadline``)."""
+        """Push overlapping blocks apart and blocks off the walls until feasible; after
+        ``rounds`` re-seat what still fails (:meth:`reseat`). None when that finds
+        no room or ``deadline`` passes."""
         xy = np.asarray(X, dtype=float)[:, :2].copy()
         rho, hall = self.rho, self.hall
         d = hall.d_min
@@ -468,7 +477,24 @@ class Blocks:
                                    where=dist[:, None] > 0)
                 delta[bad] = inward * viol[bad][:, None]
             xy = xy + delta
-        return None
+        return self.reseat(self.positions(xy), deadline)
+
+    def reseat(self, X: np.ndarray, deadline: float | None = None) -> np.ndarray | None:
+        """Keep every block that is feasible among the kept ones (of each overlapping
+        pair the less borrowed one goes, and every block too near a wall) and place
+        the others again greedily around them, most borrowed first."""
+        rho, hall, p = self.rho, self.hall, self.problem.p
+        bad = np.zeros(self.n, dtype=bool)
+        sd, _ = signed_clearance(X[:, :2], hall)
+        bad |= (sd < self.margin - TOL * hall.d_min) | ~hall.contains(X)
+        pairs = close_pairs(X, rho, slack=TOL)
+        for i, j in pairs[np.argsort(np.minimum(p[pairs[:, 0]], p[pairs[:, 1]]))]:
+            if not (bad[i] or bad[j]):
+                bad[j if p[j] <= p[i] else i] = True
+        order = np.flatnonzero(bad)
+        order = order[np.lexsort((order, -p[order]))]
+        Y = self.greedy(order, deadline=deadline, fixed=~bad, start=X)
+        return Y if Y is not None and is_feasible(Y, rho, hall) else None
 
 
 # ---------------------------------------------------------------------------
