@@ -116,13 +116,12 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         if isinstance(loans, Loans):
             want = loans.level
         else:
-            # the loans are read at the current layout's level unless --level says otherwise
-            read_options = dict(read_options or {})
-            read_options["level"] = read_options.get("level") or current.level
-            want = read_options["level"]
-        if want == "category":
-            raise LayoutError("--current is not supported with --level category yet; fit "
-                              "category blocks from scratch")
+            # the loans are read at the current layout's level (and, for category
+            # blocks, with its categories) unless the options say otherwise
+            from .evaluate import level_options
+            want = (read_options or {}).get("level") or current.level
+            if want == current.level:
+                read_options = level_options(read_options, [current])
         if current.level != want:
             raise LayoutError(f"the current layout places {current.level!r} units but the "
                               f"loans are read at --level {want}; use --level "
@@ -131,14 +130,15 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
             hall = current.hall
         est, base = load_problem(loans, hall, until=until, read_options=read_options)
         est = est.with_items(list(current.items),
-                             None if current.categories is None else list(current.categories))
+                             None if current.categories is None else list(current.categories),
+                             None if current.sizes is None else list(current.sizes))
         hall_obj = base.hall
         diff = hall_difference(hall_obj, current.hall)
         if diff:
             raise LayoutError(f"the current layout is for another hall than --hall ({diff} "
                               f"differs); use the same hall (or omit --hall to take the "
                               f"current layout's)")
-        check_capacity(hall_obj, est.n)
+        check_capacity(hall_obj, est.n if est.sizes is None else int(est.sizes.sum()))
         problem = Problem.from_estimates(est, hall_obj)
         where = current.index()
         anchor = np.full((problem.n, 3), np.nan)

@@ -393,13 +393,36 @@ class Blocks:
         sd, _ = signed_clearance(at[None, :2], self.hall)
         return bool(sd[0] >= self.margin[i] - TOL * self.hall.d_min / 2)
 
-    def swaps(self, X: np.ndarray, deadline: float, neighbours: int = 8) -> tuple:
-        """Exchange the centres of two blocks while that lowers S and stays feasible.
+    def _move_gain(self, X, a, b, anchor, lam):
+        """Change of ``lam * ||v - anchor||`` when blocks a and b exchange centres."""
+        if anchor is None or lam == 0:
+            return 0.0
+        has_a = np.isfinite(anchor[a]).all(axis=1)
+        has_b = np.isfinite(anchor[b]).all(axis=1)
+        A = np.nan_to_num(anchor)
+        da = np.linalg.norm(X[a] - A[a], axis=1) - np.linalg.norm(X[b] - A[a], axis=1)
+        db = np.linalg.norm(X[b] - A[b], axis=1) - np.linalg.norm(X[a] - A[b], axis=1)
+        return lam * (np.where(has_a, da, 0.0) + np.where(has_b, db, 0.0))
+
+    def moved(self, X: np.ndarray, anchor: np.ndarray | None) -> np.ndarray:
+        """Blocks with a current spot that are more than 1e-6 m away from it."""
+        if anchor is None:
+            return np.zeros(self.n, dtype=bool)
+        has = np.isfinite(anchor).all(axis=1)
+        return has & (np.linalg.norm(X - np.nan_to_num(anchor), axis=1) > 1e-6)
+
+    def swaps(self, X: np.ndarray, deadline: float, neighbours: int = 8, *,
+              anchor: np.ndarray | None = None, move_cost: float = 0.0,
+              max_moves: int | None = None) -> tuple:
+        """Exchange the centres of two blocks while that lowers S (plus ``move_cost``
+        per metre from ``anchor``) and stays feasible, with at most ``max_moves``
+        blocks off their anchor.
 
         Candidates: each block with its ``neighbours`` nearest blocks and with its
         co-borrowing partners; gains are exact and re-checked before each swap.
         Returns (positions, swaps made)."""
         X = np.array(X, dtype=float)
+        lam = float(move_cost)
         n = self.n
         if n < 2:
             return X, 0
@@ -413,7 +436,8 @@ class Blocks:
             lo, hi = np.minimum(a, b), np.maximum(a, b)
             pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
             pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-            gain = self.swap_gains(X, pairs[:, 0], pairs[:, 1])
+            gain = (self.swap_gains(X, pairs[:, 0], pairs[:, 1])
+                     + self._move_gain(X, pairs[:, 0], pairs[:, 1], anchor, lam))
             order = np.argsort(-gain, kind="stable")
             order = order[gain[order] > 1e-12]
             if len(order) == 0:
@@ -422,11 +446,17 @@ class Blocks:
             done_round = 0
             for c in order:
                 i, j = int(pairs[c, 0]), int(pairs[c, 1])
-                g = self.swap_gains(X, np.array([i]), np.array([j]))[0]
+                ai, aj = np.array([i]), np.array([j])
+                g = (self.swap_gains(X, ai, aj) + self._move_gain(X, ai, aj, anchor, lam))[0]
                 if g <= 1e-12:
                     continue
                 if not (self._fits(X, i, X[j], j, tree) and self._fits(X, j, X[i], i, tree)):
                     continue
+                if max_moves is not None:
+                    Y = X.copy()
+                    Y[[i, j]] = Y[[j, i]]
+                    if int(self.moved(Y, anchor).sum()) > max_moves:
+                        continue
                 X[[i, j]] = X[[j, i]]
                 tree = cKDTree(X)
                 done_round += 1
@@ -614,6 +644,140 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
     }
     return SolveResult(positions=X, cost=walking_cost(X, problem), info=info,
                        interrupted=interrupted)
+
+
+def _relocations(geo: "Blocks", X: np.ndarray, anchor: np.ndarray, lam: float,
+                 max_moves: int | None, deadline: float) -> tuple:
+    """Move single blocks to the free spot that lowers S plus the move cost most,
+    best move first, within the move budget. Returns (positions, moves made)."""
+    pr, hall = geo.problem, geo.hall
+    e = hall.entrance
+    W = geo.W
+    has = np.isfinite(anchor).all(axis=1)
+    A = np.nan_to_num(anchor)
+    X = np.array(X, dtype=float)
+    made = 0
+    while time.monotonic() < deadline:
+        moved = geo.moved(X, anchor)
+        room = max_moves is None or int(moved.sum()) < max_moves
+        best = (1e-12, -1, None)
+        for i in range(geo.n):
+            if not room and not moved[i]:
+                continue
+            cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
+            vals = W.data[W.indptr[i]:W.indptr[i + 1]]
+            lam_i = lam if has[i] else 0.0
+            # candidate spots: nearest the pull point, plus the block's own anchor
+            wsum = pr.p[i] + vals.sum() + lam_i
+            pull = (pr.p[i] * e[:2] + vals @ X[cols, :2] + lam_i * A[i, :2]) / max(wsum, 1e-300)
+            ok = np.flatnonzero(geo.wall >= geo.margin[i])
+            limit = max(256, min(SCORE_BUDGET // max(len(cols), 1), 2_000_000 // geo.n))
+            if len(ok) > limit:
+                d2 = ((geo.cand[ok] - pull) ** 2).sum(axis=1)
+                ok = ok[np.argpartition(d2, limit)[:limit]]
+            C = geo.cand[ok]
+            if has[i]:
+                C = np.vstack([C, A[i, :2]])
+            others = np.arange(geo.n) != i
+            gap = np.sqrt(((C[:, None, :] - X[others][None, :, :2]) ** 2).sum(axis=2))
+            free = (gap >= (geo.rho[i] + geo.rho[others])[None, :] * (1 - TOL / 2)).all(axis=1)
+            C = C[free]
+            if len(C) == 0:
+                continue
+            P = np.column_stack([C, np.full(len(C), geo.z)])
+            new = pr.p[i] * np.linalg.norm(P - e, axis=1)
+            now = pr.p[i] * np.linalg.norm(X[i] - e)
+            if len(cols):
+                new = new + np.sqrt(((C[:, None, :] - X[cols][None, :, :2]) ** 2).sum(axis=2)) @ vals
+                now = now + np.linalg.norm(X[i, :2] - X[cols, :2], axis=1) @ vals
+            if lam_i:
+                new = new + lam_i * np.linalg.norm(P - A[i], axis=1)
+                now = now + lam_i * np.linalg.norm(X[i] - A[i])
+            k = int(np.argmin(new))
+            if now - new[k] > best[0]:
+                best = (now - new[k], i, P[k])
+        if best[1] < 0:
+            break
+        X[best[1]] = best[2]
+        made += 1
+    return X, made
+
+
+def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
+                       max_moves: int | None = None, seed: int = 0, time_limit: float = 50.0,
+                       restarts: int | None = None, progress=None):
+    """A proposal that starts from today's blocks (``anchor``; NaN rows for categories
+    without a spot, placed greedily around the others): single-block relocations
+    and block swaps while they lower ``S + move_cost * sum ||v_i - anchor_i||``,
+    with at most ``max_moves`` blocks off their spot. Without ``max_moves`` a
+    layout from scratch is tried too."""
+    from .errors import LayoutError
+    from .solve import SolveResult
+
+    t0 = time.monotonic()
+    deadline = t0 + time_limit
+    say = progress or (lambda msg: None)
+    geo = Blocks(problem)
+    hall = problem.hall
+    lam = float(move_cost)
+    A = np.array(anchor, dtype=float)
+    has = np.isfinite(A).all(axis=1)
+    A[has, 2] = geo.z
+    X = np.where(has[:, None], A, 0.0)
+    new = np.flatnonzero(~has)
+    order = new[np.lexsort((new, -problem.p[new]))]
+    if has.any() and not is_feasible(X[has], geo.rho[has], hall):
+        # today's blocks no longer fit where they stand (their books grew)
+        raise LayoutError(
+            "today's category blocks overlap or stand too near a wall at their current "
+            "sizes (categories have grown since the current layout); fit from scratch, "
+            "or give a current layout at today's sizes")
+    if len(new):
+        X = geo.greedy(order, fixed=has, start=X)
+        if X is None:
+            raise LayoutError(f"no room for the {len(new)} categories without a current "
+                              f"spot; enlarge the hall")
+    best = {"F": np.inf, "X": None, "how": None}
+    history = []
+
+    def F(Y):
+        return geo.cost(Y) + lam * float(np.linalg.norm(Y[has] - A[has], axis=1).sum())
+
+    def offer(Y, how):
+        f = F(Y)
+        ok = is_feasible(Y, geo.rho, hall) and (
+            max_moves is None or int(geo.moved(Y, A).sum()) <= max_moves)
+        history.append({"candidate": how, "objective": f, "feasible": bool(ok),
+                        "t": round(time.monotonic() - t0, 2)})
+        if ok and f < best["F"]:
+            best.update(F=f, X=Y.copy(), how=how)
+        say(f"{how}: S + move cost={f:.4f}" + ("" if ok else " (not feasible, dropped)"))
+
+    offer(X, "current layout" + (" (new categories placed greedily)" if len(new) else ""))
+    total_r = total_s = 0
+    for rnd in range(1, 50):
+        X, r = _relocations(geo, X, A, lam, max_moves, deadline)
+        X, m = geo.swaps(X, deadline, anchor=A, move_cost=lam, max_moves=max_moves)
+        total_r, total_s = total_r + r, total_s + m
+        if r == 0 and m == 0 or time.monotonic() > deadline:
+            break
+    offer(X, f"current layout + {total_r} relocations + {total_s} swaps")
+    if max_moves is None and time.monotonic() < deadline:
+        res = solve_blocks(problem, seed=seed, time_limit=max(1.0, deadline - time.monotonic()),
+                           restarts=restarts, progress=progress)
+        offer(res.positions, "from scratch")
+    X = best["X"]
+    dist = np.linalg.norm(X[has] - A[has], axis=1)
+    info = {
+        "method": "category blocks, incremental: block relocations + block swaps",
+        "seed": seed, "best_from": best["how"], "history": history,
+        "seconds": round(time.monotonic() - t0, 3), "time_limit": time_limit,
+        "stopped_by": "time limit" if time.monotonic() > deadline else "done",
+        "interrupted": False, "move_cost": lam, "max_moves": max_moves,
+        "moved": int((dist > 1e-6).sum()), "move_distance": float(dist.sum()),
+        "objective_with_moves": best["F"],
+    }
+    return SolveResult(positions=X, cost=walking_cost(X, problem), info=info)
 
 
 def baseline_blocks(name: str, problem, seed: int = 0) -> np.ndarray:

@@ -47,9 +47,10 @@ class Estimates:
         return (w.row[order].astype(np.int64), w.col[order].astype(np.int64),
                 w.data[order].astype(float))
 
-    def with_items(self, ids, categories=None) -> "Estimates":
+    def with_items(self, ids, categories=None, sizes=None) -> "Estimates":
         """These estimates plus items never borrowed (p = 0, no pairs), in the given order
-        after the existing ones; ids already present are skipped."""
+        after the existing ones; ids already present are skipped. For category blocks
+        ``sizes`` gives the new units' books (default 1)."""
         known = set(self.items.tolist())
         cats = {} if categories is None else dict(zip(ids, categories))
         new = [i for i in dict.fromkeys(ids) if i not in known]
@@ -62,7 +63,13 @@ class Estimates:
         old_cats = self.categories if self.categories is not None else np.full(self.n, None)
         new_cats = np.array([cats.get(i) for i in new], dtype=object)
         all_cats = np.concatenate([old_cats, new_cats])
+        new_sizes = None
+        if self.sizes is not None:
+            known_sizes = {} if sizes is None else dict(zip(ids, sizes))
+            new_sizes = np.concatenate([self.sizes, np.array([int(known_sizes.get(i, 1))
+                                                              for i in new], dtype=np.int64)])
         return Estimates(
+            sizes=new_sizes,
             items=np.concatenate([self.items, np.array(new, dtype=object)]),
             categories=None if all(c is None for c in all_cats) else all_cats,
             counts=np.concatenate([self.counts, np.zeros(k, dtype=self.counts.dtype)]),

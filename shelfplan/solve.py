@@ -302,10 +302,13 @@ def solve(problem: Problem, **kwargs) -> SolveResult:
     """
     with threadpool_limits(limits=1):
         if problem.blocks:
-            from .blocks import solve_blocks
+            from .blocks import incremental_blocks, solve_blocks
             if kwargs.get("current") is not None:
-                raise LayoutError("--current is not supported with --level category yet; "
-                                  "fit category blocks from scratch")
+                return incremental_blocks(
+                    problem, kwargs["current"], move_cost=kwargs.get("move_cost", 0.0),
+                    max_moves=kwargs.get("max_moves"), seed=kwargs.get("seed", 0),
+                    time_limit=kwargs.get("time_limit", 50.0), restarts=kwargs.get("kicks"),
+                    progress=kwargs.get("progress"))
             return solve_blocks(problem, seed=kwargs.get("seed", 0),
                                 time_limit=kwargs.get("time_limit", 50.0),
                                 restarts=kwargs.get("kicks"), progress=kwargs.get("progress"))

@@ -442,7 +442,8 @@ def test_fit_with_current_takes_the_level_of_loans_objects_and_current_layouts(t
     # no --level given: the loans are read at the current layout's level (titles)
     lay = fit(TITLES, current=cur, max_moves=1, kicks=2)
     assert lay.level == "title"
-    with pytest.raises(LayoutError, match="not supported with --level category"):
+    with pytest.raises(LayoutError, match="places 'title' units but the loans are read "
+                                          "at --level category"):
         fit(read_loans(SAMPLE_LOANS, level="category", category_from="callnumber"),
             current=cur)
     with pytest.raises(LayoutError, match="places 'title' units but the loans are read "
@@ -476,3 +477,49 @@ def test_named_columns_are_remembered_for_evaluation(tmp_path):
     write_layout(fit(f, read_options={"level": "title", "title_col": "work"}, kicks=1), work)
     ev = evaluate(work, f)
     assert sorted(ev.items) == ["W1", "W2"]
+
+
+# --- incremental proposals with category blocks ------------------------------------------
+
+DIV = {**CAT, "category_level": 2}
+
+
+@pytest.fixture(scope="module")
+def block_current(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cur") / "current.json"
+    write_layout(baseline("callnumber", SAMPLE_LOANS, SAMPLE_HALL, read_options=DIV), path)
+    return path
+
+
+def test_block_proposals_respect_the_move_budget(block_current):
+    cur = read_layout(block_current)
+    for k in (0, 1, 4):
+        lay = fit(SAMPLE_LOANS, current=block_current, max_moves=k, time_limit=60)
+        assert lay.level == "category" and lay.n == cur.n
+        assert lay.solver["moved"] <= k
+        assert independent_block_check(lay.positions, lay.radius, lay.hall.to_dict())
+        # (the file rounds positions to 1e-6 m)
+        assert lay.objective["total"] <= cur.objective["total"] + 1e-5
+        if k == 0:
+            np.testing.assert_allclose(lay.positions, cur.positions, atol=1e-6)
+    assert lay.objective["total"] < cur.objective["total"]      # 4 moves gain something
+
+
+def test_block_proposal_with_a_move_cost_and_the_cli(block_current, tmp_path):
+    out = tmp_path / "p.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--current", str(block_current),
+                                  "--max-moves", "2", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "category blocks" in r.output and "moved" in r.output
+    lay = read_layout(out)
+    assert lay.solver["moved"] <= 2 and lay.level == "category"
+
+
+def test_block_current_layout_that_no_longer_fits_is_a_clear_error(block_current, tmp_path):
+    cur = read_layout(block_current)
+    # squeeze two blocks onto each other: not feasible at today's sizes
+    cur.positions[1] = cur.positions[0] + np.array([0.01, 0.0, 0.0])
+    path = tmp_path / "bad.json"
+    write_layout(cur, path)
+    with pytest.raises(LayoutError, match="overlap or stand too near a wall"):
+        fit(SAMPLE_LOANS, current=path, max_moves=3)

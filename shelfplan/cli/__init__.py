@@ -201,7 +201,9 @@ def summary(layout, output: str) -> str:
         f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
     ]
     if "moved" in sol:
-        lines.insert(-1, f"moved {sol['moved']} books, {sol['move_distance']:.1f} m in all "
+        noun = ("category blocks" if layout.sizes is not None
+                else "titles" if layout.level == "title" else "books")
+        lines.insert(-1, f"moved {sol['moved']} {noun}, {sol['move_distance']:.1f} m in all "
                          f"(move cost {sol['move_cost']:g}/m, max moves {sol['max_moves']})")
     return "\n".join(lines)
 
