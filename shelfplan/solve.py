@@ -527,7 +527,7 @@ def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: f
     X = best["X"]
     cost = walking_cost(X, problem)
     info = {
-        "method": ("swap search from the current layout (incremental)" if anchor is not None
+        "method": ("swap search + relocations from the current layout (incremental)" if anchor is not None
                    and max_moves is not None else
                    "lattice starts + L-BFGS-B penalty continuation + repair/snap + swap search"),
         "seed": seed,
