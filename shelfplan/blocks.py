@@ -124,16 +124,13 @@ def check_room(radius: np.ndarray, hall: Hall) -> None:
     floor grown by ``d_min/2``: their areas cannot add up to more than its area,
     and the largest needs a spot ``rho - d_min/2`` from every wall.
     """
-    need = float(np.pi * np.sum(radius ** 2))
-    have = hall.floor.buffer(hall.d_min / 2.0).area
-    widest = float(radius.max())
+    need, have, widest, room = _room(radius, hall)
     if need > have:
         raise HallError(
             f"hall {hall.name!r} cannot hold the category blocks: their discs need "
             f"{need:.1f} m^2 and the free floor (with half a book's overhang at the walls) "
             f"has {have:.1f} m^2; enlarge the hall, or place smaller units (--level item, "
             f"or finer categories with --category-level)")
-    room = _inradius(hall)
     if widest - hall.d_min / 2.0 > room:
         raise HallError(
             f"hall {hall.name!r} is too narrow for the largest category block (a disc of "
@@ -145,10 +142,15 @@ def check_room(radius: np.ndarray, hall: Hall) -> None:
 def room_for(radius: np.ndarray, hall: Hall, slack: float = 1.0) -> bool:
     """True when ``slack`` times the discs' area fits the grown free floor and the
     largest disc has a spot (the tests of :func:`check_room`)."""
-    need = slack * float(np.pi * np.sum(radius ** 2))
-    if need > hall.floor.buffer(hall.d_min / 2.0).area:
-        return False
-    return float(radius.max()) - hall.d_min / 2.0 <= _inradius(hall)
+    need, have, widest, room = _room(radius, hall)
+    return slack * need <= have and widest - hall.d_min / 2.0 <= room
+
+
+def _room(radius: np.ndarray, hall: Hall) -> tuple[float, float, float, float]:
+    """(area of the discs, area of the free floor grown by d_min/2, largest radius,
+    largest wall clearance on the floor)."""
+    return (float(np.pi * np.sum(radius ** 2)), hall.floor.buffer(hall.d_min / 2.0).area,
+            float(radius.max()), _inradius(hall))
 
 
 def _inradius(hall: Hall) -> float:
@@ -755,29 +757,37 @@ def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
 
     offer(X, "current layout" + (" (new categories placed greedily)" if len(new) else ""))
     total_r = total_s = 0
-    for rnd in range(1, 50):
-        X, r = _relocations(geo, X, A, lam, max_moves, deadline)
-        X, m = geo.swaps(X, deadline, anchor=A, move_cost=lam, max_moves=max_moves)
-        total_r, total_s = total_r + r, total_s + m
-        if r == 0 and m == 0 or time.monotonic() > deadline:
-            break
-    offer(X, f"current layout + {total_r} relocations + {total_s} swaps")
-    if max_moves is None and time.monotonic() < deadline:
-        res = solve_blocks(problem, seed=seed, time_limit=max(1.0, deadline - time.monotonic()),
-                           restarts=restarts, progress=progress)
-        offer(res.positions, "from scratch")
+    interrupted = False
+    try:
+        for _ in range(50):
+            X, r = _relocations(geo, X, A, lam, max_moves, deadline)
+            X, m = geo.swaps(X, deadline, anchor=A, move_cost=lam, max_moves=max_moves)
+            total_r, total_s = total_r + r, total_s + m
+            if r == 0 and m == 0 or time.monotonic() > deadline:
+                break
+        offer(X, f"current layout + {total_r} relocations + {total_s} swaps")
+        if max_moves is None and time.monotonic() < deadline:
+            res = solve_blocks(problem, seed=seed,
+                               time_limit=max(1.0, deadline - time.monotonic()),
+                               restarts=restarts, progress=progress)
+            offer(res.positions, "from scratch")
+    except KeyboardInterrupt:
+        interrupted = True
+        say("interrupted: keeping the best feasible layout so far")
     X = best["X"]
     dist = np.linalg.norm(X[has] - A[has], axis=1)
     info = {
         "method": "category blocks, incremental: block relocations + block swaps",
         "seed": seed, "best_from": best["how"], "history": history,
         "seconds": round(time.monotonic() - t0, 3), "time_limit": time_limit,
-        "stopped_by": "time limit" if time.monotonic() > deadline else "done",
-        "interrupted": False, "move_cost": lam, "max_moves": max_moves,
+        "stopped_by": ("interrupted" if interrupted else
+                       "time limit" if time.monotonic() > deadline else "done"),
+        "interrupted": interrupted, "move_cost": lam, "max_moves": max_moves,
         "moved": int((dist > 1e-6).sum()), "move_distance": float(dist.sum()),
         "objective_with_moves": best["F"],
     }
-    return SolveResult(positions=X, cost=walking_cost(X, problem), info=info)
+    return SolveResult(positions=X, cost=walking_cost(X, problem), info=info,
+                       interrupted=interrupted)
 
 
 def baseline_blocks(name: str, problem, seed: int = 0) -> np.ndarray:
