@@ -570,11 +570,13 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
         ok = is_feasible(X, geo.rho, problem.hall)
         history.append({"candidate": how, "objective": F, "feasible": ok,
                         "t": round(time.monotonic() - t0, 2)})
-        if ok and F < best["F"]:
-            best.update(F=F, X=X.copy(), how=how)
         if ok:
             cands[how] = X.copy()
-        say(f"{how}: S={F:.4f}" + ("" if ok else " (not feasible, dropped)"))
+        if ok and F < best["F"]:
+            best.update(F=F, X=X.copy(), how=how)
+            say(f"{how}: S={F:.4f} (best so far)")      # only progress is reported
+        elif not ok:
+            say(f"{how}: S={F:.4f} (not feasible, dropped)")
 
     orders = [("attached order", geo.attached_order()),
               ("popularity order", np.lexsort((np.arange(n), -problem.p))),
