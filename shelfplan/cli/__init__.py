@@ -109,7 +109,8 @@ def loans_options(f):
                      default=None,
                      help="What is placed: single copies, titles (a title_id / biblionumber "
                           "column), or whole categories as blocks sized by their books "
-                          "[default: item; for an existing layout, its level]."),
+                          "[default: item; for an existing layout (evaluate, compare, "
+                          "render --loans, fit --current), its level]."),
         click.option("--title-col", help="With --level title: the title column [default: found "
                                          "by name: title_id, biblionumber, instanceId, ...]."),
         click.option("--hash-patrons", is_flag=True,
