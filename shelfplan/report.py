@@ -319,6 +319,12 @@ def method_paragraphs(cmp: Comparison) -> list[str]:
           f"attributable to a book, p(i)|v<sub>i</sub> &minus; e| + &Sigma;<sub>j</sub> p(i,j)"
           f"|v<sub>i</sub> &minus; v<sub>j</sub>|, sums to S; the tables list the books whose "
           f"share grows or shrinks the most.")
+    if cmp.evaluations[0].layout.sizes is not None:
+        p3 = ("<b>Category blocks.</b> These layouts place whole categories, each as one "
+              "block of shelving sized by its books, so \"book\" above means a category "
+              "block: p(i) and p(i,j) are sums over the category's books, and walking inside "
+              "a block is not counted. Compare block layouts only with block layouts.")
+        return [p1, p2, p3]
     return [p1, p2]
 
 
