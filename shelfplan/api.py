@@ -132,6 +132,10 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         est = est.with_items(list(current.items),
                              None if current.categories is None else list(current.categories),
                              None if current.sizes is None else list(current.sizes))
+        if est.sizes is not None and current.sizes is not None:
+            # a block holds at least the books it holds today, however few were borrowed
+            today = dict(zip(map(str, current.items), current.sizes))
+            est.sizes = np.maximum(est.sizes, [int(today.get(str(i), 0)) for i in est.items])
         hall_obj = base.hall
         diff = hall_difference(hall_obj, current.hall)
         if diff:

@@ -661,11 +661,15 @@ def _relocations(geo: "Blocks", X: np.ndarray, anchor: np.ndarray, lam: float,
     A = np.nan_to_num(anchor)
     X = np.array(X, dtype=float)
     made = 0
+    rho_max = float(geo.rho.max())
     while time.monotonic() < deadline:
         moved = geo.moved(X, anchor)
         room = max_moves is None or int(moved.sum()) < max_moves
-        best = (1e-12, -1, None)
+        best = (0.0, -1, None)
+        tree = cKDTree(X[:, :2])
         for i in range(geo.n):
+            if time.monotonic() > deadline:
+                break
             if not room and not moved[i]:
                 continue
             cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
@@ -675,17 +679,26 @@ def _relocations(geo: "Blocks", X: np.ndarray, anchor: np.ndarray, lam: float,
             wsum = pr.p[i] + vals.sum() + lam_i
             pull = (pr.p[i] * e[:2] + vals @ X[cols, :2] + lam_i * A[i, :2]) / max(wsum, 1e-300)
             ok = np.flatnonzero(geo.wall >= geo.margin[i])
-            limit = max(256, min(SCORE_BUDGET // max(len(cols), 1), 2_000_000 // geo.n))
+            limit = max(256, min(SCORE_BUDGET // max(len(cols), 1), 4096))
             if len(ok) > limit:
                 d2 = ((geo.cand[ok] - pull) ** 2).sum(axis=1)
                 ok = ok[np.argpartition(d2, limit)[:limit]]
             C = geo.cand[ok]
             if has[i]:
                 C = np.vstack([C, A[i, :2]])
-            others = np.arange(geo.n) != i
-            gap = np.sqrt(((C[:, None, :] - X[others][None, :, :2]) ** 2).sum(axis=2))
-            free = (gap >= (geo.rho[i] + geo.rho[others])[None, :] * (1 - TOL / 2)).all(axis=1)
-            C = C[free]
+            # not the block's own spot (a sub-micrometre "move" is none)
+            C = C[np.linalg.norm(C - X[i, :2], axis=1) > 1e-6]
+            # free: clear of every other block (KD-tree neighbours, checked exactly)
+            near = tree.query_ball_point(C, geo.rho[i] + rho_max)
+            lens = np.fromiter((len(x) for x in near), dtype=np.int64, count=len(C))
+            if lens.sum():
+                c_idx = np.repeat(np.arange(len(C)), lens)
+                j = np.concatenate([np.asarray(x, dtype=np.int64) for x in near if len(x)])
+                bad = (j != i) & (np.linalg.norm(C[c_idx] - X[j, :2], axis=1)
+                                  < (geo.rho[i] + geo.rho[j]) * (1 - TOL / 2))
+                blocked = np.zeros(len(C), dtype=bool)
+                blocked[c_idx[bad]] = True
+                C = C[~blocked]
             if len(C) == 0:
                 continue
             P = np.column_stack([C, np.full(len(C), geo.z)])
@@ -698,7 +711,7 @@ def _relocations(geo: "Blocks", X: np.ndarray, anchor: np.ndarray, lam: float,
                 new = new + lam_i * np.linalg.norm(P - A[i], axis=1)
                 now = now + lam_i * np.linalg.norm(X[i] - A[i])
             k = int(np.argmin(new))
-            if now - new[k] > best[0]:
+            if now - new[k] > max(best[0], 1e-9 * (1.0 + now)):
                 best = (now - new[k], i, P[k])
         if best[1] < 0:
             break
@@ -733,9 +746,9 @@ def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
     if has.any() and not is_feasible(X[has], geo.rho[has], hall):
         # today's blocks no longer fit where they stand (their books grew)
         raise LayoutError(
-            "today's category blocks overlap or stand too near a wall at their current "
-            "sizes (categories have grown since the current layout); fit from scratch, "
-            "or give a current layout at today's sizes")
+            "the current layout's category blocks overlap or stand too near a wall at the "
+            "sizes they have now (categories grew since it was made, or it was edited); fit "
+            "from scratch, or give a current layout that is feasible at today's sizes")
     if len(new):
         X = geo.greedy(order, fixed=has, start=X)
         if X is None:
@@ -768,13 +781,14 @@ def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
             if r == 0 and m == 0 or time.monotonic() > deadline:
                 break
         offer(X, f"current layout + {total_r} relocations + {total_s} swaps")
-        if max_moves is None and time.monotonic() < deadline:
+        if (max_moves is None or max_moves >= problem.n) and time.monotonic() < deadline:
             res = solve_blocks(problem, seed=seed,
                                time_limit=max(1.0, deadline - time.monotonic()),
                                restarts=restarts, progress=progress)
             offer(res.positions, "from scratch")
     except KeyboardInterrupt:
         interrupted = True
+        offer(X, f"current layout + {total_r} relocations + {total_s} swaps (interrupted)")
         say("interrupted: keeping the best feasible layout so far")
     X = best["X"]
     dist = np.linalg.norm(X[has] - A[has], axis=1)

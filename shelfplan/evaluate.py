@@ -93,8 +93,13 @@ def level_options(read_options: dict | None, layouts=()) -> dict:
                               f"{next(x for x in sources if x != sources[0])}); compare "
                               f"category layouts fitted with the same category options")
         for key, value in sources[0].items():
-            if opts.get(key) is None:
+            given = opts.get(key)
+            if given is None or (key == "scheme" and given == "auto"):
                 opts[key] = value
+            elif given != value:
+                opt = "--" + key.replace("_", "-")
+                raise LayoutError(f"{opt} {given} differs from the layout's categories "
+                                  f"({opt} {value}); drop {opt}, or fit the layout with it")
     if level == "title" and opts.get("title_col") is None:
         title_col = layouts[0].estimation.get("title_col")
         if title_col:

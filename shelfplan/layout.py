@@ -177,12 +177,15 @@ def layout_from_dict(data, source: str = "layout") -> Layout:
         try:
             radius = np.array([float(r["radius"]) for r in recs])
             sizes = np.array([int(r.get("books", 1)) for r in recs], dtype=np.int64)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise LayoutError(f"{source}: a category layout needs a numeric 'radius' (and "
                               f"'books') on every item; re-create it with shelfplan fit "
                               f"--level category") from None
         if not (np.isfinite(radius).all() and (radius > 0).all()):
             raise LayoutError(f"{source}: every block 'radius' must be a positive number")
+        if not ((sizes >= 1).all() and (sizes <= 10**9).all()):
+            raise LayoutError(f"{source}: every block's 'books' must be a whole number from 1 "
+                              f"to 10^9; fix the file or re-create it with shelfplan fit")
     pairs = [tuple(x) for x in data.get("pairs") or []]
     ms = data.get("min_spacing")
     return Layout(hall=hall, items=ids, positions=pos, p=p, categories=cats,

@@ -523,3 +523,34 @@ def test_block_current_layout_that_no_longer_fits_is_a_clear_error(block_current
     write_layout(cur, path)
     with pytest.raises(LayoutError, match="overlap or stand too near a wall"):
         fit(SAMPLE_LOANS, current=path, max_moves=3)
+
+
+def test_block_proposals_keep_the_current_categories(block_current, tmp_path):
+    # other category options than the current layout's: a clear error, not a mix
+    with pytest.raises(LayoutError, match="--category-level 3 differs from the layout's"):
+        fit(SAMPLE_LOANS, current=block_current, max_moves=2,
+            read_options={"category_level": 3})
+    # few loans (one week) do not shrink today's blocks below the books they hold
+    cur = read_layout(block_current)
+    lay = fit(SAMPLE_LOANS, current=block_current, max_moves=3, until="2024-01-08")
+    at = cur.index()
+    rows = [at[str(i)] for i in lay.items]
+    assert (lay.sizes >= cur.sizes[rows]).all()
+    assert independent_block_check(lay.positions, cur.radius[rows], cur.hall.to_dict())
+
+
+def test_a_budget_for_every_block_is_as_good_as_none(block_current):
+    n = read_layout(block_current).n
+    free = fit(SAMPLE_LOANS, current=block_current, time_limit=60)
+    capped = fit(SAMPLE_LOANS, current=block_current, max_moves=n, time_limit=60)
+    assert capped.objective["total"] == pytest.approx(free.objective["total"], rel=1e-9)
+
+
+@pytest.mark.parametrize("books", [-5, 0, 1e30, "many"])
+def test_bad_block_sizes_in_a_layout_file_are_refused(block_current, tmp_path, books):
+    data = json.loads(block_current.read_text())
+    data["items"][0]["books"] = books
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(LayoutError, match="books"):
+        read_layout(path)
