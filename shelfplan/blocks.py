@@ -447,6 +447,8 @@ class Blocks:
             tree = cKDTree(X)
             done_round = 0
             for c in order:
+                if time.monotonic() > deadline:
+                    break
                 i, j = int(pairs[c, 0]), int(pairs[c, 1])
                 ai, aj = np.array([i]), np.array([j])
                 g = (self.swap_gains(X, ai, aj) + self._move_gain(X, ai, aj, anchor, lam))[0]
