@@ -196,9 +196,7 @@ class Blocks:
         self.margin = margins(self.rho, hall)
         self.z = block_z(hall)
         check_room(self.rho, hall)
-        n = problem.n
-        self.W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n)).tocsr()
-        self.W = (self.W + self.W.T).tocsr()
+        self.W = problem.symmetric_weights()
         # candidate centres: a grid d_min/2 apart (coarser in large halls), plus the
         # floor's widest point, where the largest block fits if anywhere
         step = max(min(hall.d_min / 2.0, float(self.rho.min())),

@@ -99,6 +99,8 @@ class Loans:
     level: str = "item"
     category_source: dict | None = None   # how categories were made (for re-reading)
     title_col: str | None = None          # the title column, when it was named explicitly
+    _item_categories: pd.Series | None = field(default=None, init=False, repr=False,
+                                               compare=False)
 
     @property
     def n_loans(self) -> int:
@@ -109,10 +111,12 @@ class Loans:
         items without any are absent."""
         if not self.has_category:
             return pd.Series(dtype=object)
-        counts = (self.table.dropna(subset=["category"])
-                  .groupby(["item", "category"], sort=True).size().reset_index(name="k"))
-        counts = counts.sort_values(["item", "k"], ascending=[True, False], kind="stable")
-        return counts.drop_duplicates("item").set_index("item")["category"]
+        if self._item_categories is None:     # a group-by over every loan: once per table
+            counts = (self.table.dropna(subset=["category"])
+                      .groupby(["item", "category"], sort=True).size().reset_index(name="k"))
+            counts = counts.sort_values(["item", "k"], ascending=[True, False], kind="stable")
+            self._item_categories = counts.drop_duplicates("item").set_index("item")["category"]
+        return self._item_categories
 
     def units(self) -> pd.Series:
         """What each row places: the item, or with level ``"category"`` its category

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .estimate import Estimates
 from .hall import Hall
@@ -35,6 +36,13 @@ class Problem:
     @property
     def n(self) -> int:
         return len(self.p)
+
+    def symmetric_weights(self, m: int | None = None) -> sp.csr_matrix:
+        """The pair weights as a symmetric sparse (m, m) matrix, W_ij = W_ji
+        (``m`` defaults to n; larger ``m`` adds empty rows, e.g. for empty slots)."""
+        m = self.n if m is None else m
+        W = sp.coo_matrix((self.W, (self.I, self.J)), shape=(m, m))
+        return (W + W.T).tocsr()
 
     @property
     def blocks(self) -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from .problem import Problem
@@ -47,8 +46,7 @@ def relocate(X: np.ndarray, problem: Problem, sites: np.ndarray, *,
     n = problem.n
     d = problem.hall.d_min
     e = problem.hall.entrance
-    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n)).tocsr()
-    W = (W + W.T).tocsr()
+    W = problem.symmetric_weights()
     rows = np.repeat(np.arange(n), np.diff(W.indptr))
     cols, w = W.indices, W.data
     pull = problem.p + np.asarray(W.sum(axis=1)).ravel()

@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.sparse.linalg import LinearOperator, eigsh
 from scipy.spatial import cKDTree
@@ -75,8 +74,7 @@ def popularity_start(problem: Problem, sites: np.ndarray) -> np.ndarray:
 def spectral_coordinates(problem: Problem, dim: int = 2, seed: int = 0) -> np.ndarray:
     """Leading non-trivial eigenvectors of the normalised co-borrow graph."""
     n = problem.n
-    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n))
-    W = (W + W.T).tocsr()
+    W = problem.symmetric_weights()
     if n <= dim + 2 or W.nnz == 0:
         return np.zeros((n, dim))
     deg = np.asarray(W.sum(axis=1)).ravel()

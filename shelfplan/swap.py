@@ -31,8 +31,7 @@ GAIN_CHUNK = 250_000
 
 
 def _csr(problem: Problem, m: int) -> sp.csr_matrix:
-    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(m, m))
-    return (W + W.T).tocsr()
+    return problem.symmetric_weights(m)
 
 
 def _expand(indptr: np.ndarray, rows: np.ndarray):

@@ -209,13 +209,10 @@ def test_spectral_coordinates_separate_two_groups():
 
 
 def test_swap_gain_equals_the_change_in_cost(small_problem):
-    import scipy.sparse as sp
-
     _, problem = small_problem
     n = problem.n
     X = popularity_start(problem, nearest_sites(problem))
-    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n))
-    W = (W + W.T).tocsr()
+    W = problem.symmetric_weights()
     a, b = np.triu_indices(n, 1)
     gain = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
     S0 = walking_cost(X, problem)["total"]
@@ -226,15 +223,12 @@ def test_swap_gain_equals_the_change_in_cost(small_problem):
 
 
 def test_swap_gains_in_chunks_equal_one_pass(small_problem, monkeypatch):
-    import scipy.sparse as sp
-
     import shelfplan.swap as swap_mod
 
     _, problem = small_problem
     n = problem.n
     X = popularity_start(problem, nearest_sites(problem))
-    W = sp.coo_matrix((problem.W, (problem.I, problem.J)), shape=(n, n))
-    W = (W + W.T).tocsr()
+    W = problem.symmetric_weights()
     a, b = np.triu_indices(n, 1)
     whole = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
     monkeypatch.setattr(swap_mod, "GAIN_CHUNK", 7)     # many small chunks, some single pairs
