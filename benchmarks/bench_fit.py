@@ -4,11 +4,11 @@
     python benchmarks/bench_fit.py --quick              # smoke run, under a minute
     python benchmarks/bench_fit.py --sizes 200,1000 --skip-epub --time-limit 30
 
-Instances: synthetic loans from ``shelfplan.synth.generate_loans(n, loans_per_item=10,
+Instances: synthetic loans from ``shelfplan.ingest.synth.generate_loans(n, loans_per_item=10,
 seed=--data-seed)`` written to a CSV in a temporary directory, and the real ePub-WU
 sessions (``../shared/data/epub_wu/loans.csv`` relative to the repository, read in
 place, never copied; skipped with a message when absent). Each instance gets one
-hall, ``shelfplan.hall.default_hall(n)`` for its ``n`` estimated items, written once
+hall, ``shelfplan.model.hall.default_hall(n)`` for its ``n`` estimated items, written once
 to a JSON file that every method loads.
 
 Methods: ``fit`` (``shelfplan.api.fit``, ``--repeats`` runs with seeds 0, 1, ...),
@@ -21,8 +21,8 @@ after imports through /proc/self/clear_refs; ``ru_maxrss`` then reads the method
 peak). A method still running after ``--method-timeout`` gets SIGINT (fit then
 returns its best feasible layout so far; the row says "interrupted").
 The parent scores every layout the same way: S with
-``shelfplan.objective.walking_cost``, feasibility with ``is_feasible``, the bound
-with ``shelfplan.bound.lower_bound``.
+``shelfplan.model.objective.walking_cost``, feasibility with ``is_feasible``, the bound
+with ``shelfplan.model.bound.lower_bound``.
 
 Output: the tables on stdout (progress on stderr), ``benchmarks/results/
 fit_results.md`` and ``.json`` (``quick_results.*`` with ``--quick``), and the
@@ -63,11 +63,11 @@ import peers  # noqa: E402
 from shelfplan.api import baseline as api_baseline  # noqa: E402
 from shelfplan.api import fit as api_fit  # noqa: E402
 from shelfplan.api import load_problem  # noqa: E402
-from shelfplan.bound import lower_bound  # noqa: E402
-from shelfplan.hall import default_hall, load_hall  # noqa: E402
-from shelfplan.objective import is_feasible, min_spacing, walking_cost  # noqa: E402
-from shelfplan.problem import Problem  # noqa: E402
-from shelfplan.synth import generate_loans  # noqa: E402
+from shelfplan.model.bound import lower_bound  # noqa: E402
+from shelfplan.model.hall import default_hall, load_hall  # noqa: E402
+from shelfplan.model.objective import is_feasible, min_spacing, walking_cost  # noqa: E402
+from shelfplan.model.problem import Problem  # noqa: E402
+from shelfplan.ingest.synth import generate_loans  # noqa: E402
 
 BASELINES = ("random", "popularity", "callnumber")
 EPUB_DEFAULT = os.path.join(REPO, "..", "shared", "data", "epub_wu", "loans.csv")
@@ -246,7 +246,7 @@ def synthetic_instance(n_items: int, seed: int, tmp: str) -> dict:
     df = generate_loans(n_items, loans_per_item=10, seed=seed)
     df.to_csv(path, index=False)
     return {"name": f"synthetic {n_items}", "loans": path, "n_loans": len(df),
-            "source": f"shelfplan.synth.generate_loans({n_items}, loans_per_item=10, seed={seed})"}
+            "source": f"shelfplan.ingest.synth.generate_loans({n_items}, loans_per_item=10, seed={seed})"}
 
 
 def prepare(inst: dict, tmp: str) -> tuple[dict, Problem, dict]:

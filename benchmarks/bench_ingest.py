@@ -5,7 +5,7 @@
     python benchmarks/bench_ingest.py --category            # keep the category column
     python benchmarks/bench_ingest.py --category --level category   # sum into categories
 
-The loans come from ``shelfplan.synth.generate_loans(rows / 10 items,
+The loans come from ``shelfplan.ingest.synth.generate_loans(rows / 10 items,
 loans_per_item=10)`` and are written once as CSV to ``/tmp`` (``--dir``; reused on
 later runs, never in the repository). The measured step runs in a fresh process:
 ``read_loans`` then ``estimate``, exactly what every command does before solving;
@@ -29,7 +29,7 @@ def say(msg: str) -> None:
 
 
 def make_csv(path: str, rows: int, seed: int, category: bool) -> None:
-    from shelfplan.synth import generate_loans
+    from shelfplan.ingest.synth import generate_loans
 
     n_items = max(10, rows // 10)
     t = time.perf_counter()
@@ -51,8 +51,8 @@ def make_csv(path: str, rows: int, seed: int, category: bool) -> None:
 def child(path: str, level: str = "item") -> None:
     """The measured step (runs in its own process)."""
     t0 = time.perf_counter()
-    from shelfplan.estimate import estimate
-    from shelfplan.loans import read_loans
+    from shelfplan.model.estimate import estimate
+    from shelfplan.ingest.loans import read_loans
 
     t = time.perf_counter()
     say("reading ...")

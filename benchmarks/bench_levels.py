@@ -13,7 +13,7 @@ level in the default hall.
 Methods, all judged by the exact MODEL.md cost S of the same problem (p and pair
 weights summed over each category's items) and checked for feasibility:
 
-* ``fit``: :func:`shelfplan.blocks.solve_blocks` (default settings, 50 s cap);
+* ``fit``: :func:`shelfplan.solve.blocks.solve_blocks` (default settings, 50 s cap);
 * ``random``, ``popularity``, ``callnumber``: the block baselines (each block at
   the free spot nearest the entrance, in that order);
 * ``slsqp``: what a SciPy user could assemble without shelfplan: ``minimize(...,
@@ -43,11 +43,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shelfplan import blocks  # noqa: E402
+from shelfplan.solve import blocks  # noqa: E402
 from shelfplan.api import load_problem  # noqa: E402
-from shelfplan.bound import lower_bound  # noqa: E402
-from shelfplan.hall import load_hall  # noqa: E402
-from shelfplan.objective import walking_cost  # noqa: E402
+from shelfplan.model.bound import lower_bound  # noqa: E402
+from shelfplan.model.hall import load_hall  # noqa: E402
+from shelfplan.model.objective import walking_cost  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "epub_wu" / "loans.csv"
 
@@ -69,7 +69,7 @@ def instances(quick: bool, tmp: str):
         out.append(("epub_wu series", SHARED, None, {}))
     path = os.path.join(tmp, "shelfplan_levels_5000.csv")
     if not os.path.exists(path):
-        from shelfplan.synth import generate_loans
+        from shelfplan.ingest.synth import generate_loans
         generate_loans(5000, seed=0).to_csv(path, index=False)
     out.append(("synthetic 5000, Dewey division", path, None,
                 {"category_from": "callnumber", "category_level": 2}))
@@ -82,7 +82,7 @@ def slsqp_peer(problem, X0: np.ndarray, maxiter: int = 200):
     """SLSQP with explicit non-overlap and wall constraints (see the docstring)."""
     from scipy.optimize import minimize
 
-    from shelfplan.objective import entrance_term, pair_term
+    from shelfplan.model.objective import entrance_term, pair_term
 
     geo = blocks.Blocks(problem)
     n = problem.n
@@ -209,9 +209,9 @@ def scale(n: int) -> None:
 
     import scipy.sparse as sp
 
-    from shelfplan.estimate import Estimates
-    from shelfplan.hall import default_hall
-    from shelfplan.problem import Problem
+    from shelfplan.model.estimate import Estimates
+    from shelfplan.model.hall import default_hall
+    from shelfplan.model.problem import Problem
 
     rng = np.random.default_rng(0)
     p = rng.zipf(1.6, n).astype(float)

@@ -3,7 +3,7 @@
     python benchmarks/bench_render.py                      # 5,000 and 20,000 books
     python benchmarks/bench_render.py --sizes 1000 --repeats 5 --keep out/
 
-For each size: synthetic loans (``shelfplan.synth.generate_loans``, 10 loans
+For each size: synthetic loans (``shelfplan.ingest.synth.generate_loans``, 10 loans
 per item) written to a temp CSV, the popularity baseline in the default hall
 (not timed) and one warm-up render, then each output rendered ``--repeats``
 times in this process; prints the median wall time per output as a Markdown
@@ -34,7 +34,7 @@ OUTPUTS = [  # (label, view, extension, edges)
 
 def make_layout(n_items: int, seed: int, workdir: str):
     from shelfplan.api import baseline
-    from shelfplan.synth import generate_loans
+    from shelfplan.ingest.synth import generate_loans
 
     csv = os.path.join(workdir, f"loans_{n_items}.csv")
     generate_loans(n_items, loans_per_item=10, seed=seed).to_csv(csv, index=False)
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", metavar="DIR", help="keep the last file of each output in DIR")
     args = ap.parse_args(argv)
 
-    from shelfplan.render import render
+    from shelfplan.present.render import render
 
     print(f"python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} cpus; median of {args.repeats} renders, dpi {args.dpi}\n")

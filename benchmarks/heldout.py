@@ -14,7 +14,7 @@ Prints Markdown tables; writes the layouts, the hall and a report to ``OUT``.
 
 The same with the CLI:
 
-    # OUT/hall.json: shelfplan.hall.default_hall(615, headroom=4).to_dict()
+    # OUT/hall.json: shelfplan.model.hall.default_hall(615, headroom=4).to_dict()
     shelfplan fit LOANS --until 2007-01-01 --time-limit 30 --hall OUT/hall.json -o OUT/fit.json
     shelfplan baseline callnumber LOANS --until 2007-01-01 --hall OUT/hall.json -o OUT/callnumber.json
     ...
@@ -30,11 +30,11 @@ import sys
 import time
 
 from shelfplan.api import baseline, fit
-from shelfplan.compare import compare
-from shelfplan.hall import default_hall
+from shelfplan.judge.compare import compare
+from shelfplan.model.hall import default_hall
 from shelfplan.layout import atomic_write, write_layout
-from shelfplan.loans import filter_until, read_loans
-from shelfplan.report import write_report
+from shelfplan.ingest.loans import filter_until, read_loans
+from shelfplan.present.report import write_report
 
 
 def table(cmp, title: str) -> str:

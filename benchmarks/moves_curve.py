@@ -31,11 +31,11 @@ import time
 from matplotlib.figure import Figure
 
 from shelfplan.api import baseline, fit, load_problem
-from shelfplan.compare import moves
-from shelfplan.hall import default_hall
+from shelfplan.judge.compare import moves
+from shelfplan.model.hall import default_hall
 from shelfplan.layout import atomic_write, read_layout, write_layout
-from shelfplan.loans import read_loans
-from shelfplan.objective import walking_cost
+from shelfplan.ingest.loans import read_loans
+from shelfplan.model.objective import walking_cost
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -212,7 +212,7 @@ def main(argv=None) -> int:
             f"shelfplan fit {args.loans} --hall {hall_arg} --time-limit {args.time_limit:g} "
             f"-o unconstrained.json"]
     if not args.hall:
-        cmds.insert(0, f"python -c \"import json; from shelfplan.hall import default_hall; "
+        cmds.insert(0, f"python -c \"import json; from shelfplan.model.hall import default_hall; "
                        f"print(json.dumps(default_hall({n}, headroom={args.headroom:g})"
                        f".to_dict()))\" > hall.json")
     md += "\n\nEquivalent commands:\n\n" + "\n".join("    " + c for c in cmds) + "\n"

@@ -3,8 +3,8 @@
 Every peer returns an ``(n, 3)`` array of positions on the hall's lattice sites
 (``hall.sites()``, a hexagonal close packing at ``d_min``), so every result is
 feasible by construction; the benchmark still checks it with
-``shelfplan.objective.is_feasible`` and scores it with
-``shelfplan.objective.walking_cost``.
+``shelfplan.model.objective.is_feasible`` and scores it with
+``shelfplan.model.objective.walking_cost``.
 
 1. :func:`qap_faq` -- the layout as a quadratic assignment problem solved by
    ``scipy.optimize.quadratic_assignment(method="faq")``: dense ``m x m``
@@ -34,9 +34,9 @@ from scipy.optimize import linear_sum_assignment, quadratic_assignment
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from shelfplan.objective import walking_cost
-from shelfplan.problem import Problem
-from shelfplan.solve import nearest_sites
+from shelfplan.model.objective import walking_cost
+from shelfplan.model.problem import Problem
+from shelfplan.solve.items import nearest_sites
 
 __all__ = ["qap_faq", "spring_snap", "swap_local_search", "PEERS"]
 

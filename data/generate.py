@@ -1,4 +1,4 @@
-"""Generate a synthetic loans CSV with :func:`shelfplan.synth.generate_loans`.
+"""Generate a synthetic loans CSV with :func:`shelfplan.ingest.synth.generate_loans`.
 
 The bundled sample ``data/loans.csv`` was produced, from the repository root, by::
 
@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 try:
-    from shelfplan.synth import generate_loans
+    from shelfplan.ingest.synth import generate_loans
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from shelfplan.synth import generate_loans
+    from shelfplan.ingest.synth import generate_loans
 
 
 def main(argv: list[str] | None = None) -> int:

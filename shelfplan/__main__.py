@@ -1,3 +1,3 @@
-from .cli import main
+from shelfplan.cli import main
 
 main()

@@ -11,17 +11,17 @@ import time
 
 import numpy as np
 
-from .baselines import baseline_layout
-from .bound import lower_bound
-from .compare import hall_difference
-from .errors import LayoutError
-from .estimate import Estimates, estimate
-from .hall import Hall, check_capacity, default_hall, load_hall
-from .layout import Layout, read_layout
-from .loans import Loans, filter_until, read_loans
-from .objective import is_feasible, min_spacing, walking_cost
-from .problem import Problem
-from .solve import solve
+from shelfplan.solve.baselines import baseline_layout
+from shelfplan.model.bound import lower_bound
+from shelfplan.judge.compare import hall_difference
+from shelfplan.errors import LayoutError
+from shelfplan.model.estimate import Estimates, estimate
+from shelfplan.model.hall import Hall, check_capacity, default_hall, load_hall
+from shelfplan.layout import Layout, read_layout
+from shelfplan.ingest.loans import Loans, filter_until, read_loans
+from shelfplan.model.objective import is_feasible, min_spacing, walking_cost
+from shelfplan.model.problem import Problem
+from shelfplan.solve.items import solve
 
 #: How many of the strongest co-borrowed pairs a layout file keeps (for drawing edges).
 STORED_PAIRS = 500
@@ -45,7 +45,7 @@ def load_problem(loans, hall=None, *, until=None, read_options: dict | None = No
     check_capacity(hall, books)
     problem = Problem.from_estimates(est, hall)
     if problem.blocks:
-        from .blocks import check_room
+        from shelfplan.solve.blocks import check_room
         check_room(problem.radius, hall)
     return est, problem
 
@@ -54,7 +54,7 @@ def _block_hall(sizes: np.ndarray, books: int) -> Hall:
     """The default hall for category blocks: the default shape, grown until twice the
     blocks' disc area fits (a greedy packing of discs leaves gaps) and the largest
     block has room."""
-    from .blocks import block_radius, room_for
+    from shelfplan.solve.blocks import block_radius, room_for
 
     headroom = 3.0
     while True:
@@ -68,7 +68,7 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
     """Wrap positions into a :class:`Layout` with cost, bound and spacing; must be feasible."""
     hall = problem.hall
     if problem.blocks:
-        from .blocks import is_feasible as blocks_feasible
+        from shelfplan.solve.blocks import is_feasible as blocks_feasible
         ok = blocks_feasible(X, problem.radius, hall)
     else:
         ok = is_feasible(X, hall)
@@ -118,7 +118,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         else:
             # the loans are read at the current layout's level (and, for category
             # blocks, with its categories) unless the options say otherwise
-            from .evaluate import level_options
+            from shelfplan.judge.evaluate import level_options
             want = (read_options or {}).get("level") or current.level
             if want == current.level:
                 read_options = level_options(read_options, [current])

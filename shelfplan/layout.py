@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import LayoutError, ShelfplanError
-from .hall import Hall, hall_from_dict
+from shelfplan.errors import LayoutError, ShelfplanError
+from shelfplan.model.hall import Hall, hall_from_dict
 
 FORMAT = "shelfplan.layout"
 VERSION = 1

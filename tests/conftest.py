@@ -1,8 +1,8 @@
 """Shared fixtures and independent checkers for the shelfplan test suite.
 
 Everything here uses only ``data/`` and ``tests/fixtures/``. The feasibility
-checker deliberately does not call :mod:`shelfplan.hall` or
-``shelfplan.objective.is_feasible``: it rebuilds the hall from its JSON with
+checker deliberately does not call :mod:`shelfplan.model.hall` or
+``shelfplan.model.objective.is_feasible``: it rebuilds the hall from its JSON with
 shapely and measures spacing with its own KD-tree.
 """
 
@@ -109,9 +109,9 @@ def random_problem(n: int, seed: int, hall=None, density: float = 0.3):
     Returns ``(problem, dense_pair)``; p(i,j) rows sum to p(i) where i has partners,
     as MODEL.md section 2 implies.
     """
-    from shelfplan.estimate import Estimates
-    from shelfplan.hall import default_hall
-    from shelfplan.problem import Problem
+    from shelfplan.model.estimate import Estimates
+    from shelfplan.model.hall import default_hall
+    from shelfplan.model.problem import Problem
 
     rng = np.random.default_rng(seed)
     counts = rng.integers(1, 20, n)
@@ -153,6 +153,6 @@ def tiny_loans_text() -> str:
 
 
 def read_text_loans(text: str, **kw):
-    from shelfplan.loans import read_loans
+    from shelfplan.ingest.loans import read_loans
 
     return read_loans(io.StringIO(text), **kw)

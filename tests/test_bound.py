@@ -9,11 +9,11 @@ import pytest
 import scipy.sparse as sp
 
 from conftest import SMALL_HALL, random_problem
-from shelfplan.baselines import BASELINES, baseline_layout
-from shelfplan.bound import count_within, lower_bound, shell_radii
-from shelfplan.hall import load_hall
-from shelfplan.objective import is_feasible, walking_cost
-from shelfplan.solve import repair
+from shelfplan.solve.baselines import BASELINES, baseline_layout
+from shelfplan.model.bound import count_within, lower_bound, shell_radii
+from shelfplan.model.hall import load_hall
+from shelfplan.model.objective import is_feasible, walking_cost
+from shelfplan.solve.items import repair
 
 
 @pytest.mark.parametrize("d_min,height", [(0.3, 1.5), (0.3, 0.0), (0.1, 3.0), (1.0, 0.2),

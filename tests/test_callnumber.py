@@ -1,10 +1,10 @@
-"""Categories from call numbers (shelfplan.callnumber): Dewey, LCC, UDC, and junk."""
+"""Categories from call numbers (shelfplan.ingest.callnumber): Dewey, LCC, UDC, and junk."""
 
 from __future__ import annotations
 
 import pytest
 
-from shelfplan.callnumber import OTHER, parse
+from shelfplan.ingest.callnumber import OTHER, parse
 from shelfplan.errors import LoansError
 
 REAL = ["QA76.73.P98 L876 2019", "005.133 LUT", "510(075.8)", "Internet Access", "",

@@ -380,7 +380,7 @@ def test_layout_file_sections(runner, tmp_path):
 
 
 def test_ctrl_c_during_fit_still_writes_a_feasible_layout(runner, tmp_path, monkeypatch):
-    import shelfplan.solve as solve_mod
+    import shelfplan.solve.items as solve_mod
 
     def interrupted(*args, **kw):
         raise KeyboardInterrupt

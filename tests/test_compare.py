@@ -1,4 +1,4 @@
-"""shelfplan.compare and ``shelfplan compare``: moves, halls, per-book changes, CLI."""
+"""shelfplan.judge.compare and ``shelfplan compare``: moves, halls, per-book changes, CLI."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from shelfplan.api import baseline
 from shelfplan.cli import main
-from shelfplan.compare import compare, hall_difference, moves
+from shelfplan.judge.compare import compare, hall_difference, moves
 from shelfplan.errors import LayoutError
-from shelfplan.evaluate import evaluate
-from shelfplan.hall import default_hall
+from shelfplan.judge.evaluate import evaluate
+from shelfplan.model.hall import default_hall
 from shelfplan.layout import write_layout
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -18,8 +18,8 @@ import pytest
 import scipy.sparse as sp
 
 from conftest import TINY_LOANS, random_loans_csv, read_text_loans
-from shelfplan.estimate import estimate, session_size_histogram
-from shelfplan.loans import read_loans
+from shelfplan.model.estimate import estimate, session_size_histogram
+from shelfplan.ingest.loans import read_loans
 
 ITEMS = ["A", "B", "C", "D"]
 

@@ -1,4 +1,4 @@
-"""shelfplan.evaluate and ``shelfplan evaluate``: brute force, hand-checked walks, CLI."""
+"""shelfplan.judge.evaluate and ``shelfplan evaluate``: brute force, hand-checked walks, CLI."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from shelfplan.api import baseline
 from shelfplan.cli import main
 from shelfplan.errors import LayoutError, LoansError
-from shelfplan.evaluate import attributable, evaluate, feasibility, nn_walks
-from shelfplan.hall import hall_from_dict, load_hall
+from shelfplan.judge.evaluate import attributable, evaluate, feasibility, nn_walks
+from shelfplan.model.hall import hall_from_dict, load_hall
 from shelfplan.layout import Layout, write_layout
-from shelfplan.loans import read_loans
+from shelfplan.ingest.loans import read_loans
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LOANS = DATA / "loans.csv"

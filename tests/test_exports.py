@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from conftest import FIXTURES, read_text_loans
 from shelfplan.cli import main
 from shelfplan.errors import LoansError
-from shelfplan.estimate import estimate
+from shelfplan.model.estimate import estimate
 from shelfplan.layout import read_layout
-from shelfplan.loans import read_loans
+from shelfplan.ingest.loans import read_loans
 
 EXPORTS = FIXTURES / "exports"
 
@@ -416,7 +416,7 @@ def test_cli_mixed_dates(tmp_path):
 
 @pytest.mark.parametrize("name", ["koha_issues.csv", "koha_issues.csv.gz"])
 def test_progress_reports_bytes_read(tmp_path, monkeypatch, name):
-    import shelfplan.loans as loans_mod
+    import shelfplan.ingest.loans as loans_mod
 
     src = EXPORTS / "koha_issues.csv"
     path = tmp_path / name
@@ -437,7 +437,7 @@ def test_small_files_get_no_progress_bar():
 
 
 def test_cli_progress_bar_on_stderr_only(tmp_path, monkeypatch):
-    import shelfplan.loans as loans_mod
+    import shelfplan.ingest.loans as loans_mod
 
     monkeypatch.setattr(loans_mod, "PROGRESS_BYTES", 0)
     r = CliRunner().invoke(main, ["stats", str(EXPORTS / "koha_issues.csv")])

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SAMPLE_HALL, SAMPLE_LOANS, SMALL_HALL, assert_feasible
 from shelfplan.errors import HallError
-from shelfplan.hall import check_capacity, default_hall, hall_from_dict, load_hall
+from shelfplan.model.hall import check_capacity, default_hall, hall_from_dict, load_hall
 
 BASE = {
     "name": "box",

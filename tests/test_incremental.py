@@ -19,10 +19,10 @@ from conftest import (SAMPLE_HALL, SAMPLE_LOANS, assert_feasible, brute_force_co
                       random_problem)
 from shelfplan.api import baseline, fit
 from shelfplan.cli import main
-from shelfplan.compare import compare
+from shelfplan.judge.compare import compare
 from shelfplan.layout import read_layout, write_layout
-from shelfplan.objective import move_term
-from shelfplan.solve import _budgets, _Objective
+from shelfplan.model.objective import move_term
+from shelfplan.solve.items import _budgets, _Objective
 
 #: A book counts as moved when its position changes by more than this (metres).
 MOVED = 1e-6

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conftest import SMALL_HALL, TINY_LOANS
 from shelfplan.api import fit
 from shelfplan.errors import LayoutError, ShelfplanError
-from shelfplan.hall import load_hall
+from shelfplan.model.hall import load_hall
 from shelfplan.layout import (FORMAT, VERSION, Layout, atomic_write, layout_from_dict,
                               read_layout, write_layout)
 

@@ -1,5 +1,5 @@
 """Aggregation levels (``--level item|title|category``): titles from a title column,
-categories summed into blocks whose discs grow with their books (shelfplan.blocks),
+categories summed into blocks whose discs grow with their books (shelfplan.solve.blocks),
 and the block solver, baselines, evaluation and rendering at that level."""
 
 from __future__ import annotations
@@ -16,24 +16,24 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
 from conftest import FIXTURES, SAMPLE_HALL, SAMPLE_LOANS, read_text_loans
-from shelfplan import blocks
+from shelfplan.solve import blocks
 from shelfplan.api import baseline, fit, load_problem
 from shelfplan.cli import main
 from shelfplan.errors import HallError, LayoutError, LoansError
-from shelfplan.estimate import Estimates, estimate
-from shelfplan.evaluate import evaluate
-from shelfplan.hall import hall_from_dict, load_hall
+from shelfplan.model.estimate import Estimates, estimate
+from shelfplan.judge.evaluate import evaluate
+from shelfplan.model.hall import hall_from_dict, load_hall
 from shelfplan.layout import read_layout, write_layout
-from shelfplan.loans import read_loans
-from shelfplan.objective import walking_cost
-from shelfplan.problem import Problem
+from shelfplan.ingest.loans import read_loans
+from shelfplan.model.objective import walking_cost
+from shelfplan.model.problem import Problem
 
 TITLES = FIXTURES / "exports" / "koha_issues_titles.csv"
 CAT = {"level": "category", "category_from": "callnumber"}
 
 
 def independent_block_check(X, radius, hall_dict) -> bool:
-    """Feasibility of blocks without shelfplan.blocks: all pairs by brute force and
+    """Feasibility of blocks without shelfplan.solve.blocks: all pairs by brute force and
     each disc's distance to the walls with shapely."""
     X = np.asarray(X, dtype=float)
     n = len(X)
@@ -60,7 +60,7 @@ def independent_block_check(X, radius, hall_dict) -> bool:
 
 
 def test_title_level_places_titles(caplog):
-    caplog.set_level("INFO", logger="shelfplan.loans")
+    caplog.set_level("INFO", logger="shelfplan.ingest.loans")
     loans = read_loans(TITLES, level="title")
     assert loans.level == "title"
     assert loans.columns["title"] == "biblionumber"   # the id beats the 'title' text
@@ -374,7 +374,7 @@ def test_title_cli_fit(tmp_path):
 def test_block_layout_drawn_to_scale(category_fit, tmp_path):
     from matplotlib.collections import PatchCollection
 
-    from shelfplan import render as R
+    from shelfplan.present import render as R
 
     art = R.plot_top(category_fit)
     discs = art["points"]
@@ -423,7 +423,7 @@ def test_greedy_stops_at_its_deadline():
 
 
 def test_call_numbers_alone_are_grouped_into_classes_at_category_level(tmp_path, caplog):
-    caplog.set_level("INFO", logger="shelfplan.loans")
+    caplog.set_level("INFO", logger="shelfplan.ingest.loans")
     f = tmp_path / "cn.csv"
     f.write_text("patron_id,item_id,timestamp,call_number\n"
                  "A,1,2024-03-01,510.2 BAR\nA,2,2024-03-01,512.7 KNU\nB,3,2024-03-01,005.1 LUT\n")
@@ -452,7 +452,7 @@ def test_fit_with_current_takes_the_level_of_loans_objects_and_current_layouts(t
 
 
 def test_category_layouts_from_different_sources_do_not_compare(tmp_path):
-    from shelfplan.compare import compare
+    from shelfplan.judge.compare import compare
 
     a, b = tmp_path / "col.json", tmp_path / "cn.json"
     write_layout(baseline("popularity", SAMPLE_LOANS, SAMPLE_HALL,

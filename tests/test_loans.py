@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SAMPLE_LOANS, TINY_LOANS, read_text_loans
 from shelfplan.errors import LoansError
-from shelfplan.loans import filter_until, read_loans
+from shelfplan.ingest.loans import filter_until, read_loans
 
 
 def sessions_of(loans) -> set[frozenset]:

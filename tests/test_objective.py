@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SMALL_HALL, brute_force_cost, random_problem
-from shelfplan.estimate import Estimates
-from shelfplan.hall import hall_from_dict, load_hall
-from shelfplan.objective import (entrance_term, hall_penalty, is_feasible, min_spacing,
+from shelfplan.model.estimate import Estimates
+from shelfplan.model.hall import hall_from_dict, load_hall
+from shelfplan.model.objective import (entrance_term, hall_penalty, is_feasible, min_spacing,
                                  near_pairs, pair_term, spacing_penalty, walking_cost)
-from shelfplan.problem import Problem
-from shelfplan.solve import _Objective
+from shelfplan.model.problem import Problem
+from shelfplan.solve.items import _Objective
 
 RTOL = 1e-5
 
@@ -74,8 +74,8 @@ def test_walking_cost_by_hand():
 
 def test_walking_cost_on_estimated_problem():
     from conftest import TINY_LOANS
-    from shelfplan.estimate import estimate
-    from shelfplan.loans import read_loans
+    from shelfplan.model.estimate import estimate
+    from shelfplan.ingest.loans import read_loans
 
     est = estimate(read_loans(TINY_LOANS))
     problem = Problem.from_estimates(est, load_hall(SMALL_HALL))

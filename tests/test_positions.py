@@ -1,4 +1,4 @@
-"""shelfplan.positions and ``shelfplan import-positions``: one test per validation rule."""
+"""shelfplan.ingest.positions and ``shelfplan import-positions``: one test per validation rule."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from shelfplan.api import baseline
 from shelfplan.cli import main
 from shelfplan.errors import LayoutError
-from shelfplan.evaluate import evaluate
+from shelfplan.judge.evaluate import evaluate
 from shelfplan.layout import read_layout
-from shelfplan.positions import import_positions, read_positions
+from shelfplan.ingest.positions import import_positions, read_positions
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LOANS = DATA / "loans.csv"

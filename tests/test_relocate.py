@@ -1,4 +1,4 @@
-"""Relocations of single books to free sites (shelfplan.relocate): the best move
+"""Relocations of single books to free sites (shelfplan.solve.relocate): the best move
 against brute force, budgets, feasibility, and --max-moves 1 on the sample."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLE_HALL, SAMPLE_LOANS, assert_feasible, random_problem
 from shelfplan.cli import main
-from shelfplan.hall import hall_from_dict
+from shelfplan.model.hall import hall_from_dict
 from shelfplan.layout import read_layout
-from shelfplan.objective import walking_cost
-from shelfplan.relocate import free_sites, relocate
+from shelfplan.model.objective import walking_cost
+from shelfplan.solve.relocate import free_sites, relocate
 
 HALL = {"name": "strip", "footprint": [[0, 0], [3.0, 0], [3.0, 0.6], [0, 0.6]],
         "z_range": [1.0, 1.0], "entrance": [0.0, 0.3, 1.0], "d_min": 0.5}
@@ -22,8 +22,8 @@ HALL = {"name": "strip", "footprint": [[0, 0], [3.0, 0], [3.0, 0.6], [0, 0.6]],
 
 def test_one_relocation_by_hand():
     """Two books always borrowed together; B sits far away. One move brings it next to A."""
-    from shelfplan.estimate import Estimates
-    from shelfplan.problem import Problem
+    from shelfplan.model.estimate import Estimates
+    from shelfplan.model.problem import Problem
     import scipy.sparse as sp
 
     hall = hall_from_dict(HALL)

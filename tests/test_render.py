@@ -1,4 +1,4 @@
-"""Tests of shelfplan.render and ``shelfplan render``: every view and format, the
+"""Tests of shelfplan.present.render and ``shelfplan render``: every view and format, the
 library API (ax=None, artists returned), legibility at scale, and bad input."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from PIL import Image
 
-from shelfplan import render as R
+from shelfplan.present import render as R
 from shelfplan.api import baseline
 from shelfplan.cli import main
 from shelfplan.errors import ShelfplanError
@@ -50,7 +50,7 @@ def layout_file(layout, tmp_path_factory):
 @pytest.fixture(scope="module")
 def big_layout(tmp_path_factory):
     """A synthetic collection large enough to be rasterised in vector formats."""
-    from shelfplan.synth import generate_loans
+    from shelfplan.ingest.synth import generate_loans
 
     csv = tmp_path_factory.mktemp("big") / "loans.csv"
     generate_loans(1500, loans_per_item=10, seed=5).to_csv(csv, index=False)
@@ -580,7 +580,7 @@ def test_round_trip_through_file_renders_the_same_items(layout, layout_file, tmp
 
 def test_a_single_book_without_categories_or_loans(tmp_path):
     """The smallest layout a file can hold still draws in every format."""
-    from shelfplan.hall import default_hall
+    from shelfplan.model.hall import default_hall
     from shelfplan.layout import Layout
 
     hall = default_hall(1)

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shelfplan import render as R
+from shelfplan.present import render as R
 from shelfplan.api import baseline
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""shelfplan.report and ``shelfplan report``: text tables, figures, the one-page report."""
+"""shelfplan.present.report and ``shelfplan report``: text tables, figures, the one-page report."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from shelfplan.api import baseline
 from shelfplan.cli import main
-from shelfplan.compare import compare
+from shelfplan.judge.compare import compare
 from shelfplan.errors import ShelfplanError
-from shelfplan.evaluate import evaluate
+from shelfplan.judge.evaluate import evaluate
 from shelfplan.layout import write_layout
-from shelfplan.report import (compare_figure, comparison_text, evaluation_text, floor_plan,
+from shelfplan.present.report import (compare_figure, comparison_text, evaluation_text, floor_plan,
                               walks_figure, write_report)
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -14,13 +14,13 @@ from scipy.spatial import cKDTree
 from conftest import (SAMPLE_HALL, SAMPLE_LOANS, SMALL_HALL, TINY_LOANS, assert_feasible,
                       random_loans_csv, random_problem, read_text_loans)
 from shelfplan.api import baseline, fit, load_problem
-from shelfplan.baselines import BASELINES, baseline_layout, shelving_order
+from shelfplan.solve.baselines import BASELINES, baseline_layout, shelving_order
 from shelfplan.errors import LayoutError
-from shelfplan.hall import default_hall, hall_from_dict, load_hall
-from shelfplan.objective import is_feasible, walking_cost
-from shelfplan.solve import (nearest_sites, popularity_start, repair, snap_to_sites, solve,
+from shelfplan.model.hall import default_hall, hall_from_dict, load_hall
+from shelfplan.model.objective import is_feasible, walking_cost
+from shelfplan.solve.items import (nearest_sites, popularity_start, repair, snap_to_sites, solve,
                              spectral_coordinates)
-from shelfplan.swap import improve, swap_gains
+from shelfplan.solve.search import improve, swap_gains
 
 SMALL_STAGES = dict(stages=(0.3, 30.0, 3000.0), maxiter=60)
 
@@ -162,7 +162,7 @@ def test_unknown_init(small_problem):
 
 
 def test_ctrl_c_keeps_the_best_feasible_layout(small_problem, monkeypatch):
-    import shelfplan.solve as solve_mod
+    import shelfplan.solve.items as solve_mod
 
     def interrupted(*args, **kw):   # Ctrl-C during the first L-BFGS-B run
         raise KeyboardInterrupt
@@ -223,7 +223,7 @@ def test_swap_gain_equals_the_change_in_cost(small_problem):
 
 
 def test_swap_gains_in_chunks_equal_one_pass(small_problem, monkeypatch):
-    import shelfplan.swap as swap_mod
+    import shelfplan.solve.search as swap_mod
 
     _, problem = small_problem
     n = problem.n

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shelfplan.synth import default_n_topics, generate_loans
+from shelfplan.ingest.synth import default_n_topics, generate_loans
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 COLUMNS = ["patron_id", "item_id", "timestamp", "category"]

@@ -14,8 +14,8 @@ import sys
 
 import click
 
-from .. import __version__
-from ..errors import ShelfplanError
+from shelfplan import __version__
+from shelfplan.errors import ShelfplanError
 
 
 class _Group(click.Group):
@@ -63,7 +63,7 @@ def loans_options(f):
     """The options every command that reads loans shares (defined once).
 
     Their values reach the command as one ``read_options`` dict for
-    :func:`shelfplan.loans.read_loans`; docs/ingest.md describes them.
+    :func:`shelfplan.ingest.loans.read_loans`; docs/ingest.md describes them.
     """
     opts = [
         click.option("--patron-col", help="Patron column [default: found by name: patron_id, "
@@ -129,7 +129,7 @@ def loans_options(f):
         kw["read_options"] = {k: kw.pop(k) for k in names}
         if not kw.get("quiet"):
             kw["read_options"]["progress"] = _ReadBar()
-        logger = logging.getLogger("shelfplan.loans")
+        logger = logging.getLogger("shelfplan.ingest.loans")
         saved = (logger.level, logger.propagate)
         handler = _LoansNotes(bool(kw.get("quiet")))
         logger.addHandler(handler)
@@ -145,7 +145,7 @@ def loans_options(f):
 
 
 class _ReadBar:
-    """A progress bar on stderr while a large loans file is read (shelfplan.loans calls
+    """A progress bar on stderr while a large loans file is read (shelfplan.ingest.loans calls
     it with bytes done and total; small files never call it)."""
 
     def __init__(self):
@@ -209,4 +209,4 @@ def summary(layout, output: str) -> str:
     return "\n".join(lines)
 
 
-from . import core, evaluate, render  # noqa: E402,F401  (register the commands)
+from shelfplan.cli import core, evaluate, render  # noqa: E402,F401  (register the commands)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
+from shelfplan.cli import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
                summary, until_option)
 
 EPILOG_FIT = """\b
@@ -44,8 +44,8 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
     the spacing and hall constraints, and writes a feasible layout file.
     Ctrl-C stops early and still writes the best feasible layout so far.
     """
-    from ..api import fit as fit_layout
-    from ..layout import check_output_path, write_layout
+    from shelfplan.api import fit as fit_layout
+    from shelfplan.layout import check_output_path, write_layout
 
     if (move_cost or max_moves is not None) and not current:
         raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
@@ -75,8 +75,8 @@ def baseline(name, loans, hall, output, seed, until, read_options, quiet):
     'callnumber' lays the books sorted by category along the shelving in
     serpentine order from the entrance, as libraries shelve today.
     """
-    from ..api import baseline as make_baseline
-    from ..layout import check_output_path, write_layout
+    from shelfplan.api import baseline as make_baseline
+    from shelfplan.layout import check_output_path, write_layout
 
     check_output_path(output)
     setup_logging(quiet)
@@ -92,7 +92,7 @@ def baseline(name, loans, hall, output, seed, until, read_options, quiet):
 @quiet_option
 def stats(loans, top, read_options, quiet):
     """Summarise LOANS: counts, session sizes, most borrowed items, strongest pairs."""
-    from ..stats import loan_stats
+    from shelfplan.judge.stats import loan_stats
 
     setup_logging(quiet)
     click.echo(loan_stats(loans, top=top, read_options=read_options))

@@ -1,8 +1,8 @@
 """Commands evaluate, compare, import-positions, report (issue 4).
 
-Each command is one library call (:mod:`shelfplan.evaluate`,
-:mod:`shelfplan.compare`, :mod:`shelfplan.positions`,
-:mod:`shelfplan.report`) plus formatting.
+Each command is one library call (:mod:`shelfplan.judge.evaluate`,
+:mod:`shelfplan.judge.compare`, :mod:`shelfplan.ingest.positions`,
+:mod:`shelfplan.present.report`) plus formatting.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 
 import click
 
-from . import loans_options, main, quiet_option, setup_logging, until_option
+from shelfplan.cli import loans_options, main, quiet_option, setup_logging, until_option
 
 since_option = click.option("--since", type=click.DateTime(), default=None,
                             help="Use only loans on or after this date (held-out evaluation: "
@@ -57,8 +57,8 @@ def evaluate(layout, loans, since, until, as_json, read_options, quiet):
     mean, median and 90th percentile of a visit's walk (entrance, the visit's
     books nearest-first, back to the entrance) and the feasibility checks.
     """
-    from ..evaluate import evaluate as run
-    from ..report import evaluation_text
+    from shelfplan.judge.evaluate import evaluate as run
+    from shelfplan.present.report import evaluation_text
 
     setup_logging(quiet)
     ev = run(layout, loans, since=since, until=until, read_options=read_options)
@@ -97,19 +97,19 @@ def compare(current, proposed, more, loans, output, since, until, as_json,
     and the books whose walking grows or shrinks the most. All layouts are
     judged on the loans of books that every layout places.
     """
-    from ..compare import compare as run
+    from shelfplan.judge.compare import compare as run
 
     setup_logging(quiet)
     cmp = run([current, proposed, *more], loans, since=since, until=until,
               read_options=read_options, allow_different_halls=allow_different_halls,
               move_tolerance=move_tol, top=top)
     if output:
-        from ..report import compare_figure, save_png
+        from shelfplan.present.report import compare_figure, save_png
         save_png(compare_figure(cmp), output)
     if as_json:
         _dump(cmp.to_dict())
     else:
-        from ..report import comparison_text
+        from shelfplan.present.report import comparison_text
         click.echo(comparison_text(cmp))
         if output:
             click.echo(f"figure -> {output}", err=True)
@@ -141,8 +141,8 @@ def import_positions(csv, hall, output, loans, since, until, read_options, quiet
     perfect. Without --loans every p(i) is 0 and the file has no walking cost;
     'evaluate' and 'compare' re-estimate p from their own loans anyway.
     """
-    from ..layout import write_layout
-    from ..positions import import_positions as run
+    from shelfplan.layout import write_layout
+    from shelfplan.ingest.positions import import_positions as run
 
     setup_logging(quiet)
     if loans is None and (since or until):
@@ -192,9 +192,9 @@ def report(current, proposed, more, loans, output, title, since, until,
     """
     import os
 
-    from ..compare import compare as run
-    from ..errors import ShelfplanError
-    from ..report import write_report
+    from shelfplan.judge.compare import compare as run
+    from shelfplan.errors import ShelfplanError
+    from shelfplan.present.report import write_report
 
     setup_logging(quiet)
     if os.path.splitext(output)[1].lower() not in (".html", ".htm", ".md"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import loans_options, main, quiet_option, setup_logging
+from shelfplan.cli import loans_options, main, quiet_option, setup_logging
 
 EPILOG_RENDER = """\b
 Examples:
@@ -50,8 +50,8 @@ def render(layout, output, view, color_by, edges, loans, max_categories, elev, a
     often they are borrowed; the floor plan adds a popularity heat map. The
     entrance is red. Nothing is written on error.
     """
-    from ..layout import read_layout
-    from ..render import check_output, pairs_from_loans, render as render_plan
+    from shelfplan.layout import read_layout
+    from shelfplan.present.render import check_output, pairs_from_loans, render as render_plan
 
     setup_logging(quiet)
     if loans is not None and not edges:
@@ -61,7 +61,7 @@ def render(layout, output, view, color_by, edges, loans, max_categories, elev, a
     plan = read_layout(layout)
     pairs = edges or None
     if loans is not None:
-        from ..evaluate import level_options
+        from shelfplan.judge.evaluate import level_options
         pairs = pairs_from_loans(loans, edges,
                                  read_options=level_options(read_options, [plan]))
     fmt = render_plan(plan, output, view=view, color_by=color_by, edges=pairs, elev=elev,

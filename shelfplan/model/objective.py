@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .hall import Hall
-from .problem import Problem
+from shelfplan.model.hall import Hall
+from shelfplan.model.problem import Problem
 
 
 def _scatter(idx: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .errors import LoansError
-from .loans import UNCATEGORISED, Loans
+from shelfplan.errors import LoansError
+from shelfplan.ingest.loans import UNCATEGORISED, Loans
 
 
 @dataclass

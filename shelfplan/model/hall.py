@@ -26,7 +26,7 @@ import shapely
 from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
-from .errors import HallError
+from shelfplan.errors import HallError
 
 #: Layer spacing of a hexagonal close packing with nearest-neighbour distance 1.
 HCP_LAYER = math.sqrt(2.0 / 3.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimate import estimate, incidence
-from .loans import Loans, read_loans
+from shelfplan.model.estimate import estimate, incidence
+from shelfplan.ingest.loans import Loans, read_loans
 
 
 def loan_stats(loans, top: int = 10, read_options: dict | None = None) -> str:

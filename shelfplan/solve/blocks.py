@@ -36,9 +36,9 @@ import shapely
 from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
-from .errors import HallError
-from .hall import HCP_LAYER, Hall
-from .objective import entrance_term, pair_term, walking_cost
+from shelfplan.errors import HallError
+from shelfplan.model.hall import HCP_LAYER, Hall
+from shelfplan.model.objective import entrance_term, pair_term, walking_cost
 
 #: candidate centres on the floor for the greedy placement (at most about this many)
 GRID_POINTS = 40_000
@@ -49,7 +49,7 @@ PARTNERS = 32
 SCORE_BUDGET = 64_000
 #: how many of the best candidate layouts get the block-swap search
 SWAP_STARTS = 3
-#: penalty weights of the continuation, as in :data:`shelfplan.solve.STAGES`
+#: penalty weights of the continuation, as in :data:`shelfplan.solve.items.STAGES`
 STAGES = (10.0, 100.0, 1000.0, 10000.0)
 TOL = 1e-3
 
@@ -543,7 +543,7 @@ def solve_blocks(problem, *, seed: int = 0, time_limit: float = 50.0,
     Each start is improved continuously and repaired; the best feasible layout
     wins. Deterministic for a seed unless ``time_limit`` cuts it.
     """
-    from .solve import SolveResult
+    from shelfplan.solve.items import SolveResult
 
     t0 = time.monotonic()
     deadline = t0 + time_limit
@@ -728,8 +728,8 @@ def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
     and block swaps while they lower ``S + move_cost * sum ||v_i - anchor_i||``,
     with at most ``max_moves`` blocks off their spot. Without ``max_moves`` a
     layout from scratch is tried too."""
-    from .errors import LayoutError
-    from .solve import SolveResult
+    from shelfplan.errors import LayoutError
+    from shelfplan.solve.items import SolveResult
 
     t0 = time.monotonic()
     deadline = t0 + time_limit

@@ -12,7 +12,7 @@ optional ``category`` column is kept) and builds a :class:`Layout`.
 
 Without loans, ``p`` is 0 for every book and the layout has no objective or
 lower bound. With loans, ``p`` and the objective ``S`` are estimated from the
-loans restricted to the imported books (as :mod:`shelfplan.evaluate` does),
+loans restricted to the imported books (as :mod:`shelfplan.judge.evaluate` does),
 and the lower bound of MODEL.md section 6 is added.
 """
 
@@ -25,13 +25,13 @@ import os
 import numpy as np
 import pandas as pd
 
-from .bound import lower_bound
-from .errors import LayoutError
-from .estimate import estimate
-from .evaluate import coverage, feasibility, prepare_loans, restrict
-from .hall import Hall, load_hall
-from .layout import Layout
-from .objective import min_spacing
+from shelfplan.model.bound import lower_bound
+from shelfplan.errors import LayoutError
+from shelfplan.model.estimate import estimate
+from shelfplan.judge.evaluate import coverage, feasibility, prepare_loans, restrict
+from shelfplan.model.hall import Hall, load_hall
+from shelfplan.layout import Layout
+from shelfplan.model.objective import min_spacing
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def import_positions(source, hall, *, loans=None, since=None, until=None,
     """Build a :class:`Layout` from a positions CSV in ``hall`` (path or :class:`Hall`).
 
     Returns ``(layout, warnings)``; the warnings are also logged. With
-    ``loans`` (path, ``-`` or :class:`~shelfplan.loans.Loans`), ``p``, the
+    ``loans`` (path, ``-`` or :class:`~shelfplan.ingest.loans.Loans`), ``p``, the
     objective and the lower bound are filled from the loans in ``[since, until)``.
 
         >>> layout, warnings = import_positions("shelves.csv", "hall.json", loans="loans.csv")

@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .errors import LoansError
+from shelfplan.errors import LoansError
 
 OTHER = "other"
 SCHEMES = ("auto", "dewey", "lcc", "udc")

@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .bound import lower_bound
-from .errors import LayoutError
-from .estimate import Estimates, estimate, incidence
-from .layout import Layout, read_layout
-from .loans import Loans, filter_until, read_loans
-from .objective import min_spacing, near_pairs
+from shelfplan.model.bound import lower_bound
+from shelfplan.errors import LayoutError
+from shelfplan.model.estimate import Estimates, estimate, incidence
+from shelfplan.layout import Layout, read_layout
+from shelfplan.ingest.loans import Loans, filter_until, read_loans
+from shelfplan.model.objective import min_spacing, near_pairs
 
 log = logging.getLogger(__name__)
 
@@ -211,11 +211,11 @@ def attributable(X: np.ndarray, p: np.ndarray, pair: sp.spmatrix, e: np.ndarray)
 
 def feasibility(layout: Layout) -> dict:
     """Spacing and hall checks of MODEL.md section 4, with counts of what fails
-    (for category blocks, the checks of :mod:`shelfplan.blocks`)."""
+    (for category blocks, the checks of :mod:`shelfplan.solve.blocks`)."""
     X = np.asarray(layout.positions, dtype=float)
     hall = layout.hall
     if layout.radius is not None:
-        from .blocks import check
+        from shelfplan.solve.blocks import check
         out = check(X, layout.radius, hall)
         ms = min_spacing(X)
         return {"feasible": out["feasible"], "min_spacing": ms if np.isfinite(ms) else None,

@@ -20,7 +20,7 @@ import time
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .problem import Problem
+from shelfplan.model.problem import Problem
 
 
 def free_sites(sites: np.ndarray, X: np.ndarray, d_min: float) -> np.ndarray:
@@ -39,7 +39,7 @@ def relocate(X: np.ndarray, problem: Problem, sites: np.ndarray, *,
     """Best-improvement relocations of single books to free ``sites``.
 
     ``anchor`` (NaN rows: no current spot), ``move_cost`` and ``max_moves`` as in
-    :func:`shelfplan.solve.solve`: a book counts as moved when it ends more than
+    :func:`shelfplan.solve.items.solve`: a book counts as moved when it ends more than
     ``tol`` from its anchor. Returns ``(positions, relocations made)``.
     """
     X = np.array(X, dtype=float)

@@ -9,13 +9,13 @@ DataFrame with a session key per loan, following MODEL.md section 1:
 
 Other visit rules are options (``session_gap``; same checkout timestamp when an
 export has no patron ids). Exports of Koha, Evergreen, FOLIO, Alma and Sierra
-are read as they come (:mod:`shelfplan.columns` has the names): delimiter,
+are read as they come (:mod:`shelfplan.ingest.columns` has the names): delimiter,
 encoding, gzip, Parquet, date order and transaction types are recognised, and
 what was taken for what is reported (``Loans.notes``, logged at INFO).
 
 Patron ids never leave this module: sessions are numbered, error and log
 messages name lines and columns, never a patron's id (docs/ingest.md).
-DataFrames stop at the estimator (:mod:`shelfplan.estimate`).
+DataFrames stop at the estimator (:mod:`shelfplan.model.estimate`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import columns as known
-from .errors import LoansError
+from shelfplan.ingest import columns as known
+from shelfplan.errors import LoansError
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Loans:
     ``notes`` says which column was taken for what and what was filtered.
     ``level`` is what gets placed (:data:`LEVELS`): with ``"title"`` the ``item``
     column holds title ids; with ``"category"`` it holds copies, which
-    :func:`shelfplan.estimate.estimate` sums into one unit per category.
+    :func:`shelfplan.model.estimate.estimate` sums into one unit per category.
     """
 
     table: pd.DataFrame
@@ -451,14 +451,14 @@ def read_loans(
 ) -> Loans:
     """Read a loans export (CSV, gzip CSV or Parquet; path, ``-`` or a file object).
 
-    Columns left as ``None`` are found by name (:mod:`shelfplan.columns`); an
+    Columns left as ``None`` are found by name (:mod:`shelfplan.ingest.columns`); an
     option always wins. ``encoding`` ``None``: UTF-8 with or without BOM, else
     cp1252 with a warning. ``dayfirst`` settles 03/04/2024 (an error when the
     dates leave it open). ``session_gap`` (a pandas Timedelta or string like
     ``"30min"``) starts a new visit after that long without a loan, instead of
     the calendar date. ``max_session_items`` drops larger sessions (0: none).
     ``category_from="callnumber"`` derives categories with
-    :func:`shelfplan.callnumber.parse` (``scheme``, ``category_level``);
+    :func:`shelfplan.ingest.callnumber.parse` (``scheme``, ``category_level``);
     ``"column"`` takes them as written; ``None`` (default) is ``"column"``, except
     at level ``"category"`` when the only category column is a call number.
     ``hash_patrons`` keeps a salted hash of the patron id as ``table["patron"]``
@@ -670,7 +670,7 @@ def read_loans(
         given = explicit.get("category") or explicit.get("callnumber")
         cat = _strip(df[cat_c])[keep].str.strip('"').str.strip()
         if category_from == "callnumber":
-            from .callnumber import parse
+            from shelfplan.ingest.callnumber import parse
             labels, used, n_other = parse(cat.to_numpy(dtype=object), scheme, category_level)
             out["category"] = labels
             notes.append(f"{name}: categories from call numbers in {cat_c!r}: {used.upper()} "

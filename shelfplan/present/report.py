@@ -21,10 +21,10 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon as PolygonPatch
 
-from .compare import Comparison
-from .errors import ShelfplanError
-from .evaluate import Evaluation
-from .layout import Layout, atomic_write
+from shelfplan.judge.compare import Comparison
+from shelfplan.errors import ShelfplanError
+from shelfplan.judge.evaluate import Evaluation
+from shelfplan.layout import Layout, atomic_write
 
 # ---------------------------------------------------------------------------
 # numbers and tables

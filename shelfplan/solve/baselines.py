@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .problem import Problem
-from .solve import nearest_sites, popularity_start
+from shelfplan.model.problem import Problem
+from shelfplan.solve.items import nearest_sites, popularity_start
 
 BASELINES = ("random", "popularity", "callnumber")
 
@@ -67,7 +67,7 @@ def callnumber_layout(problem: Problem) -> np.ndarray:
 def baseline_layout(name: str, problem: Problem, seed: int = 0) -> np.ndarray:
     """Positions for the named baseline (``random``, ``popularity`` or ``callnumber``)."""
     if problem.blocks:
-        from .blocks import baseline_blocks
+        from shelfplan.solve.blocks import baseline_blocks
         return baseline_blocks(name, problem, seed)
     if name == "random":
         return random_layout(problem, seed)

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from .problem import Problem
+from shelfplan.model.problem import Problem
 
 
 #: partner terms evaluated at once by :func:`swap_gains` (bounds its peak memory)

@@ -1,7 +1,7 @@
 """Compare layouts of one hall on the same loans (``shelfplan compare``).
 
 The first layout is the reference (usually today's shelving). For each
-layout this gives the figures of :mod:`shelfplan.evaluate`, the change
+layout this gives the figures of :mod:`shelfplan.judge.evaluate`, the change
 against the first in %, the relocation effort (how many books move and how
 far), and the books whose attributable walking
 ``p(i)||v_i - e|| + sum_j p(i,j)||v_i - v_j||`` grows or shrinks the most.
@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import LayoutError
-from .evaluate import (Evaluation, _period, as_layout, coverage, evaluate_loans,
+from shelfplan.errors import LayoutError
+from shelfplan.judge.evaluate import (Evaluation, _period, as_layout, coverage, evaluate_loans,
                        prepare_loans, restrict)
-from .hall import Hall
-from .layout import Layout
+from shelfplan.model.hall import Hall
+from shelfplan.layout import Layout
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon as PolygonPatch
 
-from .errors import ShelfplanError
-from .layout import Layout, atomic_write, read_layout
+from shelfplan.errors import ShelfplanError
+from shelfplan.layout import Layout, atomic_write, read_layout
 
 log = logging.getLogger(__name__)
 
@@ -219,10 +219,10 @@ def _rasterize(layout: Layout, rasterized):
 def pairs_from_loans(loans, k: int, *, read_options: dict | None = None) -> list:
     """The ``k`` strongest co-borrowed pairs in ``loans`` as ``[(id_a, id_b, p_pair)]``.
 
-    ``loans`` is a path, ``-`` or a :class:`shelfplan.loans.Loans`.
+    ``loans`` is a path, ``-`` or a :class:`shelfplan.ingest.loans.Loans`.
     """
-    from .estimate import estimate
-    from .loans import Loans, read_loans
+    from shelfplan.model.estimate import estimate
+    from shelfplan.ingest.loans import Loans, read_loans
 
     if not isinstance(loans, Loans):
         loans = read_loans(loans, **(read_options or {}))

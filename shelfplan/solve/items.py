@@ -26,10 +26,10 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from scipy.spatial import cKDTree
 from threadpoolctl import threadpool_limits
 
-from .errors import LayoutError
-from .objective import (entrance_term, hall_penalty, is_feasible, move_term, near_pairs,
+from shelfplan.errors import LayoutError
+from shelfplan.model.objective import (entrance_term, hall_penalty, is_feasible, move_term, near_pairs,
                         pair_term, spacing_penalty, walking_cost)
-from .problem import Problem
+from shelfplan.model.problem import Problem
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ def solve(problem: Problem, **kwargs) -> SolveResult:
     """
     with threadpool_limits(limits=1):
         if problem.blocks:
-            from .blocks import incremental_blocks, solve_blocks
+            from shelfplan.solve.blocks import incremental_blocks, solve_blocks
             if kwargs.get("current") is not None:
                 return incremental_blocks(
                     problem, kwargs["current"], move_cost=kwargs.get("move_cost", 0.0),
@@ -352,8 +352,8 @@ def _solve(problem: Problem, *, seed: int = 0, init: str = "auto", time_limit: f
     * ``progress(message)`` receives one-line updates; Ctrl-C stops the run and
       the best feasible layout so far is returned.
     """
-    from .relocate import relocate
-    from .swap import SwapSearch
+    from shelfplan.solve.relocate import relocate
+    from shelfplan.solve.search import SwapSearch
 
     t0 = time.monotonic()
     deadline = t0 + time_limit

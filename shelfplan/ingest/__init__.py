@@ -1,0 +1,1 @@
+"""Reading loans and other library exports: sniffing, columns, timestamps, sessions, call numbers."""

@@ -1,0 +1,1 @@
+"""Judging layouts on loans: evaluate, compare, loan statistics."""

@@ -1,0 +1,1 @@
+"""The model: estimates, the hall, the problem, the objective and the lower bound."""

@@ -1,0 +1,1 @@
+"""Presenting layouts: figures, interactive HTML, the committee report."""

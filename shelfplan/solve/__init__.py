@@ -1,0 +1,1 @@
+"""Solvers: starts, continuous optimisation, repair, the discrete search core, baselines."""
