@@ -8,9 +8,9 @@ the same hall (``OUT/hall.json``: the default rectangular hall, sized with
 Prints Markdown tables; writes the layouts, the hall and a report to ``OUT``.
 
     python benchmarks/heldout.py ../shared/data/epub_wu/loans.csv \
-        --split 2007-01-01 --time-limit 30 --out /tmp/heldout
+        --split 2007-01-01 --time-limit 30 --out heldout-out
     python benchmarks/heldout.py ../shared/data/epub_wu/loans.csv --level category \
-        --split 2007-01-01 --out /tmp/heldout-blocks      # series placed as blocks
+        --split 2007-01-01 --out heldout-out-blocks      # series placed as blocks
 
 The same with the CLI:
 

@@ -13,11 +13,10 @@ import numpy as np
 
 from shelfplan.solve.baselines import baseline_layout
 from shelfplan.model.bound import lower_bound
-from shelfplan.judge.compare import hall_difference
 from shelfplan.errors import LayoutError
 from shelfplan.model.estimate import Estimates, estimate
 from shelfplan.model.hall import Hall, check_capacity, default_hall, load_hall
-from shelfplan.layout import Layout, read_layout
+from shelfplan.layout import Layout, as_written, hall_difference, read_layout
 from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.model.objective import is_feasible, min_spacing, walking_cost
 from shelfplan.model.problem import Problem
@@ -67,6 +66,7 @@ def _block_hall(sizes: np.ndarray, books: int) -> Hall:
 def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -> Layout:
     """Wrap positions into a :class:`Layout` with cost, bound and spacing; must be feasible."""
     hall = problem.hall
+    X = as_written(X)
     if problem.blocks:
         from shelfplan.solve.blocks import is_feasible as blocks_feasible
         ok = blocks_feasible(X, problem.radius, hall)
@@ -76,7 +76,7 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
         raise LayoutError("internal: refusing to write an infeasible layout")
     pairs = est.top_pairs(STORED_PAIRS)
     return Layout(
-        hall=hall, items=problem.items, positions=np.asarray(X, dtype=float), p=problem.p,
+        hall=hall, items=problem.items, positions=X, p=problem.p,
         categories=problem.categories,
         objective=walking_cost(X, problem),
         lower_bound=lower_bound(est.p, est.pair, hall.d_min, hall.height),

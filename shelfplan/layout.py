@@ -19,6 +19,8 @@ from shelfplan.model.hall import Hall, hall_from_dict
 
 FORMAT = "shelfplan.layout"
 VERSION = 1
+#: Decimals of a position in metres in the layout file (1 micrometre).
+POSITION_DECIMALS = 6
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Layout:
         items = []
         for k in range(self.n):
             rec = {"id": str(self.items[k]),
-                   "position": [round(float(v), 6) for v in self.positions[k]],
+                   "position": [round(float(v), POSITION_DECIMALS) for v in self.positions[k]],
                    "p": float(self.p[k])}
             if self.categories is not None and self.categories[k] is not None:
                 rec["category"] = str(self.categories[k])
@@ -75,6 +77,30 @@ class Layout:
             "pairs": [[str(a), str(b), float(w)] for a, b, w in self.pairs],
             "items": items,
         }
+
+
+def as_written(X) -> np.ndarray:
+    """Positions as a layout file stores them (rounded to 1e-6 m). Every objective a
+    layout carries is computed on these, so the S reported is the S of the file."""
+    return np.round(np.asarray(X, dtype=float), POSITION_DECIMALS)
+
+
+def hall_difference(a: Hall, b: Hall, atol: float = 1e-6) -> str | None:
+    """What differs between two halls' geometry (the name is ignored), or None."""
+    if a.footprint.shape != b.footprint.shape or not np.allclose(a.footprint, b.footprint,
+                                                                atol=atol):
+        return "footprint"
+    if len(a.obstacles) != len(b.obstacles) or any(
+            x.shape != y.shape or not np.allclose(x, y, atol=atol)
+            for x, y in zip(a.obstacles, b.obstacles)):
+        return "obstacles"
+    if not np.allclose(a.z_range, b.z_range, atol=atol):
+        return "z_range"
+    if not np.allclose(a.entrance, b.entrance, atol=atol):
+        return "entrance"
+    if not np.isclose(a.d_min, b.d_min, atol=atol):
+        return "d_min"
+    return None
 
 
 def _num(v):

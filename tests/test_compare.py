@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from shelfplan.api import baseline
 from shelfplan.cli import main
-from shelfplan.judge.compare import compare, hall_difference, moves
+from shelfplan.judge.compare import compare, moves
+from shelfplan.layout import hall_difference
 from shelfplan.errors import LayoutError
 from shelfplan.judge.evaluate import evaluate
 from shelfplan.model.hall import default_hall

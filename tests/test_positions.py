@@ -14,7 +14,8 @@ from shelfplan.cli import main
 from shelfplan.errors import LayoutError
 from shelfplan.judge.evaluate import evaluate
 from shelfplan.layout import read_layout
-from shelfplan.ingest.positions import import_positions, read_positions
+from shelfplan.ingest.positions import read_positions
+from shelfplan.judge.current import import_positions
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LOANS = DATA / "loans.csv"

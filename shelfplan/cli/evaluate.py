@@ -1,4 +1,4 @@
-"""Commands evaluate, compare, import-positions, report (issue 4).
+"""Commands evaluate, compare, import-positions, report.
 
 Each command is one library call (:mod:`shelfplan.judge.evaluate`,
 :mod:`shelfplan.judge.compare`, :mod:`shelfplan.ingest.positions`,
@@ -142,7 +142,7 @@ def import_positions(csv, hall, output, loans, since, until, read_options, quiet
     'evaluate' and 'compare' re-estimate p from their own loans anyway.
     """
     from shelfplan.layout import write_layout
-    from shelfplan.ingest.positions import import_positions as run
+    from shelfplan.judge.current import import_positions as run
 
     setup_logging(quiet)
     if loans is None and (since or until):

@@ -1,7 +1,6 @@
-"""Today's shelving as a layout (``shelfplan import-positions``).
-
-Reads a table ``item_id,x,y,z`` (metres, in the hall's coordinates; an
-optional ``category`` column is kept) and builds a :class:`Layout`.
+"""Read a table of where books stand today: ``item_id,x,y,z`` (metres, in the
+hall's coordinates; an optional ``category`` column is kept).
+:func:`shelfplan.judge.current.import_positions` turns it into a layout.
 
 * Errors (nothing is built): unreadable file, missing columns, empty ids,
   non-numeric or non-finite positions.
@@ -19,21 +18,12 @@ and the lower bound of MODEL.md section 6 is added.
 from __future__ import annotations
 
 import io
-import logging
 import os
 
 import numpy as np
 import pandas as pd
 
-from shelfplan.model.bound import lower_bound
 from shelfplan.errors import LayoutError
-from shelfplan.model.estimate import estimate
-from shelfplan.judge.evaluate import coverage, feasibility, prepare_loans, restrict
-from shelfplan.model.hall import Hall, load_hall
-from shelfplan.layout import Layout
-from shelfplan.model.objective import min_spacing
-
-log = logging.getLogger(__name__)
 
 COLUMNS = ("item_id", "x", "y", "z")
 
@@ -106,79 +96,3 @@ def read_positions(source) -> tuple[pd.DataFrame, list[str]]:
                         f"row of each")
         out = out.loc[~dup].reset_index(drop=True)
     return out, warnings
-
-
-def check_positions(X: np.ndarray, ids: np.ndarray, hall: Hall, name: str = "positions"
-                    ) -> tuple[dict, list[str]]:
-    """Feasibility counts and warnings for imported positions (spacing, hall)."""
-    tmp = Layout(hall=hall, items=ids, positions=X, p=np.zeros(len(ids)))
-    checks = feasibility(tmp)
-    warnings = []
-    if checks["outside_hall"]:
-        out = np.nonzero(~hall.contains(X))[0]
-        k = out[0]
-        warnings.append(f"{name}: {checks['outside_hall']} books are outside the hall "
-                        f"{hall.name!r} (e.g. {ids[k]} at ({X[k, 0]:g}, {X[k, 1]:g}, "
-                        f"{X[k, 2]:g})); check the coordinates and the hall file")
-    if checks["pairs_too_close"]:
-        warnings.append(f"{name}: {checks['pairs_too_close']} pairs of books are closer than "
-                        f"d_min={hall.d_min:g} m (smallest spacing {checks['min_spacing']:.3f} m)")
-    return checks, warnings
-
-
-def import_positions(source, hall, *, loans=None, since=None, until=None,
-                     read_options: dict | None = None) -> tuple[Layout, list[str]]:
-    """Build a :class:`Layout` from a positions CSV in ``hall`` (path or :class:`Hall`).
-
-    Returns ``(layout, warnings)``; the warnings are also logged. With
-    ``loans`` (path, ``-`` or :class:`~shelfplan.ingest.loans.Loans`), ``p``, the
-    objective and the lower bound are filled from the loans in ``[since, until)``.
-
-        >>> layout, warnings = import_positions("shelves.csv", "hall.json", loans="loans.csv")
-    """
-    if not isinstance(hall, Hall):
-        hall = load_hall(hall)
-    name = os.fspath(source) if not hasattr(source, "read") else getattr(source, "name", "<stream>")
-    table, warnings = read_positions(source)
-    ids = table["item_id"].to_numpy(dtype=object)
-    X = table[["x", "y", "z"]].to_numpy(dtype=float)
-    checks, more = check_positions(X, ids, hall, name)
-    warnings += more
-    cats = None
-    if "category" in table:
-        cats = np.array([None if pd.isna(c) else str(c) for c in table["category"]], dtype=object)
-    p = np.zeros(len(ids))
-    objective, lb, estimation = {}, {}, {}
-    if loans is not None:
-        data = prepare_loans(loans, since=since, until=until, read_options=read_options)
-        cov = coverage(data, ids)
-        if cov["items_missing"]:
-            warnings.append(f"{data.source}: {cov['items_missing']} borrowed items "
-                            f"({100 * cov['share_loans_missing']:.1f} % of loans) are not in "
-                            f"{name}; left out of p and the objective")
-        if cov["loans_missing"] == cov["loans"]:
-            raise LayoutError(f"{name}: none of its items appears in {data.source}; check that "
-                              f"both use the same item ids")
-        est = estimate(restrict(data, ids))
-        index = pd.Index(ids).get_indexer(est.items)
-        p[index] = est.p
-        e = hall.entrance
-        ent = float(p @ np.linalg.norm(X - e, axis=1))
-        pair = est.pair.tocoo()
-        Xe = X[index]
-        pr = float(pair.data @ np.linalg.norm(Xe[pair.row] - Xe[pair.col], axis=1))
-        objective = {"total": ent + pr, "entrance_term": ent, "pair_term": pr}
-        lb = lower_bound(est.p, est.pair, hall.d_min, hall.height)
-        estimation = dict(est.summary)
-        estimation["coverage"] = cov
-        if cats is None and est.categories is not None:
-            cats = np.full(len(ids), None, dtype=object)
-            cats[index] = est.categories
-    for w in warnings:
-        log.warning("%s", w)
-    layout = Layout(hall=hall, items=ids, positions=X, p=p, categories=cats,
-                    objective=objective, lower_bound=lb, min_spacing=min_spacing(X),
-                    estimation=estimation,
-                    solver={"method": "import-positions", "source": name,
-                            "checks": checks, "warnings": warnings})
-    return layout, warnings

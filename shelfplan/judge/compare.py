@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 from shelfplan.errors import LayoutError
-from shelfplan.judge.evaluate import (Evaluation, _period, as_layout, coverage, evaluate_loans,
+from shelfplan.judge.evaluate import (Evaluation, period_info, as_layout, coverage, evaluate_loans,
                        prepare_loans, restrict)
-from shelfplan.model.hall import Hall
-from shelfplan.layout import Layout
+from shelfplan.layout import Layout, hall_difference
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +30,6 @@ log = logging.getLogger(__name__)
 #: 1 mm: far above the 1e-6 m rounding of layout files and CSV exports, far
 #: below any real relocation.
 MOVE_TOLERANCE = 1e-3
-
-
-def hall_difference(a: Hall, b: Hall, atol: float = 1e-6) -> str | None:
-    """What differs between two halls' geometry (the name is ignored), or None."""
-    if a.footprint.shape != b.footprint.shape or not np.allclose(a.footprint, b.footprint,
-                                                                atol=atol):
-        return "footprint"
-    if len(a.obstacles) != len(b.obstacles) or any(
-            x.shape != y.shape or not np.allclose(x, y, atol=atol)
-            for x, y in zip(a.obstacles, b.obstacles)):
-        return "obstacles"
-    if not np.allclose(a.z_range, b.z_range, atol=atol):
-        return "z_range"
-    if not np.allclose(a.entrance, b.entrance, atol=atol):
-        return "entrance"
-    if not np.isclose(a.d_min, b.d_min, atol=atol):
-        return "d_min"
-    return None
 
 
 @dataclass
@@ -235,7 +216,7 @@ def compare(layouts, loans, *, since=None, until=None, read_options: dict | None
                     "layout; left out of every figure", basis_cov["items_missing"],
                     100 * basis_cov["share_loans_missing"])
     kept = restrict(data, common)
-    period = _period(since, until)
+    period = period_info(since, until)
     evs = [evaluate_loans(lay, kept, name=name, period=period) for lay, name in zip(lays, names)]
     for ev, cov in zip(evs, covs):
         ev.coverage = cov

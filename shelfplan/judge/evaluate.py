@@ -329,7 +329,7 @@ def evaluate_loans(layout: Layout, loans: Loans, *, name: str = "layout",
                       feasibility=feasibility(layout), loans=info)
 
 
-def _period(since, until) -> dict:
+def period_info(since, until) -> dict:
     fmt = (lambda d: None if d is None else pd.Timestamp(d).strftime("%Y-%m-%d"))
     return {"since": fmt(since), "until": fmt(until)}
 
@@ -345,4 +345,4 @@ def evaluate(layout, loans, *, since=None, until=None, read_options: dict | None
     lay, default_name = as_layout(layout)
     data = prepare_loans(loans, since=since, until=until, read_options=read_options,
                          layouts=[lay])
-    return evaluate_loans(lay, data, name=name or default_name, period=_period(since, until))
+    return evaluate_loans(lay, data, name=name or default_name, period=period_info(since, until))
