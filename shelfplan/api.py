@@ -104,11 +104,11 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     """
     t_start = time.monotonic()
     if max_moves is not None and max_moves < 0:
-        raise LayoutError(f"--max-moves must be 0 or more, got {max_moves}")
+        raise LayoutError(f"`max_moves` must be 0 or more, got {max_moves}")
     if move_cost < 0:
-        raise LayoutError(f"--move-cost must be 0 or more, got {move_cost}")
+        raise LayoutError(f"`move_cost` must be 0 or more, got {move_cost}")
     if (max_moves is not None or move_cost) and current is None:
-        raise LayoutError("--move-cost and --max-moves need --current (today's layout)")
+        raise LayoutError("`move_cost` and `max_moves` need `current` (today's layout)")
     anchor = None
     if current is not None:
         if not isinstance(current, Layout):
@@ -124,7 +124,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
                 read_options = level_options(read_options, [current])
         if current.level != want:
             raise LayoutError(f"the current layout places {current.level!r} units but the "
-                              f"loans are read at --level {want}; use --level "
+                              f"loans are read at `level` {want}; use `level` "
                               f"{current.level} (or a current layout at level {want})")
         if hall is None:
             hall = current.hall
@@ -139,8 +139,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         hall_obj = base.hall
         diff = hall_difference(hall_obj, current.hall)
         if diff:
-            raise LayoutError(f"the current layout is for another hall than --hall ({diff} "
-                              f"differs); use the same hall (or omit --hall to take the "
+            raise LayoutError(f"the current layout is for another hall than `hall` ({diff} "
+                              f"differs); use the same hall (or omit `hall` to take the "
                               f"current layout's)")
         check_capacity(hall_obj, est.n if est.sizes is None else int(est.sizes.sum()))
         problem = Problem.from_estimates(est, hall_obj)
@@ -156,7 +156,19 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     left = max(1.0, time_limit - (time.monotonic() - t_start) - 1.0)
     res = solve(problem, seed=seed, init=init, time_limit=left, kicks=kicks,
                 current=anchor, move_cost=move_cost, max_moves=max_moves, progress=progress)
-    return make_layout(problem, est, res.positions, res.info)
+    layout = make_layout(problem, est, res.positions, res.info)
+    if anchor is not None:
+        _moves_as_written(layout, anchor, move_cost)
+    return layout
+
+
+def _moves_as_written(layout: Layout, anchor: np.ndarray, move_cost: float) -> None:
+    """Books moved and metres moved, measured on the written positions (as S is)."""
+    have = np.isfinite(anchor).all(axis=1)
+    dist = np.linalg.norm(layout.positions[have] - anchor[have], axis=1)
+    layout.solver.update(moved=int((dist > 1e-6).sum()), move_distance=float(dist.sum()),
+                         objective_with_moves=layout.objective["total"]
+                         + move_cost * float(dist.sum()))
 
 
 def baseline(name: str, loans, hall=None, *, seed: int = 0, until=None,

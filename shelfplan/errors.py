@@ -1,8 +1,33 @@
-"""One error hierarchy for the library; the CLI turns these into one-line messages."""
+"""One error hierarchy for the library; the CLI turns these into one-line messages.
+
+Library messages name a Python parameter in backticks (```max_moves` must be 0
+or more, got -1``); :meth:`ShelfplanError.for_cli` writes each such name as the
+command line's flag (``--max-moves must be 0 or more, got -1``), so each
+audience reads the name it typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["ShelfplanError", "LoansError", "HallError", "LayoutError", "ParameterError",
+           "flag_name"]
+
+
+_PARAM = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def flag_name(param: str) -> str:
+    """The command-line flag of a library parameter: ``max_moves`` -> ``--max-moves``."""
+    return "--" + param.replace("_", "-")
 
 
 class ShelfplanError(Exception):
     """Base class for every error a user can cause."""
+
+    def for_cli(self, flags: dict | None = None) -> str:
+        """The message with each backticked parameter written as its flag."""
+        return _PARAM.sub(lambda m: (flags or {}).get(m[1]) or flag_name(m[1]), str(self))
 
 
 class LoansError(ShelfplanError):
@@ -15,3 +40,7 @@ class HallError(ShelfplanError):
 
 class LayoutError(ShelfplanError):
     """A layout file is invalid, or no feasible layout was reached."""
+
+
+class ParameterError(ShelfplanError, ValueError):
+    """A parameter of a library call is out of range or does not fit the others."""

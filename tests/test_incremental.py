@@ -344,7 +344,7 @@ def test_api_rejects_a_negative_budget(current_path):
 
     with pytest.raises(LayoutError, match="must be 0 or more, got -1"):
         fit(LOANS, HALL, current=str(current_path), max_moves=-1)
-    with pytest.raises(LayoutError, match="need --current"):
+    with pytest.raises(LayoutError, match="need `current`"):
         fit(LOANS, HALL, max_moves=3)
 
 

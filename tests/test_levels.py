@@ -356,7 +356,7 @@ def test_current_layout_must_match_the_level(tmp_path):
     cur = tmp_path / "items.json"
     write_layout(baseline("callnumber", TITLES), cur)
     with pytest.raises(LayoutError, match="places 'item' units but the loans are read at "
-                                          "--level title"):
+                                          "`level` title"):
         fit(TITLES, current=cur, read_options={"level": "title"}, max_moves=1)
 
 
@@ -443,11 +443,11 @@ def test_fit_with_current_takes_the_level_of_loans_objects_and_current_layouts(t
     lay = fit(TITLES, current=cur, max_moves=1, kicks=2)
     assert lay.level == "title"
     with pytest.raises(LayoutError, match="places 'title' units but the loans are read "
-                                          "at --level category"):
+                                          "at `level` category"):
         fit(read_loans(SAMPLE_LOANS, level="category", category_from="callnumber"),
             current=cur)
     with pytest.raises(LayoutError, match="places 'title' units but the loans are read "
-                                          "at --level item"):
+                                          "at `level` item"):
         fit(read_loans(TITLES), current=cur)
 
 

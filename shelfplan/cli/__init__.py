@@ -25,7 +25,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ShelfplanError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(exc.for_cli()) from None
         except KeyboardInterrupt:
             click.echo("interrupted; nothing written", err=True)
             ctx.exit(130)
