@@ -539,6 +539,7 @@ def test_block_proposals_keep_the_current_categories(block_current, tmp_path):
     assert independent_block_check(lay.positions, cur.radius[rows], cur.hall.to_dict())
 
 
+@pytest.mark.slow
 def test_a_budget_for_every_block_is_as_good_as_none(block_current):
     n = read_layout(block_current).n
     free = fit(SAMPLE_LOANS, current=block_current, time_limit=60)
