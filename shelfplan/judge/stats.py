@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shelfplan.model.estimate import estimate, incidence
+from shelfplan.model.estimate import estimate, session_size_histogram
 from shelfplan.ingest.loans import Loans, read_loans
 
 
@@ -13,7 +13,6 @@ def loan_stats(loans, top: int = 10, read_options: dict | None = None) -> str:
     if not isinstance(loans, Loans):
         loans = read_loans(loans, **(read_options or {}))
     est = estimate(loans)
-    _, _, sizes, _ = incidence(loans)
     s = est.summary
     lines = [
         f"source          {s['source']}",
@@ -28,13 +27,13 @@ def loan_stats(loans, top: int = 10, read_options: dict | None = None) -> str:
         "",
         "session size    sessions",
     ]
-    counts = np.bincount(sizes)
+    hist = session_size_histogram(loans)
     width = 40
-    big = counts.max() if counts.size else 1
-    for k in range(1, len(counts)):
-        if counts[k]:
-            bar = "#" * max(1, int(round(width * counts[k] / big)))
-            lines.append(f"{k:>12}    {counts[k]:>8}  {bar}")
+    big = hist.max() if len(hist) else 1
+    for k, count in hist.items():
+        if k >= 1:
+            bar = "#" * max(1, int(round(width * count / big)))
+            lines.append(f"{k:>12}    {count:>8}  {bar}")
     lines += ["", f"most borrowed (top {top})", f"{'item':<20} {'sessions':>8} {'p':>8}  category"]
     order = np.lexsort((est.items.astype(str), -est.counts))[:top]
     for i in order:
