@@ -1,0 +1,173 @@
+"""The tables of ``shelfplan evaluate`` and ``shelfplan compare`` as plain text.
+
+Also the rows of the comparison and of the books most affected, which the
+report (:mod:`shelfplan.present.report`) lays out as HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shelfplan.judge.compare import Comparison
+from shelfplan.judge.evaluate import Evaluation
+
+
+def num(v, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}f}"
+
+
+def percent(v) -> str:
+    return "" if v is None else f"{v:+.1f} %"
+
+
+def period_text(info: dict) -> str:
+    parts = []
+    if info.get("since"):
+        parts.append(f"since {info['since']}")
+    if info.get("until"):
+        parts.append(f"before {info['until']}")
+    span = info.get("span")
+    text = " ".join(parts) if parts else "all loans"
+    if span:
+        text += f" (loans {span[0]} to {span[1]})"
+    return text
+
+
+def text_table(rows: list[list[str]], right: set[int] | None = None) -> str:
+    """Plain-text table: first row is the header, columns aligned."""
+    right = right if right is not None else set(range(1, len(rows[0])))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        out.append("  ".join(s.rjust(w) if c in right else s.ljust(w)
+                             for c, (s, w) in enumerate(zip(r, widths))).rstrip())
+    return "\n".join(out)
+
+
+def coverage_line(cov: dict) -> str:
+    if not cov["items_missing"]:
+        return "every borrowed item is in the layout"
+    ex = ", ".join(cov["missing_examples"][:3])
+    return (f"{cov['items_missing']} of {cov['items_in_loans']} borrowed items are not in the "
+            f"layout (e.g. {ex}): {cov['loans_missing']} loans "
+            f"({100 * cov['share_loans_missing']:.1f} %), left out of the figures")
+
+
+def feasibility_line(f: dict) -> str:
+    ms = num(f["min_spacing"], 3)
+    if f["feasible"]:
+        return f"feasible (min spacing {ms} m, d_min {f['d_min']:g} m, all inside the hall)"
+    return (f"NOT feasible: {f['pairs_too_close']} pairs closer than d_min {f['d_min']:g} m "
+            f"(min spacing {ms} m), {f['outside_hall']} books outside the hall")
+
+
+def evaluation_text(ev: Evaluation) -> str:
+    """The human table of ``shelfplan evaluate``."""
+    c, lb, w, info = ev.cost, ev.lower_bound, ev.walk, ev.loans
+    rows = [
+        ["", "metres"],
+        ["walking cost S", num(c["total"], 4)],
+        ["  entrance term", num(c["entrance_term"], 4)],
+        ["  pair term", num(c["pair_term"], 4)],
+        ["lower bound LB", num(lb.get("total"), 4)],
+        ["S / LB", num(ev.ratio, 3)],
+        ["visit walk, mean", num(w["mean"], 2)],
+        ["visit walk, median", num(w["p50"], 2)],
+        ["visit walk, 90th pct", num(w["p90"], 2)],
+    ]
+    head = [
+        f"layout    {ev.name}  ({unit_count(ev.layout)}, hall {ev.layout.hall.name!r})",
+        f"loans     {info['source']}, {period_text(info)}: {info['loans']} loans, "
+        f"{info['sessions']} sessions ({info['session_rule']})",
+        f"coverage  {coverage_line(ev.coverage)}",
+        f"          {ev.coverage['layout_items_unborrowed']} {unit_noun(ev.layout)} of the layout "
+        f"were not "
+        f"borrowed in these loans",
+        f"checks    {feasibility_line(ev.feasibility)}",
+        "",
+    ]
+    foot = ["", f"S: expected metres per borrowed book (MODEL.md); visit walk: entrance, the "
+                f"visit's books nearest-first, back ({w['sessions']} sessions)."]
+    return "\n".join(head) + text_table(rows) + "\n" + "\n".join(foot)
+
+
+def comparison_rows(cmp: Comparison) -> list[list[str]]:
+    """Header plus one row per figure: value and change against the first layout."""
+    rows = [["", *cmp.names]]
+    noun = unit_noun(cmp.evaluations[0].layout)
+    for key, label, vals in cmp.metrics():
+        ch = cmp.change(vals)
+        digits = 2 if key.startswith("walk") else (3 if key == "s_over_lb" else 4)
+        rows.append([label] + [num(v, digits) + (f" ({percent(p)})" if k else "")
+                               for k, (v, p) in enumerate(zip(vals, ch))])
+    rows.append(["feasible"] + ["yes" if ev.feasibility["feasible"] else "NO"
+                                for ev in cmp.evaluations])
+    rows.append([f"{noun} not in layout"] + [f"{c['items_missing']} ({100 * c['share_loans_missing']:.1f} % of loans)"
+                                           for c in cmp.coverage])
+    mv = [m.to_dict() if m is not None else None for m in cmp.moves]
+    rows.append([f"{noun} moved"] + ["-" if m is None else f"{m['books_moved']} of {m['books_common']}"
+                                   for m in mv])
+    rows.append(["move distance, total (m)"] + ["-" if m is None else num(m["total_m"], 1)
+                                                for m in mv])
+    rows.append(["move distance, 90th pct (m)"] + ["-" if m is None else num(m["p90_m"], 2)
+                                                   for m in mv])
+    rows.append([f"{noun} with less / more walking"] + [
+        "-" if d is None else f"{int((d['change'] < 0).sum())} / {int((d['change'] > 0).sum())}"
+        for d in cmp.changes])
+    return rows
+
+
+def book_rows(cmp: Comparison, k: int) -> tuple[list[list[str]], list[list[str]]]:
+    """(most walking added, most walking saved) tables for layout k, with header."""
+    head = ["book", "category", "p", "before (m)", "after (m)", "change (m)", "moved (m)"]
+    out = []
+    for df in cmp.top_changes(k):
+        rows = [head]
+        for r in df.itertuples(index=False):
+            cat = "" if r.category is None else str(r.category)
+            rows.append([str(r.item), cat[:40], f"{r.p:.4f}", f"{r.before:.4f}",
+                         f"{r.after:.4f}", f"{r.change:+.4f}", num(r.moved_m, 2)])
+        out.append(rows)
+    return out[0], out[1]
+
+
+def comparison_text(cmp: Comparison) -> str:
+    """The human output of ``shelfplan compare``."""
+    b = cmp.basis
+    lines = [
+        f"loans: {b['source']}, {period_text(b)}: {b['loans_used']} of {b['loans_all']} loans "
+        f"used, {b['sessions_used']} sessions",
+    ]
+    if b["items_left_out"]:
+        lines.append(f"  {b['items_left_out']} borrowed items are missing from at least one "
+                     f"layout ({100 * b['share_loans_left_out']:.1f} % of loans): left out of "
+                     f"every figure")
+    for note in cmp.hall_note:
+        lines.append(f"  warning: {note}")
+    lines += ["", text_table(comparison_rows(cmp)), ""]
+    lines.append(f"change in % against {cmp.names[0]}; moved = position changed by more than "
+                 f"{cmp.moves[1].tolerance * 1000:g} mm")
+    for k in range(1, len(cmp.names)):
+        added, saved = book_rows(cmp, k)
+        for title, rows in (("most walking added", added), ("most walking saved", saved)):
+            lines += ["", f"{cmp.names[k]}: books with the {title} (attributable metres per "
+                          f"borrowed book)"]
+            lines.append(text_table(rows, right={2, 3, 4, 5, 6}) if len(rows) > 1 else "  none")
+    return "\n".join(lines)
+
+
+
+def unit_count(layout) -> str:
+    """'297 books', '250 titles' or '39 category blocks (297 books)'."""
+    if layout.sizes is not None:
+        return f"{layout.n} category blocks ({int(layout.sizes.sum())} books)"
+    return f"{layout.n} {'titles' if layout.level == 'title' else 'books'}"
+
+
+def unit_noun(layout) -> str:
+    """What the layout's units are called: books, titles or blocks."""
+    if layout.sizes is not None:
+        return "blocks"
+    return "titles" if layout.level == "title" else "books"
