@@ -179,8 +179,8 @@ def markdown(result: dict) -> str:
         "lower bound of MODEL.md section 6. Peer 1x gets fit's wall time, 2x twice it "
         "(reading the loans and the baselines included).", "",
         "| hall | items | sites | fit S | fit s | peer S (1x) | peer s | fit vs peer 1x "
-        "| peer S (2x) | fit vs peer 2x | S/LB fit | S/LB peer 1x | feasible |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| peer S (2x) | fit vs peer 2x | S/LB fit | S/LB peer 1x | feasible | peer 1x search |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         f, p1, p2 = r["fit"], r["peer_1x"], r["peer_2x"]
@@ -190,13 +190,21 @@ def markdown(result: dict) -> str:
             f"{f['wall_s']:.1f} | {p1['S']:.4f} | {p1['wall_s']:.1f} | "
             f"{r['fit_vs_peer_1x_pct']:+.2f} % | {p2['S']:.4f} | "
             f"{r['fit_vs_peer_2x_pct']:+.2f} % | {f['S_over_LB']:.3f} | "
-            f"{p1['S_over_LB']:.3f} | {feas} |")
+            f"{p1['S_over_LB']:.3f} | {feas} | {_search(p1['info'])} |")
     lose = [r for r in result["rows"] if r["fit_vs_peer_1x_pct"] > 0]
     lines += ["", f"fit loses at equal time on {len(lose)} of {len(result['rows'])} "
               f"instances" + (": " + ", ".join(f"{r['shape']} {r['n_items']:,} "
                                                f"({r['fit_vs_peer_1x_pct']:+.2f} %)"
                                                for r in lose) if lose else "") + ".", ""]
     return "\n".join(lines)
+
+
+def _search(info: dict) -> str:
+    """Where the peer's search stood when its time ran out."""
+    if info["converged_after_s"] is None:
+        return f"{info['sweeps']} sweeps, still at k = {info['k_final']}"
+    return (f"converged after {info['converged_after_s']:.1f} s, {info['kicks_kept']} of "
+            f"{info['kicks']} kicks kept")
 
 
 def _write(out: str, result: dict) -> None:
