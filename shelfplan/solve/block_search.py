@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from shelfplan.model.discs import TOL, signed_clearance
-from shelfplan.solve.core import Places, best_first, point_costs, pull_points
+from shelfplan.solve.core import Places, best_first, pull_points, spot_costs
 from shelfplan.solve.core import swap_gains as core_swap_gains
 
 #: candidate spots times partners priced per relocation (see block_place.SCORE_BUDGET)
@@ -172,9 +172,9 @@ def _best_spot(geo, X: np.ndarray, i: int, anchor_i, lam: float, tree) -> tuple:
     if len(C) == 0:
         return 0.0, None
     P = np.column_stack([C, np.full(len(C), geo.z)])
-    books = np.full(len(P), i)
-    new = point_costs(P, books, X, pr.p, e, W)
-    now = point_costs(X[i:i + 1], books[:1], X, pr.p, e, W)[0]
+    # the pair distances in the floor plane (every block stands at the same height)
+    new = spot_costs(P, i, X, pr.p, e, W, plane=True)
+    now = spot_costs(X[i:i + 1], i, X, pr.p, e, W, plane=True)[0]
     if lam_i:
         new = new + lam_i * np.linalg.norm(P - anchor_i[i], axis=1)
         now = now + lam_i * np.linalg.norm(X[i] - anchor_i[i])

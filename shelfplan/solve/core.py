@@ -27,7 +27,7 @@ per place is a feasibility hook).
 The functions: :func:`expand` (CSR row ranges, vectorised), :func:`pull_points`
 (where a book's attractions pull it: the weighted centre of the entrance and
 its partners), :func:`swap_gains` (exact decrease of S for many swaps at once),
-:func:`point_costs` (a book's part of S at candidate points), and
+:func:`point_costs` and :func:`spot_costs` (a book's part of S at candidate points), and
 :func:`best_first` (apply moves one at a time, re-priced and checked, for
 families whose moves need a feasibility check). :mod:`shelfplan.solve.search`
 holds the swap search and kicks built on them.
@@ -152,6 +152,20 @@ def point_costs(P: np.ndarray, books: np.ndarray, V: np.ndarray, p: np.ndarray,
     if len(idx):
         out = out + np.bincount(owner, W.data[idx] * np.linalg.norm(P[owner] - V[W.indices[idx]],
                                                                      axis=1), len(books))
+    return out
+
+
+def spot_costs(P: np.ndarray, i: int, V: np.ndarray, p: np.ndarray, e: np.ndarray,
+               W: sp.csr_matrix, plane: bool = False) -> np.ndarray:
+    """:func:`point_costs` for one book ``i`` at many points ``P`` (a dense
+    points x partners product: callers bound the number of points); with ``plane``
+    the pair distances use the first two coordinates only."""
+    cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
+    vals = W.data[W.indptr[i]:W.indptr[i + 1]]
+    out = p[i] * np.linalg.norm(P - e, axis=1)
+    if len(cols):
+        d = 2 if plane else P.shape[1]
+        out = out + np.sqrt(((P[:, None, :d] - V[cols][None, :, :d]) ** 2).sum(axis=2)) @ vals
     return out
 
 
