@@ -43,6 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shelfplan.model import discs  # noqa: E402
 from shelfplan.solve import blocks  # noqa: E402
 from shelfplan.api import load_problem  # noqa: E402
 from shelfplan.model.bound import lower_bound  # noqa: E402
@@ -113,7 +114,7 @@ def slsqp_peer(problem, X0: np.ndarray, maxiter: int = 200):
         return J
 
     def walls(x):
-        sd, _ = blocks.signed_clearance(x.reshape(-1, 2), problem.hall)
+        sd, _ = discs.signed_clearance(x.reshape(-1, 2), problem.hall)
         return sd - marg
 
     t = time.perf_counter()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
 from conftest import FIXTURES, SAMPLE_HALL, SAMPLE_LOANS, read_text_loans
+from shelfplan.model import discs
 from shelfplan.solve import blocks
 from shelfplan.api import baseline, fit, load_problem
 from shelfplan.cli import main
@@ -130,10 +131,10 @@ def test_category_level_needs_categories():
 
 def test_block_radius_by_hand():
     hall = load_hall(SAMPLE_HALL)     # d_min 0.3, z 0.3 to 1.8: 7 layers 0.245 m apart
-    assert blocks.layers(hall) == 7
+    assert discs.layers(hall) == 7
     sigma = 7 / (0.3 ** 2 * math.sqrt(3) / 2)                 # 89.8 books per m^2
-    assert blocks.books_per_m2(hall) == pytest.approx(sigma)
-    r = blocks.block_radius([1, 10, 100], hall)
+    assert discs.books_per_m2(hall) == pytest.approx(sigma)
+    r = discs.block_radius([1, 10, 100], hall)
     assert r[0] == pytest.approx(0.15)                        # one book: d_min / 2
     assert r[1] == pytest.approx(math.sqrt(10 / (math.pi * sigma)))   # 0.188 m
     assert r[2] == pytest.approx(math.sqrt(100 / (math.pi * sigma)))
@@ -142,9 +143,9 @@ def test_block_radius_by_hand():
 
 def test_block_radius_ten_books():
     hall = load_hall(SAMPLE_HALL)
-    sigma = blocks.books_per_m2(hall)
+    sigma = discs.books_per_m2(hall)
     expect = max(0.15, math.sqrt(10 / (math.pi * sigma)))
-    assert blocks.block_radius([10], hall)[0] == pytest.approx(expect)
+    assert discs.block_radius([10], hall)[0] == pytest.approx(expect)
     assert expect == pytest.approx(0.1883, abs=1e-4)
 
 
@@ -152,19 +153,19 @@ def test_block_feasibility_by_hand():
     hall_d = json.loads(SAMPLE_HALL.read_text())
     hall = hall_from_dict(hall_d)
     r = np.array([0.5, 0.5])
-    z = blocks.block_z(hall)
+    z = discs.block_z(hall)
     apart = np.array([[3.0, 3.0, z], [4.0, 3.0, z]])
-    assert blocks.is_feasible(apart, r, hall)
+    assert discs.is_feasible(apart, r, hall)
     close = np.array([[3.0, 3.0, z], [3.98, 3.0, z]])
-    out = blocks.check(close, r, hall)
+    out = discs.check(close, r, hall)
     assert not out["feasible"] and out["blocks_overlapping"] == 1
     # a disc of radius 0.5 needs its centre 0.35 m from a wall (half a book may overhang)
     near_wall = np.array([[3.0, 0.36, z], [6.0, 3.0, z]])
-    assert blocks.is_feasible(near_wall, r, hall)
+    assert discs.is_feasible(near_wall, r, hall)
     too_near = np.array([[3.0, 0.30, z], [6.0, 3.0, z]])
-    assert blocks.check(too_near, r, hall)["outside_hall"] == 1
+    assert discs.check(too_near, r, hall)["outside_hall"] == 1
     for X in (apart, close, near_wall, too_near):
-        assert blocks.is_feasible(X, r, hall) == independent_block_check(X, r, hall_d)
+        assert discs.is_feasible(X, r, hall) == independent_block_check(X, r, hall_d)
 
 
 def _block_problem(n, seed, hall=None, sizes=None):

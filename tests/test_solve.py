@@ -18,9 +18,12 @@ from shelfplan.solve.baselines import BASELINES, baseline_layout, shelving_order
 from shelfplan.errors import LayoutError
 from shelfplan.model.hall import default_hall, hall_from_dict, load_hall
 from shelfplan.model.objective import is_feasible, walking_cost
-from shelfplan.solve.items import (nearest_sites, popularity_start, repair, snap_to_sites, solve,
-                             spectral_coordinates)
-from shelfplan.solve.search import improve, swap_gains
+from shelfplan.solve.items import solve
+from shelfplan.solve.repair import repair
+from shelfplan.solve.starts import (nearest_sites, popularity_start, snap_to_sites,
+                                    spectral_coordinates, spectral_start)
+from shelfplan.solve.core import Places, swap_gains
+from shelfplan.solve.search import improve
 
 SMALL_STAGES = dict(stages=(0.3, 30.0, 3000.0), maxiter=60)
 
@@ -214,7 +217,7 @@ def test_swap_gain_equals_the_change_in_cost(small_problem):
     X = popularity_start(problem, nearest_sites(problem))
     W = problem.symmetric_weights()
     a, b = np.triu_indices(n, 1)
-    gain = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
+    gain = swap_gains(Places(X, problem.hall.entrance), np.arange(n), problem.p, W, a, b)
     S0 = walking_cost(X, problem)["total"]
     for k in range(0, len(a), 7):
         Y = X.copy()
@@ -223,16 +226,16 @@ def test_swap_gain_equals_the_change_in_cost(small_problem):
 
 
 def test_swap_gains_in_chunks_equal_one_pass(small_problem, monkeypatch):
-    import shelfplan.solve.search as swap_mod
+    import shelfplan.solve.core as swap_mod
 
     _, problem = small_problem
     n = problem.n
     X = popularity_start(problem, nearest_sites(problem))
     W = problem.symmetric_weights()
     a, b = np.triu_indices(n, 1)
-    whole = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
+    whole = swap_gains(Places(X, problem.hall.entrance), np.arange(n), problem.p, W, a, b)
     monkeypatch.setattr(swap_mod, "GAIN_CHUNK", 7)     # many small chunks, some single pairs
-    chunked = swap_gains(X, np.arange(n), problem.p, problem.hall.entrance, W, a, b)
+    chunked = swap_gains(Places(X, problem.hall.entrance), np.arange(n), problem.p, W, a, b)
     assert chunked.shape == whole.shape
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-14)
 

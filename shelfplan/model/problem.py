@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from shelfplan.model.discs import block_radius
 from shelfplan.model.estimate import Estimates
 from shelfplan.model.hall import Hall
 
@@ -19,7 +20,7 @@ class Problem:
     sparse upper triangle, ``W = p(i,j) + p(j,i)`` for ``I < J``, so that
     ``sum_i sum_{j != i} p(i,j) ||v_i - v_j|| = sum_k W_k ||v_I - v_J||``.
     ``sizes`` and ``radius`` are set for category blocks (``--level category``,
-    :mod:`shelfplan.solve.blocks`): books per unit and the radius of its disc; ``None``
+    :mod:`shelfplan.model.discs`): books per unit and the radius of its disc; ``None``
     for single books or titles, which keep MODEL.md's ``d_min``.
     """
 
@@ -54,7 +55,6 @@ class Problem:
         I, J, W = est.symmetric_pairs()
         radius = None
         if est.sizes is not None:
-            from shelfplan.solve.blocks import block_radius
             radius = block_radius(est.sizes, hall)
         return cls(hall=hall, items=est.items, p=est.p.astype(float), I=I, J=J, W=W,
                    categories=est.categories, sizes=est.sizes, radius=radius)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from shelfplan.model.problem import Problem
-from shelfplan.solve.items import nearest_sites, popularity_start
+from shelfplan.solve.blocks import baseline_blocks
+from shelfplan.solve.record import as_rng
+from shelfplan.solve.starts import nearest_sites, popularity_start
 
 BASELINES = ("random", "popularity", "callnumber")
 
@@ -18,7 +20,7 @@ BASELINES = ("random", "popularity", "callnumber")
 def random_layout(problem: Problem, seed: int = 0) -> np.ndarray:
     """Books on the sites nearest the entrance in random order."""
     sites = nearest_sites(problem)
-    perm = np.random.default_rng(seed).permutation(problem.n)
+    perm = as_rng(seed).permutation(problem.n)
     return sites[perm]
 
 
@@ -67,7 +69,6 @@ def callnumber_layout(problem: Problem) -> np.ndarray:
 def baseline_layout(name: str, problem: Problem, seed: int = 0) -> np.ndarray:
     """Positions for the named baseline (``random``, ``popularity`` or ``callnumber``)."""
     if problem.blocks:
-        from shelfplan.solve.blocks import baseline_blocks
         return baseline_blocks(name, problem, seed)
     if name == "random":
         return random_layout(problem, seed)

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from shelfplan.model.problem import Problem
+from shelfplan.solve.core import point_costs, pull_points
 
 
 def free_sites(sites: np.ndarray, X: np.ndarray, d_min: float) -> np.ndarray:
@@ -47,9 +48,7 @@ def relocate(X: np.ndarray, problem: Problem, sites: np.ndarray, *,
     d = problem.hall.d_min
     e = problem.hall.entrance
     W = problem.symmetric_weights()
-    rows = np.repeat(np.arange(n), np.diff(W.indptr))
-    cols, w = W.indices, W.data
-    pull = problem.p + np.asarray(W.sum(axis=1)).ravel()
+    books = np.arange(n)
     has = (np.zeros(n, dtype=bool) if anchor is None
            else np.isfinite(anchor).all(axis=1))
     A = np.where(has[:, None], anchor if anchor is not None else 0.0, 0.0)
@@ -61,20 +60,15 @@ def relocate(X: np.ndarray, problem: Problem, sites: np.ndarray, *,
         moved = has & (np.linalg.norm(X - A, axis=1) > tol)
         budget_left = None if max_moves is None else max_moves - int(moved.sum())
         # where each book is pulled to: weighted mean of the entrance and its partners
-        target = (problem.p[:, None] * e
-                  + np.column_stack([np.bincount(rows, w * X[cols, c], n) for c in range(3)]))
-        target = np.divide(target, pull[:, None], out=X.copy(), where=pull[:, None] > 0)
+        target = pull_points(X, problem.p, e, W, books, fallback=X)
         kk = min(k, len(free))
         _, cand = cKDTree(free).query(target, k=kk)
         cand = cand.reshape(n, kk)
         F = free[cand]                                              # (n, kk, 3)
-        now = problem.p * np.linalg.norm(X - e, axis=1)
-        new = problem.p[:, None] * np.linalg.norm(F - e, axis=2)
-        if len(cols):
-            now = now + np.bincount(rows, w * np.linalg.norm(X[rows] - X[cols], axis=1), n)
-            Xc = X[cols]
-            for j in range(kk):          # one candidate column at a time: (nnz, 3) arrays
-                new[:, j] += np.bincount(rows, w * np.linalg.norm(F[rows, j] - Xc, axis=1), n)
+        now = point_costs(X, books, X, problem.p, e, W)
+        # one candidate column at a time: (nnz, 3) arrays
+        new = np.column_stack([point_costs(F[:, j], books, X, problem.p, e, W)
+                               for j in range(kk)])
         if lam > 0:
             now = now + lam * np.where(has, np.linalg.norm(X - A, axis=1), 0.0)
             new = new + lam * np.where(has[:, None], np.linalg.norm(F - A[:, None, :], axis=2),

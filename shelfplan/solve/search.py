@@ -1,4 +1,4 @@
-"""Swap local search over a fixed set of feasible slots.
+"""The swap search of the core (:mod:`shelfplan.solve.core`) over a fixed set of slots.
 
 Given positions ("slots") that are pairwise at least d_min apart and inside
 the hall, any assignment of books to slots is feasible. This module improves
@@ -12,7 +12,9 @@ Candidates for book ``i``: the books in the slots nearest ``i``'s slot, and
 the books in the slots nearest ``i``'s *pull point*, the p- and
 weight-averaged position of the entrance and ``i``'s partners (where the
 cost gradient wants ``i`` to go). After the first round only books near a
-change are looked at again.
+change are looked at again. Slots are a places object of the core, so any
+family that provides its interface (Euclidean sites, a distance table) runs
+this search unchanged.
 """
 
 from __future__ import annotations
@@ -20,76 +22,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
+from shelfplan.model.objective import walking_cost
 from shelfplan.model.problem import Problem
+from shelfplan.solve.core import Places, dist as _dist, expand as _expand, pull_points, swap_gains
+from shelfplan.solve.record import as_rng
 
-
-#: partner terms evaluated at once by :func:`swap_gains` (bounds its peak memory)
-GAIN_CHUNK = 250_000
-
-
-def _csr(problem: Problem, m: int) -> sp.csr_matrix:
-    return problem.symmetric_weights(m)
-
-
-def _expand(indptr: np.ndarray, rows: np.ndarray):
-    """For each k in rows, the index range indptr[k]:indptr[k+1], flattened."""
-    deg = indptr[rows + 1] - indptr[rows]
-    owner = np.repeat(np.arange(len(rows)), deg)
-    idx = np.repeat(indptr[rows], deg) + (np.arange(deg.sum()) - np.repeat(np.cumsum(deg) - deg, deg))
-    return owner, idx
-
-
-def _dist(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    d = u - v
-    return np.sqrt(np.einsum("ij,ij->i", d, d))
-
-
-def swap_gains(pos: np.ndarray, slot: np.ndarray, p: np.ndarray, e: np.ndarray,
-               W: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """S(before) - S(after) when books a[k] and b[k] exchange slots (each swap alone).
-
-    ``slot[i]`` is the slot of book ``i`` (books with p = 0 and no partners
-    stand for empty slots).
-    """
-    deg = (W.indptr[a + 1] - W.indptr[a]) + (W.indptr[b + 1] - W.indptr[b])
-    if len(a) > 1 and int(deg.sum()) > GAIN_CHUNK:
-        # popular books have thousands of partners and appear in many candidate
-        # swaps: evaluate in chunks of about GAIN_CHUNK partner terms
-        cut = np.searchsorted(np.cumsum(deg), np.arange(GAIN_CHUNK, int(deg.sum()),
-                                                         GAIN_CHUNK), side="right")
-        bounds = np.unique(np.concatenate([[0], cut, [len(a)]]))
-        return np.concatenate([swap_gains(pos, slot, p, e, W, a[s:t], b[s:t])
-                               for s, t in zip(bounds[:-1], bounds[1:]) if t > s])
-    va, vb = pos[slot[a]], pos[slot[b]]
-    ra, rb = _dist(va, e[None, :]), _dist(vb, e[None, :])
-    gain = (p[a] - p[b]) * (ra - rb)
-    for src, other, old, new in ((a, b, va, vb), (b, a, vb, va)):
-        owner, idx = _expand(W.indptr, src)
-        k = W.indices[idx]
-        keep = k != other[owner]        # the swapped pair keeps its distance
-        owner, k, w = owner[keep], k[keep], W.data[idx][keep]
-        vk = pos[slot[k]]
-        d_old = _dist(old[owner], vk)
-        d_new = _dist(new[owner], vk)
-        gain += np.bincount(owner, w * (d_old - d_new), len(src))
-    return gain
-
-
-def pull_points(pos: np.ndarray, slot: np.ndarray, p: np.ndarray, e: np.ndarray,
-                W: sp.csr_matrix, books: np.ndarray) -> np.ndarray:
-    """Weighted mean of the entrance (weight p_i) and i's partners (weights W_ij)."""
-    owner, idx = _expand(W.indptr, books)
-    w = W.data[idx]
-    vk = pos[slot[W.indices[idx]]]
-    tot = p[books] + np.bincount(owner, w, len(books))
-    acc = p[books, None] * e[None, :]
-    for d in range(3):
-        acc[:, d] += np.bincount(owner, w * vk[:, d], len(books))
-    tot = np.where(tot > 0, tot, 1.0)
-    return acc / tot[:, None]
+__all__ = ["SwapSearch", "improve", "swap_gains", "pull_points"]
 
 
 class SwapSearch:
@@ -112,12 +51,12 @@ class SwapSearch:
         self.m = m = len(self.pos)
         self.p = np.concatenate([problem.p, np.zeros(m - n)])
         self.e = problem.hall.entrance
-        self.W = _csr(problem, m)
+        self.W = problem.symmetric_weights(m)
         self.slot = np.arange(m)          # book -> slot (books >= n stand for empty slots)
         self.occupant = np.arange(m)      # slot -> book
-        self.tree = cKDTree(self.pos)
+        self.places = Places(self.pos, self.e)
         self.k1 = min(neighbours, m - 1)
-        _, knn = self.tree.query(self.pos, k=self.k1 + 1)
+        knn = self.places.nearest(self.pos, self.k1 + 1)
         self.knn = knn[:, 1:]
         self.k2 = min(pull_neighbours, m)
         self.screen_factor = screen_factor
@@ -144,17 +83,15 @@ class SwapSearch:
 
     def cost(self) -> float:
         """S plus the move term for the current assignment."""
-        X = self.pos[self.slot]
-        S = float(self.p @ _dist(X, self.e[None, :]))
-        Wu = sp.triu(self.W, k=1).tocoo()
-        S += float(Wu.data @ _dist(X[Wu.row], X[Wu.col]))
+        S = walking_cost(self.positions(), self.problem)["total"]
         if self.lam.any():
+            X = self.pos[self.slot]
             h = self.has_anchor
             S += float(self.lam[h] @ _dist(X[h], self.anchor[h]))
         return S
 
     def gains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        g = swap_gains(self.pos, self.slot, self.p, self.e, self.W, a, b)
+        g = swap_gains(self.places, self.slot, self.p, self.W, a, b)
         if self.lam.any():
             va, vb = self.pos[self.slot[a]], self.pos[self.slot[b]]
             for x, old, new in ((a, va, vb), (b, vb, va)):
@@ -196,9 +133,9 @@ class SwapSearch:
                 break
             A = [np.repeat(dirty, self.k1)]
             B = [occupant[self.knn[slot[dirty]].ravel()]]
-            t = pull_points(pos, slot, self.p, self.e, W, dirty)
+            t = pull_points(pos[slot], self.p, self.e, W, dirty)
             for target in (t, 0.5 * (t + pos[slot[dirty]])):
-                _, near = self.tree.query(target, k=self.k2)
+                near = self.places.nearest(target, self.k2)
                 A.append(np.repeat(dirty, self.k2))
                 B.append(occupant[np.asarray(near).reshape(len(dirty), -1).ravel()])
             a, b = np.concatenate(A), np.concatenate(B)
@@ -265,7 +202,7 @@ class SwapSearch:
         """Iterated local search: shuffle the books of ``count`` random small regions in
         turn, re-run the search around each, keep a kick only when the objective drops.
         Returns the number of kicks kept."""
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed)
         k = min(region, self.m)
         best = self.cost()
         kept = 0
@@ -274,7 +211,7 @@ class SwapSearch:
                 break
             saved = self.slot.copy(), self.occupant.copy(), self.swaps
             centre = self.pos[self.slot[rng.integers(self.n)]]
-            _, near = self.tree.query(centre, k=k)
+            near = self.places.nearest(centre, k)
             near = np.atleast_1d(near)
             books = self.occupant[near]
             if self.max_moves is not None:
