@@ -31,7 +31,8 @@ from shelfplan.errors import LayoutError
 from shelfplan.model.estimate import Estimates, estimate, incidence
 from shelfplan.layout import Layout, read_layout
 from shelfplan.ingest.loans import Loans, filter_until, read_loans
-from shelfplan.model.objective import min_spacing, near_pairs
+from shelfplan.model.objective import min_spacing, near_pairs, walking_cost
+from shelfplan.model.problem import Problem
 
 log = logging.getLogger(__name__)
 
@@ -314,9 +315,7 @@ def evaluate_loans(layout: Layout, loans: Loans, *, name: str = "layout",
     X = np.asarray(layout.positions, dtype=float)[index]
     e = layout.hall.entrance
     per_item = attributable(X, est.p, est.pair, e)
-    ent = float(est.p @ np.linalg.norm(X - e, axis=1))
-    total = float(per_item.sum())
-    cost = {"total": total, "entrance_term": ent, "pair_term": total - ent}
+    cost = walking_cost(X, Problem.from_estimates(est, layout.hall))
     lb = lower_bound(est.p, est.pair, layout.hall.d_min, layout.hall.height)
     walks = nn_walks(X, e, X_inc.indptr, X_inc.indices)
     info = {"source": loans.source, "session_rule": loans.session_rule,
