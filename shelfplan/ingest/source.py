@@ -144,8 +144,8 @@ def check_text(data: bytes, name: str, encoding: str | None) -> None:
     head = data[:1 << 16]
     n_control = len(head) - len(head.translate(None, _CONTROL))
     if b"\x00" in head or n_control > max(2, len(head) // 100):
-        raise not_text(name, f"{n_control} control bytes in its first {len(head)} bytes: "
-                             f"binary data")
+        raise not_text(name, f"binary data: {n_control} control bytes in its first "
+                             f"{len(head)} bytes")
 
 
 def choose_encoding(data: bytes, encoding: str | None, src: Source, msgs: list) -> str:
