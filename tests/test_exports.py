@@ -129,7 +129,7 @@ def test_explicit_column_options_win():
     with pytest.raises(LoansError) as exc:
         read_text_loans(text)
     msg = str(exc.value)
-    assert "'itemnumber' and 'barcode'" in msg and "--item-col" in msg
+    assert "'itemnumber' and 'barcode'" in msg and "`item_col`" in msg
     loans = read_text_loans(text, item_col="barcode")
     assert set(loans.table["item"]) == {"B10", "B11"}
 
@@ -144,7 +144,7 @@ def test_columns_matching_no_export():
         read_text_loans("reader,book,when\nR1,X,2024-01-01\n")
     msg = str(exc.value)
     assert "found: reader, book, when" in msg and "match no known export" in msg
-    for opt in ("--item-col", "--patron-col", "--time-col"):
+    for opt in ("`item_col`", "`patron_col`", "`time_col`"):
         assert opt in msg
 
 

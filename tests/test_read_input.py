@@ -92,7 +92,7 @@ def test_undated_loans_with_a_session_column():
 
 def test_undated_loans_strict():
     with pytest.raises(LoansError, match=r"3 rows have an empty timestamp in 'timestamp' "
-                                         r"\(e\.g\. line 3\); fill them in, or drop --strict"):
+                                         r"\(e\.g\. line 3\); fill them in, or drop `strict`"):
         read_text_loans(UNDATED, strict=True)
 
 
@@ -113,9 +113,9 @@ def test_empty_timestamp_column_is_a_file_without_timestamps(caplog):
     with pytest.raises(LoansError, match="need a timestamp column"):
         filter_until(loans, until="2024-01-01")
     with pytest.raises(LoansError, match="is empty in all 3 rows; fill in the checkout times, "
-                                         "or drop --strict"):
+                                         "or drop `strict`"):
         read_text_loans(text, strict=True)
-    with pytest.raises(LoansError, match=r"--session-gap needs a timestamp column \(column "
+    with pytest.raises(LoansError, match=r"`session_gap` needs a timestamp column \(column "
                                          r"'timestamp' is empty\)"):
         read_text_loans(text, session_gap="1h")
     with pytest.raises(LoansError, match="is empty and there is no patron column"):
@@ -194,11 +194,11 @@ def test_excel_named_sheet_and_content_not_name(tmp_path):
 def test_excel_errors(tmp_path):
     path = koha_workbook(tmp_path / "issues.xlsx")
     with pytest.raises(LoansError, match=r"no sheet 'Issues' \(sheets: 'Summary', 'Loans'\); "
-                                         r"name one with --sheet"):
+                                         r"name one with `sheet`"):
         read_loans(path, sheet="Issues")
     with pytest.raises(LoansError, match="found: note"):
         read_loans(path)                         # the first sheet holds no loans
-    with pytest.raises(LoansError, match="--sheet is only for Excel workbooks"):
+    with pytest.raises(LoansError, match="`sheet` is only for Excel workbooks"):
         read_loans(KOHA, sheet="Loans")
 
 

@@ -87,15 +87,28 @@ def test_level_options_fill_in_the_layout_level():
 
 
 def test_level_options_refuse_a_different_level():
-    with pytest.raises(LayoutError, match="--level item was given"):
+    with pytest.raises(LayoutError, match="`level` item was given"):
         level_options({"level": "item"}, [_Layout("title")])
-    with pytest.raises(LayoutError, match="--category-level 1 differs"):
+    with pytest.raises(LayoutError, match="`category_level` 1 differs"):
         level_options({"category_level": 1},
                       [_Layout("category", {"category_from": "callnumber", "category_level": 2})])
 
 
 def test_max_session_items_checked():
-    with pytest.raises(LoansError, match=r"--max-session-items must be 0 or more, got -1"):
+    with pytest.raises(LoansError, match=r"`max_session_items` must be 0 or more, got -1"):
         read_loans(SAMPLE_LOANS, max_session_items=-1)
-    with pytest.raises(LoansError, match=r"--max-session-items must be 0 or more, got 'many'"):
+    with pytest.raises(LoansError, match=r"`max_session_items` must be 0 or more, got 'many'"):
         read_loans(SAMPLE_LOANS, max_session_items="many")
+
+
+def test_library_names_parameters_the_cli_names_flags():
+    with pytest.raises(LoansError) as exc:
+        read_loans(SAMPLE_LOANS, max_session_items=-1, level="item")
+    assert str(exc.value).startswith("`max_session_items` must be 0 or more")
+    assert exc.value.for_cli().startswith("--max-session-items must be 0 or more")
+
+
+def test_exported_at_the_package_root():
+    import shelfplan
+
+    assert shelfplan.ReadOptions is ReadOptions

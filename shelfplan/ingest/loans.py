@@ -166,8 +166,8 @@ def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -
     ts, bad = times(df, chosen, bad, opts.dayfirst, opts.strict, rep)
     if gap is not None and ts is None:
         what = (f"column {time_c!r} is empty" if time_c else f"found: {', '.join(cols)}")
-        raise LoansError(f"{src.name}: --session-gap needs a timestamp column ({what}); "
-                         f"name it with --time-col or drop --session-gap")
+        raise LoansError(f"{src.name}: `session_gap` needs a timestamp column ({what}); "
+                         f"name it with `time_col` or drop `session_gap`")
     keep = ~bad
     if not keep.any():
         raise LoansError(f"{src.name}: no usable loans left after dropping bad rows; check "
@@ -190,18 +190,18 @@ def _check_options(opts: ReadOptions):
     level = opts.level or "item"
     category_from = opts.category_from or "column"
     if level not in LEVELS:
-        raise LoansError(f"--level must be one of {', '.join(LEVELS)}, got {level!r}")
+        raise LoansError(f"`level` must be one of {', '.join(LEVELS)}, got {level!r}")
     if opts.title_col and level != "title":
-        raise LoansError("--title-col is used only with --level title; add --level title")
+        raise LoansError("`title_col` is used only with `level` title; add `level` title")
     if category_from not in ("column", "callnumber"):
-        raise LoansError(f"--category-from must be column or callnumber, got {category_from!r}")
+        raise LoansError(f"`category_from` must be column or callnumber, got {category_from!r}")
     cap = opts.max_session_items
     try:
         bad_cap = cap is not None and int(cap) < 0
     except (TypeError, ValueError):
         bad_cap = True
     if bad_cap:
-        raise LoansError(f"--max-session-items must be 0 or more, got {cap!r}; leave it out "
+        raise LoansError(f"`max_session_items` must be 0 or more, got {cap!r}; leave it out "
                          f"to keep every session")
     return level, category_from, visits.parse_gap(opts.session_gap)
 
@@ -209,8 +209,8 @@ def _check_options(opts: ReadOptions):
 def _columns(src: Source, opts: ReadOptions, rep: Report):
     """(column names, delimiter, encoding, the whole table when it had to be read)."""
     if opts.sheet is not None and src.kind != "excel":
-        raise LoansError(f"{src.name}: --sheet is only for Excel workbooks, this is a "
-                         f"{src.kind.replace('csv', 'text')} file; drop --sheet")
+        raise LoansError(f"{src.name}: `sheet` is only for Excel workbooks, this is a "
+                         f"{src.kind.replace('csv', 'text')} file; drop `sheet`")
     if src.kind == "parquet":
         return parquet_columns(src), None, None, None
     if src.kind == "excel":
@@ -292,8 +292,8 @@ def _finish(out, pcode, n_patrons, rule, chosen, cat_c, cat_src, level, n_read, 
         n_patrons = int(np.count_nonzero(np.bincount(out["_p"].to_numpy())))
         out = out.drop(columns="_p")
     if level == "category" and not out["category"].notna().any():
-        raise LoansError(f"{name}: --level category needs categories, but column {cat_c!r} "
-                         f"is empty; name another with --category-col")
+        raise LoansError(f"{name}: `level` category needs categories, but column {cat_c!r} "
+                         f"is empty; name another with `category_col`")
     for lvl, text in rep.msgs:
         log.log(lvl, "%s", text)
     for text in rep.notes:
@@ -315,7 +315,7 @@ def filter_until(loans: Loans, until=None, since=None) -> Loans:
     if until is None and since is None:
         return loans
     if "timestamp" not in loans.table:
-        raise LoansError(f"{loans.source}: --until/--since need a timestamp column")
+        raise LoansError(f"{loans.source}: `until`/`since` need a timestamp column")
     t = loans.table["timestamp"]
     keep = pd.Series(True, index=t.index)
     if until is not None:

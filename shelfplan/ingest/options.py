@@ -101,13 +101,13 @@ def level_options(read_options, layouts=()) -> ReadOptions:
     levels = sorted({lay.level for lay in layouts})
     if len(levels) > 1:
         raise LayoutError(f"the layouts place different units ({' and '.join(levels)}); "
-                          f"compare layouts fitted at one --level")
+                          f"compare layouts fitted at one `level`")
     level = levels[0]
     if opts.get("level") is None:
         opts["level"] = level
     elif opts["level"] != level:
-        raise LayoutError(f"the layout places {level!r} units but --level {opts['level']} was "
-                          f"given; drop --level or use --level {level}")
+        raise LayoutError(f"the layout places {level!r} units but `level` {opts['level']} was "
+                          f"given; drop `level` or use `level` {level}")
     if level == "category":
         _category_source(opts, layouts)
     if level == "title" and opts.get("title_col") is None:
@@ -130,6 +130,6 @@ def _category_source(opts: dict, layouts) -> None:
         if given is None or (key == "scheme" and given == "auto"):
             opts[key] = value
         elif given != value:
-            opt = "--" + key.replace("_", "-")
+            opt = f"`{key}`"
             raise LayoutError(f"{opt} {given} differs from the layout's categories "
                               f"({opt} {value}); drop {opt}, or fit the layout with it")

@@ -39,16 +39,16 @@ def choose(cols: list[str], explicit: dict, name: str, category_from: str,
                                    f"callnumber); --category-from column takes each call "
                                    f"number as a category"))
     if level == "category" and not (chosen.get("category") or chosen.get("callnumber")):
-        raise LoansError(f"{name}: --level category needs a category column ('category', "
-                         f"or a call number with --category-from callnumber) but found: "
-                         f"{found}; name it with --category-col")
+        raise LoansError(f"{name}: `level` category needs a category column ('category', "
+                         f"or a call number with `category_from` callnumber) but found: "
+                         f"{found}; name it with `category_col`")
     if "clock" in chosen and "time" not in chosen:
         chosen.pop("clock")
     if category_from == "callnumber" and "callnumber" not in chosen:
-        raise LoansError(f"{name}: --category-from callnumber needs a call-number column "
-                         f"(found: {found}); name it with --category-col")
+        raise LoansError(f"{name}: `category_from` callnumber needs a call-number column "
+                         f"(found: {found}); name it with `category_col`")
     if "session" in chosen and gap is not None:
-        raise LoansError("--session-gap cannot be used with --session-col: the session "
+        raise LoansError("`session_gap` cannot be used with `session_col`: the session "
                          "column already defines the visits")
     return chosen, category_from
 
@@ -87,23 +87,23 @@ def resolve(cols: list[str], explicit: dict, name: str, category_from: str,
 def _check_units(chosen: dict, name: str, found: str, level: str) -> None:
     """The unit column (item or title) and a visit key (patron, time or session)."""
     if level == "title" and "title" not in chosen:
-        raise LoansError(f"{name}: --level title needs a title column ('title_id', "
+        raise LoansError(f"{name}: `level` title needs a title column ('title_id', "
                          f"'biblionumber', 'instanceId', 'bib_record_id', 'MMS Id', 'title', "
-                         f"...) but found: {found}; name it with --title-col")
+                         f"...) but found: {found}; name it with `title_col`")
     if level == "title" and "item" not in chosen:
         chosen["item"] = chosen["title"]      # copies are not needed: titles are placed
     if "item" not in chosen:
         msg = (f"{name}: no column 'item_id' or other known name for the item (found: "
-               f"{found}); name the right one with --item-col")
+               f"{found}); name the right one with `item_col`")
         if not any(r in chosen for r in ("patron", "time", "session")):
             msg += ("; these columns match no known export (Koha, Evergreen, FOLIO, Alma, "
-                    "Sierra): name them with --item-col, --patron-col and --time-col "
-                    "(or --session-col)")
+                    "Sierra): name them with `item_col`, `patron_col` and `time_col` "
+                    "(or `session_col`)")
         raise LoansError(msg)
     if "session" not in chosen and "patron" not in chosen and "time" not in chosen:
         raise LoansError(f"{name}: no column 'patron_id' or other known name for the patron "
-                         f"(found: {found}); name the right one with --patron-col, or a "
-                         f"visit id with --session-col")
+                         f"(found: {found}); name the right one with `patron_col`, or a "
+                         f"visit id with `session_col`")
 
 
 def mapping_note(chosen: dict, explicit: dict, delimiter, name: str) -> str | None:

@@ -108,7 +108,7 @@ def ids(df, chosen: dict, level: str, strict: bool, rep: Report):
         if strict:
             raise LoansError(f"{rep.name}: {k} rows have an empty or missing id in {which!r} "
                              f"(e.g. {shown!r} at line {line}); fill them in or drop "
-                             f"--strict to skip them")
+                             f"`strict` to skip them")
         rep.warn(f"{rep.name}: dropped {k} rows with an empty or missing id "
                  f"(e.g. {shown!r} at line {line})")
         rep.dropped["empty id"] = k
@@ -154,12 +154,12 @@ def _no_times(n: int, time_c: str, chosen: dict, strict: bool, rep: Report) -> N
     name = rep.name
     if strict:
         raise LoansError(f"{name}: column {time_c!r} is empty in all {n} rows; fill in the "
-                         f"checkout times, or drop --strict to read the file without "
+                         f"checkout times, or drop `strict` to read the file without "
                          f"timestamps")
     if "patron" not in chosen and "session" not in chosen:
         raise LoansError(f"{name}: column {time_c!r} is empty and there is no patron "
-                         f"column; name the patron column with --patron-col or a visit id "
-                         f"with --session-col")
+                         f"column; name the patron column with `patron_col` or a visit id "
+                         f"with `session_col`")
     rep.warn(f"{name}: column {time_c!r} is empty in all {n} rows; read as a file without "
              f"timestamps (one visit per patron)")
     chosen.pop("time")
@@ -174,11 +174,11 @@ def _unparsable(df, raw, bad_ts, n_dated: int, time_c: str, strict: bool, rep: R
         raise LoansError(
             f"{name}: no value in column {time_c!r} is a timestamp (e.g. {example!r} "
             f"at line {line}); use ISO 8601 like 2024-03-01T10:15:00, or "
-            f"--time-col for another column")
+            f"`time_col` for another column")
     if strict:
         raise LoansError(f"{name}: {k} unparsable timestamps in {time_c!r}, e.g. "
                          f"{example!r} at line {line}; fix them or drop "
-                         f"--strict to skip those rows")
+                         f"`strict` to skip those rows")
     rep.warn(f"{name}: dropped {k} rows with an unparsable timestamp, e.g. "
              f"{example!r} at line {line}")
     rep.dropped["bad timestamp"] = k
@@ -189,7 +189,7 @@ def _undated(df, undated, time_c: str, chosen: dict, strict: bool, rep: Report) 
     line = line_of(df, int(undated.nonzero()[0][0]))
     if strict:
         raise LoansError(f"{name}: {k} rows have an empty timestamp in {time_c!r} (e.g. "
-                         f"line {line}); fill them in, or drop --strict to keep them as "
+                         f"line {line}); fill them in, or drop `strict` to keep them as "
                          f"undated loans")
     how = ("their visits come from the session column" if "session" in chosen
            else "each one a visit of its own (no patron column)" if "patron" not in chosen

@@ -42,10 +42,10 @@ def parse_gap(value) -> pd.Timedelta | None:
     try:
         gap = pd.Timedelta(value)
     except (ValueError, TypeError):
-        raise LoansError(f"--session-gap must be a duration like 30min or 2h, got "
+        raise LoansError(f"`session_gap` must be a duration like 30min or 2h, got "
                          f"{value!r}") from None
     if gap <= pd.Timedelta(0):
-        raise LoansError(f"--session-gap must be positive, got {value!r}")
+        raise LoansError(f"`session_gap` must be positive, got {value!r}")
     return gap
 
 

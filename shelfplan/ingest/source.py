@@ -139,7 +139,7 @@ def check_text(data: bytes, name: str, encoding: str | None) -> None:
     if encoding is not None and codecs.lookup(encoding).name.startswith("utf-16"):
         return
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise LoansError(f"{name}: the file is UTF-16 text; pass --encoding utf-16 or "
+        raise LoansError(f"{name}: the file is UTF-16 text; pass `encoding` utf-16 or "
                          f"re-save it as UTF-8")
     head = data[:1 << 16]
     n_control = len(head) - len(head.translate(None, _CONTROL))
@@ -157,7 +157,7 @@ def choose_encoding(data: bytes, encoding: str | None, src: Source, msgs: list) 
     try:
         codecs.lookup(enc)
     except LookupError:
-        raise LoansError(f"--encoding: unknown encoding {enc!r}; use e.g. utf-8 or "
+        raise LoansError(f"`encoding`: unknown encoding {enc!r}; use e.g. utf-8 or "
                          f"cp1252") from None
     check_text(data, src.name, encoding)
     try:
@@ -166,7 +166,7 @@ def choose_encoding(data: bytes, encoding: str | None, src: Source, msgs: list) 
         if explicit:
             raise LoansError(
                 f"{src.name}: not valid {enc} (byte 0x{data[exc.start]:02x} at offset "
-                f"{exc.start}); re-save the file as UTF-8 or pass --encoding cp1252 (or the "
+                f"{exc.start}); re-save the file as UTF-8 or pass `encoding` cp1252 (or the "
                 f"export's encoding)") from None
         msgs.append((logging.WARNING,
                      f"{src.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "

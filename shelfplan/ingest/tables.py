@@ -74,7 +74,7 @@ def read_csv(src: Source, usecols: list[str], encoding: str, delimiter: str, msg
         except UnicodeDecodeError as exc:
             if encoding not in ("utf-8-sig",) or src.text:
                 raise LoansError(f"{src.name}: not valid {encoding} ({exc.reason}); pass "
-                                 f"--encoding with the export's encoding") from None
+                                 f"`encoding` with the export's encoding") from None
             msgs.append((logging.WARNING,
                          f"{src.name}: not valid UTF-8 past the first "
                          f"{SAMPLE_BYTES // 1024} KiB; read as cp1252 (Windows Latin-1); "
@@ -150,7 +150,7 @@ def read_excel(src: Source, sheet: str | None) -> pd.DataFrame:
             names = list(book.sheet_names)
             if sheet is not None and sheet not in names:
                 raise LoansError(f"{src.name}: no sheet {sheet!r} (sheets: "
-                                 f"{', '.join(map(repr, names))}); name one with --sheet")
+                                 f"{', '.join(map(repr, names))}); name one with `sheet`")
             if not names:
                 raise LoansError(f"{src.name}: the workbook has no sheets; export the loans "
                                  f"again")
@@ -163,6 +163,6 @@ def read_excel(src: Source, sheet: str | None) -> pd.DataFrame:
                          f"as .xlsx or export CSV") from None
     if len(df.columns) == 0:
         raise LoansError(f"{src.name}: sheet {sheet or names[0]!r} is empty; name the sheet "
-                         f"with the loans with --sheet (sheets: {', '.join(map(repr, names))})")
+                         f"with the loans with `sheet` (sheets: {', '.join(map(repr, names))})")
     df.columns = [str(c).strip() for c in df.columns]
     return df
