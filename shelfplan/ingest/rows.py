@@ -129,7 +129,7 @@ def times(df, chosen: dict, bad: np.ndarray, dayfirst, strict: bool, rep: Report
     if time_c is None:
         return None, bad
     date = strip(df[time_c])
-    empty = date.str.lower().isin(MISSING_IDS).to_numpy()
+    empty = _missing(date)
     if not (~empty & ~bad).any():
         _no_times(len(df), time_c, chosen, strict, rep)
         return None, bad
@@ -137,7 +137,8 @@ def times(df, chosen: dict, bad: np.ndarray, dayfirst, strict: bool, rep: Report
     if "clock" in chosen:
         clock = strip(df[chosen["clock"]])
         raw = raw.where(clock == "", raw + " " + clock)
-    raw = raw.where(~empty, "")
+    if empty.any():
+        raw = raw.where(~empty, "")
     ts = parse_timestamps(raw, dayfirst=dayfirst, name=rep.name, col=time_c,
                           lines=df.index.to_numpy() + 2, ignore=bad | empty,
                           example=lambda i: example_row(df, i, chosen))
@@ -148,6 +149,16 @@ def times(df, chosen: dict, bad: np.ndarray, dayfirst, strict: bool, rep: Report
     if undated.any():
         _undated(df, undated, time_c, chosen, strict, rep)
     return ts, bad | bad_ts
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    """Which values are a missing marker (:data:`MISSING_IDS`); only short values are
+    compared, so a column of timestamps costs one length pass."""
+    short = (values.str.len() <= max(map(len, MISSING_IDS))).to_numpy()
+    out = np.zeros(len(values), dtype=bool)
+    if short.any():
+        out[short] = values[short].str.lower().isin(MISSING_IDS).to_numpy()
+    return out
 
 
 def _no_times(n: int, time_c: str, chosen: dict, strict: bool, rep: Report) -> None:

@@ -38,9 +38,10 @@ def parse_timestamps(raw: pd.Series, *, dayfirst=None, name="", col="", lines=No
     lines = np.arange(n) + 2 if lines is None else lines
     ignore = np.zeros(n, dtype=bool) if ignore is None else ignore
     values = raw.to_numpy(dtype=object)
-    out = _iso(values, ~(raw == "").to_numpy())
+    given = (raw != "").to_numpy()
+    out = _iso(values, given)
     iso_ok = ~np.isnat(out) & ~ignore
-    todo = np.isnat(out) & (raw != "").to_numpy()
+    todo = np.isnat(out) & given
     if not todo.any():
         return out
     idx = np.flatnonzero(todo)
