@@ -31,6 +31,7 @@ _EXPORTS = {
     "import_positions": "shelfplan.judge.current",
     "read_loans": "shelfplan.ingest.loans",
     "Loans": "shelfplan.ingest.loans",
+    "ReadOptions": "shelfplan.ingest.options",
     "load_hall": "shelfplan.model.hall",
     "Hall": "shelfplan.model.hall",
     "Layout": "shelfplan.layout",

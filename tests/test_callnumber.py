@@ -47,7 +47,7 @@ def test_auto_picks_the_scheme(values, scheme):
 
 
 def test_bad_options():
-    with pytest.raises(LoansError, match="--scheme"):
+    with pytest.raises(LoansError, match="`scheme`"):
         parse(["510"], "bliss", 1)
-    with pytest.raises(LoansError, match="--category-level"):
+    with pytest.raises(LoansError, match="`category_level`"):
         parse(["510"], "dewey", 4)

@@ -129,7 +129,7 @@ def test_explicit_column_options_win():
     with pytest.raises(LoansError) as exc:
         read_text_loans(text)
     msg = str(exc.value)
-    assert "'itemnumber' and 'barcode'" in msg and "--item-col" in msg
+    assert "'itemnumber' and 'barcode'" in msg and "`item_col`" in msg
     loans = read_text_loans(text, item_col="barcode")
     assert set(loans.table["item"]) == {"B10", "B11"}
 
@@ -144,7 +144,7 @@ def test_columns_matching_no_export():
         read_text_loans("reader,book,when\nR1,X,2024-01-01\n")
     msg = str(exc.value)
     assert "found: reader, book, when" in msg and "match no known export" in msg
-    for opt in ("--item-col", "--patron-col", "--time-col"):
+    for opt in ("`item_col`", "`patron_col`", "`time_col`"):
         assert opt in msg
 
 
@@ -279,16 +279,21 @@ def test_no_patron_column_same_timestamp_and_branch():
     assert loans.n_patrons is None
 
 
-def test_big_sessions_are_dropped_and_counted(caplog):
+def test_big_sessions_are_kept_by_default_and_dropped_with_a_cap(caplog):
     rows = "".join(f"P1,I{k},2024-01-01\n" for k in range(60)) + "P2,A,2024-01-01\nP2,B,2024-01-01\n"
     text = "patron_id,item_id,timestamp\n" + rows
     with caplog.at_level(logging.WARNING, logger="shelfplan"):
-        loans = read_text_loans(text)
+        every = read_text_loans(text)          # MODEL.md: every session counts
+    assert len(sessions_of(every)) == 2 and every.dropped == {} and caplog.text == ""
+    assert every.n_patrons == 2
+    with caplog.at_level(logging.WARNING, logger="shelfplan"):
+        loans = read_text_loans(text, max_session_items=50)
     assert sessions_of(loans) == {frozenset("AB")}
     assert loans.dropped == {"session over 50 items": 60}
     assert loans.n_patrons == 1
     assert "dropped 1 sessions with more than 50 items" in caplog.text
     assert len(sessions_of(read_text_loans(text, max_session_items=0))) == 2
+    assert len(sessions_of(read_text_loans(text, max_session_items=60))) == 2
 
 
 # --- categories from call numbers -----------------------------------------------------

@@ -78,11 +78,11 @@ def test_title_level_places_titles(caplog):
 def test_title_col_option_and_errors(tmp_path):
     loans = read_loans(TITLES, level="title", title_col="title")
     assert sorted(set(loans.table["item"])) == ["Calculus", "Databases", "Learning Python"]
-    with pytest.raises(LoansError, match="--level title needs a title column.*--title-col"):
+    with pytest.raises(LoansError, match="`level` title needs a title column.*`title_col`"):
         read_loans(FIXTURES / "exports" / "koha_issues.csv", level="title")
-    with pytest.raises(LoansError, match="--title-col is used only with --level title"):
+    with pytest.raises(LoansError, match="`title_col` is used only with `level` title"):
         read_loans(TITLES, title_col="biblionumber")
-    with pytest.raises(LoansError, match="--level must be one of"):
+    with pytest.raises(LoansError, match="`level` must be one of"):
         read_loans(TITLES, level="shelf")
 
 
@@ -122,7 +122,7 @@ def test_items_without_a_category_form_one_block():
 
 
 def test_category_level_needs_categories():
-    with pytest.raises(LoansError, match="--level category needs a category column"):
+    with pytest.raises(LoansError, match="`level` category needs a category column"):
         read_text_loans("patron_id,item_id\nA,1\nA,2\n", level="category")
 
 
@@ -311,7 +311,7 @@ def test_category_layout_round_trip_and_evaluate(category_fit, tmp_path):
     assert ev.cost["total"] == pytest.approx(category_fit.objective["total"], rel=1e-5)
     assert ev.feasibility["feasible"]
     assert ev.coverage["items_missing"] == 0
-    with pytest.raises(LayoutError, match="places 'category' units but --level item"):
+    with pytest.raises(LayoutError, match="places 'category' units but `level` item"):
         evaluate(path, SAMPLE_LOANS, read_options={"level": "item"})
 
 
@@ -528,7 +528,7 @@ def test_block_current_layout_that_no_longer_fits_is_a_clear_error(block_current
 
 def test_block_proposals_keep_the_current_categories(block_current, tmp_path):
     # other category options than the current layout's: a clear error, not a mix
-    with pytest.raises(LayoutError, match="--category-level 3 differs from the layout's"):
+    with pytest.raises(LayoutError, match="`category_level` 3 differs from the layout's"):
         fit(SAMPLE_LOANS, current=block_current, max_moves=2,
             read_options={"category_level": 3})
     # few loans (one week) do not shrink today's blocks below the books they hold

@@ -98,7 +98,7 @@ def test_other_encoding_falls_back_to_cp1252_with_a_warning(caplog):
 
 def test_explicit_encoding_is_used_and_strict():
     raw = "patron_id,item_id\nP1,Gödel\n".encode("cp1252")
-    with pytest.raises(LoansError, match="not valid utf-8.*--encoding"):
+    with pytest.raises(LoansError, match="not valid utf-8.*`encoding`"):
         read_loans(io.BytesIO(raw), encoding="utf-8")
     loans = read_loans(io.BytesIO(raw), encoding="cp1252")
     assert list(loans.table["item"]) == ["Gödel"]
@@ -133,16 +133,16 @@ def test_missing_item_column_lists_found_columns():
     with pytest.raises(LoansError) as exc:
         read_text_loans("patron,book\nP1,A\n")
     msg = str(exc.value)
-    assert "'item_id'" in msg and "found: patron, book" in msg and "--item-col" in msg
+    assert "'item_id'" in msg and "found: patron, book" in msg and "`item_col`" in msg
 
 
 def test_missing_patron_column_without_session_column():
-    with pytest.raises(LoansError, match=r"'patron_id'.*found: item_id.*--patron-col"):
+    with pytest.raises(LoansError, match=r"'patron_id'.*found: item_id.*`patron_col`"):
         read_text_loans("item_id\nA\n")
 
 
 def test_explicitly_named_optional_column_must_exist():
-    with pytest.raises(LoansError, match="'when'.*--time-col"):
+    with pytest.raises(LoansError, match="'when'.*`time_col`"):
         read_text_loans("patron_id,item_id\nP1,A\n", time_col="when")
 
 

@@ -16,6 +16,7 @@ import click
 
 from shelfplan import __version__
 from shelfplan.errors import ShelfplanError
+from shelfplan.ingest.options import ReadOptions
 
 
 class _Group(click.Group):
@@ -62,7 +63,8 @@ class _LoansNotes(logging.Handler):
 def loans_options(f):
     """The options every command that reads loans shares (defined once).
 
-    Their values reach the command as one ``read_options`` dict for
+    Their values reach the command as one ``read_options``
+    (:class:`shelfplan.ingest.options.ReadOptions`) for
     :func:`shelfplan.ingest.loans.read_loans`; docs/ingest.md describes them.
     """
     opts = [
@@ -92,9 +94,12 @@ def loans_options(f):
         click.option("--session-gap", default=None, metavar="DURATION",
                      help="A new visit after this long without a loan, e.g. 30min (across "
                           "midnight too) [default: one visit per patron and calendar date]."),
-        click.option("--max-session-items", type=click.IntRange(min=0), default=50,
-                     show_default=True,
-                     help="Drop sessions with more distinct items (bulk checkouts); 0 keeps all."),
+        click.option("--max-session-items", type=click.IntRange(min=0), default=None,
+                     metavar="N",
+                     help="Drop sessions with more than N distinct items (bulk or staff "
+                          "checkouts), e.g. 50 [default: keep every session; 0 keeps all]."),
+        click.option("--sheet", default=None, metavar="NAME",
+                     help="The sheet of an Excel (.xlsx) loans file [default: the first]."),
         click.option("--category-from", type=click.Choice(["column", "callnumber"]),
                      default=None,
                      help="Take categories as they are, or derive classes from call numbers "
@@ -122,13 +127,13 @@ def loans_options(f):
     names = ("patron_col", "item_col", "time_col", "clock_col", "category_col", "session_col",
              "type_col", "branch_col", "strict", "encoding", "dayfirst", "session_gap",
              "max_session_items", "category_from", "scheme", "category_level", "hash_patrons",
-             "level", "title_col")
+             "level", "title_col", "sheet")
 
     @functools.wraps(f)
     def wrapper(*args, **kw):
-        kw["read_options"] = {k: kw.pop(k) for k in names}
-        if not kw.get("quiet"):
-            kw["read_options"]["progress"] = _ReadBar()
+        given = {k: kw.pop(k) for k in names}
+        progress = None if kw.get("quiet") else _ReadBar()
+        kw["read_options"] = ReadOptions(**given, progress=progress)
         logger = logging.getLogger("shelfplan.ingest.loans")
         saved = (logger.level, logger.propagate)
         handler = _LoansNotes(bool(kw.get("quiet")))

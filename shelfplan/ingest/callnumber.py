@@ -42,9 +42,9 @@ def parse(values, scheme: str = "auto", level: int = 1) -> tuple[np.ndarray, str
     values use its syntax: parentheses, colons, numbers shorter than 3 digits).
     """
     if scheme not in SCHEMES:
-        raise LoansError(f"--scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+        raise LoansError(f"`scheme` must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     if level not in (1, 2, 3):
-        raise LoansError(f"--category-level must be 1, 2 or 3, got {level!r}")
+        raise LoansError(f"`category_level` must be 1, 2 or 3, got {level!r}")
     codes, uniq = pd.factorize(pd.Series(values, dtype=object).fillna(""), sort=False)
     uniq = pd.Series(np.asarray(uniq, dtype=object)).astype(str).str.strip().str.upper()
     if scheme == "auto":

@@ -33,10 +33,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 #: the CLI option that names each role's column
 OPTION = {
-    "patron": "--patron-col", "item": "--item-col", "time": "--time-col",
-    "clock": "--clock-col", "category": "--category-col", "callnumber": "--category-col",
-    "type": "--type-col", "branch": "--branch-col", "session": "--session-col",
-    "title": "--title-col",
+    "patron": "`patron_col`", "item": "`item_col`", "time": "`time_col`",
+    "clock": "`clock_col`", "category": "`category_col`", "callnumber": "`category_col`",
+    "type": "`type_col`", "branch": "`branch_col`", "session": "`session_col`",
+    "title": "`title_col`",
 }
 
 #: roles looked for only when an option asks for them

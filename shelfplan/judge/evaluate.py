@@ -31,6 +31,7 @@ from shelfplan.errors import LayoutError
 from shelfplan.model.estimate import Estimates, estimate, incidence
 from shelfplan.layout import Layout, read_layout
 from shelfplan.ingest.loans import Loans, filter_until, read_loans
+from shelfplan.ingest.options import level_options  # noqa: F401  (imported from here too)
 from shelfplan.model.objective import min_spacing, near_pairs, walking_cost
 from shelfplan.model.problem import Problem
 
@@ -68,44 +69,6 @@ def prepare_loans(loans, *, since=None, until=None, read_options: dict | None = 
         raise LayoutError(f"the loans are read at level {loans.level!r} but the layout places "
                           f"{want!r} units; read them with --level {want}")
     return filter_until(loans, until=until, since=since)
-
-
-def level_options(read_options: dict | None, layouts=()) -> dict:
-    """``read_options`` completed with the level (and category source) of ``layouts``."""
-    opts = dict(read_options or {})
-    layouts = list(layouts)
-    if not layouts:
-        return opts
-    levels = sorted({lay.level for lay in layouts})
-    if len(levels) > 1:
-        raise LayoutError(f"the layouts place different units ({' and '.join(levels)}); "
-                          f"compare layouts fitted at one --level")
-    level = levels[0]
-    if opts.get("level") is None:
-        opts["level"] = level
-    elif opts["level"] != level:
-        raise LayoutError(f"the layout places {level!r} units but --level {opts['level']} was "
-                          f"given; drop --level or use --level {level}")
-    if level == "category":
-        sources = [lay.estimation.get("category_source") or {} for lay in layouts]
-        if any(src != sources[0] for src in sources[1:]):
-            raise LayoutError(f"the layouts' categories were made differently "
-                              f"({sources[0]} and "
-                              f"{next(x for x in sources if x != sources[0])}); compare "
-                              f"category layouts fitted with the same category options")
-        for key, value in sources[0].items():
-            given = opts.get(key)
-            if given is None or (key == "scheme" and given == "auto"):
-                opts[key] = value
-            elif given != value:
-                opt = "--" + key.replace("_", "-")
-                raise LayoutError(f"{opt} {given} differs from the layout's categories "
-                                  f"({opt} {value}); drop {opt}, or fit the layout with it")
-    if level == "title" and opts.get("title_col") is None:
-        title_col = layouts[0].estimation.get("title_col")
-        if title_col:
-            opts["title_col"] = title_col
-    return opts
 
 
 def coverage(loans: Loans, items) -> dict:
