@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shelfplan.cli import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
+from shelfplan.cli.options import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
                summary, until_option)
 
 EPILOG_FIT = """\b

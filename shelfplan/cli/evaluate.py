@@ -11,7 +11,7 @@ import json
 
 import click
 
-from shelfplan.cli import loans_options, main, quiet_option, setup_logging, until_option
+from shelfplan.cli.options import loans_options, main, quiet_option, setup_logging, until_option
 
 since_option = click.option("--since", type=click.DateTime(), default=None,
                             help="Use only loans on or after this date (held-out evaluation: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shelfplan.cli import loans_options, main, quiet_option, setup_logging
+from shelfplan.cli.options import loans_options, main, quiet_option, setup_logging
 
 EPILOG_RENDER = """\b
 Examples:
