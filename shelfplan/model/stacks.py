@@ -132,7 +132,7 @@ class Stacks:
     def describe(self, k: int) -> str:
         """'range 'A-1' left face section 3' for location k."""
         r = self.ranges[self.loc_range[k]]
-        return f"range {r.id!r} {FACES[self.loc_face[k]]} face section {self.loc_section[k]}"
+        return f"{r.label} {FACES[self.loc_face[k]]} face section {self.loc_section[k]}"
 
     def slot_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every slot in shelving order: (location, shelf, slot), each (n_slots,), 1-based
