@@ -210,3 +210,4 @@ def summary(layout, output: str) -> str:
 
 
 from shelfplan.cli import core, evaluate, render  # noqa: E402,F401  (register the commands)
+from shelfplan.cli import hall  # noqa: E402,F401  (the hall group)

@@ -338,3 +338,38 @@ def stacks_from_list(spec, footprint: np.ndarray, obstacles: list[np.ndarray],
     stacks = Stacks(spec, ranges, F, entrance_xy)
     _check_reach(stacks, source)
     return stacks
+
+
+# --- what a hall holds (``shelfplan hall check``) --------------------------------------
+
+def hall_facts(hall) -> dict:
+    """What a hall holds: with stacks ranges, locations, slots, free-floor area and the
+    longest walk from the entrance; without, floor area and lattice sites."""
+    facts = {"name": hall.name, "obstacles": len(hall.obstacles)}
+    s = hall.stacks
+    if s is None:
+        facts.update(floor_area=float(hall.floor.area), sites=int(len(hall.sites())),
+                     d_min=float(hall.d_min), z_range=[float(v) for v in hall.z_range])
+        return facts
+    walks = s.distances()[0, 1:]
+    far = int(np.argmax(walks))
+    facts.update(ranges=len(s.ranges), locations=s.n_locations, slots=s.n_slots,
+                 free_floor_area=float(s.free_floor.area), longest_walk=float(walks[far]),
+                 longest_walk_to=s.describe(far), mean_walk=float(walks.mean()))
+    return facts
+
+
+def format_facts(f: dict) -> str:
+    """The facts as the lines ``shelfplan hall check`` prints."""
+    head = f"hall {f['name']!r}: {f['obstacles']} obstacle{'s' * (f['obstacles'] != 1)}"
+    if "ranges" not in f:
+        return "\n".join([head + " (no stacks: books placed in free space)",
+                          f"floor {f['floor_area']:.2f} m^2  lattice sites {f['sites']}  "
+                          f"(d_min {f['d_min']:g} m, z {f['z_range'][0]:g}-{f['z_range'][1]:g} m)"])
+    return "\n".join([
+        head,
+        f"ranges {f['ranges']}  locations {f['locations']}  slots {f['slots']}",
+        f"free floor {f['free_floor_area']:.2f} m^2",
+        f"longest walk from the entrance {f['longest_walk']:.2f} m (to "
+        f"{f['longest_walk_to']}); mean {f['mean_walk']:.2f} m",
+    ])
