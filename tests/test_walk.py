@@ -187,3 +187,25 @@ def test_against_a_fine_grid(blocks, seed):
     assert np.all(D[finite] <= grid[finite] + 1e-6)           # the grid path is a path in F
     # a 16-connected grid is at most ~2.7 % longer in open space, plus a few cells at corners
     assert np.all(grid[finite] <= D[finite] * 1.03 + 4 * h)
+
+
+def test_sample_hall_matches_a_brute_force_visibility_graph():
+    """The pruned graph (sectors, tangents, collinear edges) gives the same table as every
+    node pair checked with shapely's covers and Dijkstra over all of them."""
+    import os
+
+    from conftest import SAMPLE_HALL
+    from shelfplan.model.hall import load_hall
+
+    hall = load_hall(os.path.join(os.path.dirname(SAMPLE_HALL), "stacked_hall.json"))
+    s = hall.stacks
+    F = s.free_floor
+    pts = np.vstack([s.entrance_xy[None], s.pick])
+    nodes = np.vstack([pts, walk.reflex_corners(F)])
+    i, j = np.triu_indices(len(nodes), 1)
+    lines = shapely.linestrings(np.stack([nodes[i], nodes[j]], axis=1))
+    ok = shapely.covers(F, lines)
+    w = np.linalg.norm(nodes[i] - nodes[j], axis=1)
+    g = coo_matrix((w[ok], (i[ok], j[ok])), shape=(len(nodes),) * 2).tocsr()
+    brute = dijkstra(g, directed=False, indices=np.arange(len(pts)))[:, :len(pts)]
+    np.testing.assert_allclose(s.distances(), brute, atol=1e-6)
