@@ -209,3 +209,14 @@ def test_sample_hall_matches_a_brute_force_visibility_graph():
     g = coo_matrix((w[ok], (i[ok], j[ok])), shape=(len(nodes),) * 2).tocsr()
     brute = dijkstra(g, directed=False, indices=np.arange(len(pts)))[:, :len(pts)]
     np.testing.assert_allclose(s.distances(), brute, atol=1e-6)
+
+
+def test_pick_points_on_the_face_itself():
+    # standoff 0: pick points lie on the range's sides; walks run along them
+    hall = hall_from_dict({"footprint": ROOM, "entrance": [3, 0],
+                           "stacks": [{"id": "R", "start": [2, 2], "end": [4, 2],
+                                       "sections": 2, "standoff": 0}]})
+    D = hall.stacks.distances()
+    assert D[0, 4] == pytest.approx(math.hypot(0.5, 1.7), abs=1e-6)
+    assert D[0, 1] == pytest.approx(math.hypot(1.0, 1.7) + 0.6 + 0.5, abs=1e-6)
+    assert D[1, 4] == pytest.approx(0.5 + 0.6 + 0.5, abs=1e-6)

@@ -29,7 +29,7 @@ RANGE_DEFAULTS = {"faces": "both", "depth": 0.3, "shelves": 6, "books_per_shelf"
                   "standoff": 0.5}
 RANGE_KEYS = {"id", "start", "end", "sections"} | set(RANGE_DEFAULTS)
 BANK_KEYS = {"bank", "origin", "angle", "ranges", "length", "sections", "aisle"} | set(RANGE_DEFAULTS)
-TOL = 1e-9
+TOL = 1e-8       # metres: on the free floor within this (blockers grow by 1e-9)
 
 
 @dataclass(frozen=True)

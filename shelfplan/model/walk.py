@@ -87,7 +87,7 @@ def _useful(c, prev, nxt, x) -> np.ndarray:
         cross = v[:, 0] * w[:, 1] - v[:, 1] * w[:, 0]
         along = -(v[:, 0] * w[:, 0] + v[:, 1] * w[:, 1])      # x lies beyond nb, seen from c
         wl = np.hypot(w[:, 0], w[:, 1])
-        flat = np.abs(cross) <= 1e-9 * length * wl
+        flat = np.abs(cross) <= EPS * wl + 1e-9 * length * wl   # x within EPS of the wall's line
         keep &= ~(flat & (along > 0) & (length > wl * (1 + 1e-9)))
         sides.append(np.where(flat, 0.0, np.sign(cross)))
     return keep & (sides[0] * sides[1] >= 0)
