@@ -121,14 +121,12 @@ def _half_planes(pieces) -> tuple[np.ndarray, np.ndarray]:
     return nrm, off
 
 
-def _hide_radius(nodes, pieces) -> tuple[np.ndarray, np.ndarray]:
-    """(R, near): beyond R[i, k] (N, N_RAYS), sector k of node i is hidden by one of the
-    node's nearest convex pieces near[i] (N, N_NEAR)."""
+def _hide_radius(nodes, pieces) -> np.ndarray:
+    """(N, N_RAYS): beyond R[i, k], sector k of node i (angles -pi + k * 2 pi / N_RAYS to
+    the next) is hidden by one of the node's N_NEAR nearest convex pieces."""
     R = np.full((len(nodes), N_RAYS), np.inf)
-    near_all = np.zeros((len(nodes), 0), dtype=np.int64)
     if not pieces or not len(nodes):
-        return R, near_all
-    near_all = np.zeros((len(nodes), min(N_NEAR, len(pieces))), dtype=np.int64)
+        return R
     nrm, off = _half_planes(pieces)
     centre = np.array([p.mean(axis=0) for p in pieces])
     radius = np.array([np.linalg.norm(p - p.mean(axis=0), axis=1).max() for p in pieces])
@@ -142,7 +140,6 @@ def _hide_radius(nodes, pieces) -> tuple[np.ndarray, np.ndarray]:
         bound = np.linalg.norm(x[:, None, :] - centre[None], axis=2) - radius
         near = np.argpartition(bound, K - 1, axis=1)[:, :K] if K < len(pieces) else \
             np.broadcast_to(np.arange(K), (len(x), K))
-        near_all[s:s + step] = near
         n = nrm[near]                                               # (b, K, H, 2)
         rhs = off[near] - (n[..., 0] * x[:, None, None, 0] + n[..., 1] * x[:, None, None, 1])
         nd = (n.reshape(-1, 2) @ dirs.T).reshape(n.shape[:3] + (N_RAYS,))   # (b, K, H, A)
@@ -155,7 +152,7 @@ def _hide_radius(nodes, pieces) -> tuple[np.ndarray, np.ndarray]:
         entry = np.where(hit, np.maximum(t_in, 0.0), np.inf)         # (b, K, A)
         both = np.maximum(entry, np.roll(entry, -1, axis=2))
         R[s:s + step] = both.min(axis=1)
-    return R, near_all
+    return R
 
 
 def _sector(dx, dy) -> np.ndarray:
@@ -167,14 +164,14 @@ def visible_pairs(F, nodes: np.ndarray, corners=None) -> tuple[np.ndarray, np.nd
     """All pairs i < j of nodes (points of F) that see each other: (i, j, distance).
 
     With ``corners = (c, prev, next)`` (see :func:`reflex_corners`), the first
-    ``len(c)`` nodes are those corners and pairs that are not tangent at a corner
-    end are left out (they lie on no shortest path).
+    ``len(c)`` nodes are those corners, and pairs that no shortest path needs are
+    left out (see :func:`_useful`).
     """
     nodes = np.asarray(nodes, dtype=float).reshape(-1, 2)
     N = len(nodes)
     C = 0 if corners is None else len(corners[0])
     convex, other = _complement(F)
-    R, _ = _hide_radius(nodes, convex)
+    R = _hide_radius(nodes, convex)
     exact = _SegmentTest(convex, other)
     out_i, out_j, out_d = [], [], []
     rows = max(1, CHUNK // max(N, 1))
