@@ -16,6 +16,7 @@ the repair), builds a dense lattice of feasible sites, and bounds capacity.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -27,6 +28,7 @@ from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
 from shelfplan.errors import HallError
+from shelfplan.model.stacks import Stacks, stacks_from_list
 
 #: Layer spacing of a hexagonal close packing with nearest-neighbour distance 1.
 HCP_LAYER = math.sqrt(2.0 / 3.0)
@@ -61,6 +63,8 @@ class Hall:
     entrance: np.ndarray = field(default_factory=lambda: np.zeros(3))
     d_min: float = 0.3
     name: str = "hall"
+    stacks: "Stacks | None" = None       # ranges and banks (MODEL.md 8), None without
+    given: frozenset = frozenset({"z_range", "d_min"})   # optional keys the file had
 
     def __post_init__(self):
         self._poly = Polygon(self.footprint, [o for o in self.obstacles])
@@ -70,7 +74,7 @@ class Hall:
 
     # --- serialisation -------------------------------------------------
     def to_dict(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "footprint": self.footprint.tolist(),
             "obstacles": [o.tolist() for o in self.obstacles],
@@ -78,6 +82,10 @@ class Hall:
             "entrance": [float(v) for v in self.entrance],
             "d_min": float(self.d_min),
         }
+        if self.stacks is not None:      # z_range and d_min only when the file had them
+            out = {k: v for k, v in out.items() if k not in {"z_range", "d_min"} - self.given}
+            out["stacks"] = copy.deepcopy(self.stacks.spec)
+        return out
 
     # --- geometry ------------------------------------------------------
     @property
@@ -227,7 +235,9 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
     if not isinstance(data, dict):
         raise HallError(f"{source}: a hall must be a JSON object with footprint, z_range, "
                         f"entrance and d_min")
-    missing = [k for k in ("footprint", "z_range", "entrance", "d_min") if k not in data]
+    stacked = "stacks" in data
+    needed = ("footprint", "entrance") if stacked else ("footprint", "z_range", "entrance", "d_min")
+    missing = [k for k in needed if k not in data]
     if missing:
         raise HallError(f"{source}: missing {', '.join(missing)}; see docs/formats.md for "
                         f"the hall file")
@@ -238,6 +248,8 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
                         f"list its corners in order around the room without crossings")
     if fpoly.area <= 0:
         raise HallError(f"{source}: footprint has zero area")
+    given = frozenset(k for k in ("z_range", "d_min") if k in data)
+    data = {"z_range": [0.3, 1.8], "d_min": 0.3, **data}
     try:
         d_min = float(data["d_min"])
     except (TypeError, ValueError):
@@ -260,6 +272,8 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
         entrance = np.asarray(data["entrance"], dtype=float)
     except (TypeError, ValueError):
         entrance = np.zeros(0)
+    if stacked and entrance.shape == (2,):       # with stacks the entrance's z plays no part
+        entrance = np.append(entrance, 0.0)
     if entrance.shape != (3,) or not np.isfinite(entrance).all():
         raise HallError(f"{source}: entrance must be [x, y, z] in metres, got "
                         f"{data['entrance']!r}")
@@ -285,12 +299,14 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
                         f"obstacle out of the footprint polygon")
     ent_dist = free.distance(Point(entrance[:2]))
     limit = max(1.0, 3 * d_min)
-    if ent_dist > limit:
+    if not stacked and ent_dist > limit:
         raise HallError(f"{source}: entrance ({entrance[0]:g}, {entrance[1]:g}) is {ent_dist:.2f} m "
                         f"from the hall; put it on or just inside the footprint's wall")
     name = str(data.get("name", os.path.basename(source) if source else "hall"))
+    stacks = (stacks_from_list(data["stacks"], foot, obstacles, entrance[:2], source)
+              if stacked else None)
     return Hall(footprint=foot, obstacles=obstacles, z_range=(z_lo, z_hi),
-                entrance=entrance, d_min=d_min, name=name)
+                entrance=entrance, d_min=d_min, name=name, stacks=stacks, given=given)
 
 
 def load_hall(path) -> Hall:
