@@ -92,7 +92,7 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
 def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str = "auto",
         kicks: int | None = None, until=None, read_options: dict | None = None,
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
-        progress=None) -> Layout:
+        progress=None, holdings=None) -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -101,8 +101,19 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     in the current layout that the loans never mention stay in the problem
     with p = 0; books only in the loans are placed on free sites.
     ``time_limit`` caps the whole call, reading the loans included.
+
+    A hall with ``stacks`` makes the layout a shelving plan (every book of
+    ``holdings``, a holdings file or :class:`~shelfplan.ingest.holdings.Holdings`,
+    in a slot; :mod:`shelfplan.shelf`).
     """
     t_start = time.monotonic()
+    hall = _hall(hall)
+    if _stacked(hall, holdings, read_options, current=current, max_moves=max_moves,
+                move_cost=move_cost):
+        from shelfplan.shelf import fit_plan
+        return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=time_limit,
+                        kicks=kicks, until=until, read_options=read_options,
+                        progress=progress)
     if max_moves is not None and max_moves < 0:
         raise LayoutError(f"`max_moves` must be 0 or more, got {max_moves}")
     if move_cost < 0:
@@ -172,11 +183,39 @@ def _moves_as_written(layout: Layout, anchor: np.ndarray, move_cost: float) -> N
 
 
 def baseline(name: str, loans, hall=None, *, seed: int = 0, until=None,
-             read_options: dict | None = None) -> Layout:
-    """A baseline layout (``shelfplan baseline NAME``)."""
+             read_options: dict | None = None, holdings=None) -> Layout:
+    """A baseline layout (``shelfplan baseline NAME``); on a stacked hall a shelving plan
+    (``callnumber`` is today's shelving: the holdings in call-number order)."""
+    hall = _hall(hall)
+    if _stacked(hall, holdings, read_options):
+        from shelfplan.shelf import plan_baseline
+        return plan_baseline(name, loans, hall, holdings=holdings, seed=seed, until=until,
+                             read_options=read_options)
     est, problem = load_problem(loans, hall, until=until, read_options=read_options)
     t0 = time.monotonic()
     X = baseline_layout(name, problem, seed=seed)
     info = {"method": f"baseline:{name}", "seed": seed, "iterations": 0,
             "seconds": round(time.monotonic() - t0, 3)}
     return make_layout(problem, est, X, info)
+
+
+def _hall(hall):
+    return hall if hall is None or isinstance(hall, Hall) else load_hall(hall)
+
+
+def _stacked(hall, holdings, read_options, **incremental) -> bool:
+    """True for a shelving plan; the options that do not apply to one are errors."""
+    if hall is None or hall.stacks is None:
+        if holdings is not None:
+            raise LayoutError("`holdings` place every book on a shelf: they need a hall with "
+                              "stacks (ranges and banks, docs/formats.md)")
+        return False
+    level = (read_options or {}).get("level") or "item"
+    if level != "item":
+        raise LayoutError(f"a hall with stacks places single books; `level` {level} is for "
+                          f"halls without stacks")
+    if incremental.get("current") is not None or incremental.get("max_moves") is not None \
+            or incremental.get("move_cost"):
+        raise LayoutError("incremental proposals (`current`, `max_moves`, `move_cost`) are "
+                          "for halls without stacks; fit the shelving plan from scratch")
+    return True

@@ -40,6 +40,14 @@ class Layout:
     pairs: list = field(default_factory=list)   # strongest pairs: [id_a, id_b, weight]
     sizes: np.ndarray | None = None    # books per unit (category blocks only)
     radius: np.ndarray | None = None   # radius of each block's disc (category blocks only)
+    #: shelving plans (MODEL.md 8.6): {"loc", "shelf", "slot"} int arrays, location index
+    #: into ``hall.stacks`` and the 1-based shelf and slot; None for free-space layouts
+    shelf: dict | None = None
+
+    @property
+    def shelved(self) -> bool:
+        """True for a shelving plan (books in shelf slots of a stacked hall)."""
+        return self.shelf is not None
 
     @property
     def n(self) -> int:
@@ -64,6 +72,8 @@ class Layout:
             if self.radius is not None:
                 rec["books"] = int(self.sizes[k])
                 rec["radius"] = round(float(self.radius[k]), 6)
+            if self.shelf is not None:
+                rec.update(self._slot_record(k))
             items.append(rec)
         return {
             "format": FORMAT,
@@ -77,6 +87,25 @@ class Layout:
             "pairs": [[str(a), str(b), float(w)] for a, b, w in self.pairs],
             "items": items,
         }
+
+
+    def _slot_record(self, k: int) -> dict:
+        st, loc = self.hall.stacks, int(self.shelf["loc"][k])
+        cat = None if self.categories is None else self.categories[k]
+        return {"range": str(st.ranges[st.loc_range[loc]].id),
+                "face": SHELF_FACES[st.loc_face[loc]], "section": int(st.loc_section[loc]),
+                "shelf": int(self.shelf["shelf"][k]), "slot": int(self.shelf["slot"][k]),
+                "category": None if cat is None else str(cat),
+                **({} if self.shelf.get("callnumber") is None
+                   else {"call_number": _text(self.shelf["callnumber"][k])})}
+
+
+def _text(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+#: face names of shelving plans, by the stacks' face code
+SHELF_FACES = ("left", "right")
 
 
 def as_written(X) -> np.ndarray:
@@ -184,9 +213,13 @@ def layout_from_dict(data, source: str = "layout") -> Layout:
     recs = data.get("items")
     if not isinstance(recs, list) or not recs:
         raise LayoutError(f"{source}: 'items' must be a non-empty list")
+    shelved = all(isinstance(r, dict) and "range" in r for r in recs)
     try:
         ids = np.array([str(r["id"]) for r in recs], dtype=object)
-        pos = np.array([r["position"] for r in recs], dtype=float)
+        if shelved and not all("position" in r for r in recs):
+            pos = np.zeros((len(recs), 3))          # drawn from the slots below
+        else:
+            pos = np.array([r["position"] for r in recs], dtype=float)
         p = np.array([float(r.get("p", 0.0)) for r in recs])
     except (KeyError, TypeError, ValueError) as exc:
         raise LayoutError(f"{source}: every item needs 'id' and a numeric 'position' [x, y, z] "
@@ -212,6 +245,14 @@ def layout_from_dict(data, source: str = "layout") -> Layout:
         if not ((sizes >= 1).all() and (sizes <= 10**9).all()):
             raise LayoutError(f"{source}: every block's 'books' must be a whole number from 1 "
                               f"to 10^9; fix the file or re-create it with shelfplan fit")
+    shelf = _read_slots(recs, ids, hall, source) if any("range" in r for r in recs) else None
+    if shelf is not None and not all("position" in r for r in recs):
+        from shelfplan.model.shelving import slot_positions
+        pos = slot_positions(hall.stacks, shelf["loc"], shelf["shelf"], shelf["slot"])
+    if shelf is None and hall.stacks is not None:
+        raise LayoutError(f"{source}: the hall has stacks but the items have no 'range', "
+                          f"'face', 'section', 'shelf' and 'slot'; a shelving plan needs them "
+                          f"(re-create it with shelfplan fit on the stacked hall)")
     pairs = [tuple(x) for x in data.get("pairs") or []]
     ms = data.get("min_spacing")
     return Layout(hall=hall, items=ids, positions=pos, p=p, categories=cats,
@@ -219,7 +260,34 @@ def layout_from_dict(data, source: str = "layout") -> Layout:
                   lower_bound=data.get("lower_bound") or {},
                   min_spacing=float("nan") if ms is None else float(ms),
                   estimation=data.get("estimation") or {},
-                  solver=data.get("solver") or {}, pairs=pairs, sizes=sizes, radius=radius)
+                  solver=data.get("solver") or {}, pairs=pairs, sizes=sizes, radius=radius,
+                  shelf=shelf)
+
+
+def _read_slots(recs: list, ids: np.ndarray, hall: Hall, source: str) -> dict:
+    """The slot of every book of a shelving plan, checked against the hall's stacks."""
+    from shelfplan.model.shelving import check_plan, locate
+
+    if hall.stacks is None:
+        raise LayoutError(f"{source}: the items name ranges but the hall has no stacks; a "
+                          f"shelving plan needs the stacked hall it was made for")
+    try:
+        rng = [str(r["range"]) for r in recs]
+        face = [str(r["face"]) for r in recs]
+        nums = np.array([[r["section"], r["shelf"], r["slot"]] for r in recs])
+        if nums.dtype.kind not in "iu":
+            raise ValueError("not whole numbers")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LayoutError(f"{source}: every book of a shelving plan needs 'range', 'face' and "
+                          f"whole numbers 'section', 'shelf', 'slot' ({type(exc).__name__}: "
+                          f"{exc})") from None
+    loc = locate(hall.stacks, rng, face, nums[:, 0])
+    shelf, slot = nums[:, 1].astype(np.int64), nums[:, 2].astype(np.int64)
+    check_plan(hall.stacks, ids, loc, shelf, slot, source)
+    calls = None
+    if any("call_number" in r for r in recs):
+        calls = np.array([r.get("call_number") for r in recs], dtype=object)
+    return {"loc": loc, "shelf": shelf, "slot": slot, "callnumber": calls}
 
 
 def read_layout(path) -> Layout:

@@ -1,0 +1,108 @@
+"""Shelving plans (MODEL.md section 8.4): which book goes in which location.
+
+The books that cost anything (borrowed: p > 0 or a partner) are placed by
+the table search of the core (:mod:`shelfplan.solve.shelf_search`) from the
+better of two starts, popularity slotting and a greedy fill that seats each
+book, most borrowed first, in the free location cheapest given the entrance
+and the partners already seated. The books never borrowed cost nothing
+wherever they stand: they fill the slots left, in call-number order along
+the shelving order, so the rest of the collection stays findable. Baselines
+(today's call-number shelving, popularity slotting, random) use the same
+fill.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shelfplan.model.shelving import ShelfProblem, shelved_cost
+from shelfplan.solve.record import Record, as_rng, seed_info
+from shelfplan.solve.shelf_search import TableSearch, fill_by_entrance, greedy_fill
+
+__all__ = ["solve_shelving", "shelf_baseline", "SHELF_BASELINES", "active_books", "fill_rest"]
+
+SHELF_BASELINES = ("random", "popularity", "callnumber")
+
+
+def active_books(problem: ShelfProblem) -> np.ndarray:
+    """Books whose place changes S: borrowed at all (p > 0) or with a partner."""
+    deg = np.bincount(np.concatenate([problem.I, problem.J]), minlength=problem.n)
+    return np.nonzero((problem.p > 0) | (deg > 0))[0]
+
+
+def fill_rest(loc: np.ndarray, problem: ShelfProblem) -> np.ndarray:
+    """Books without a location (-1) into the free slots, in call-number order along
+    the shelving order (locations are numbered in shelving order)."""
+    loc = np.asarray(loc, dtype=np.int64).copy()
+    rest = np.nonzero(loc < 0)[0]
+    if len(rest) == 0:
+        return loc
+    free = problem.capacity - np.bincount(loc[loc >= 0], minlength=problem.m)
+    slots = np.repeat(np.arange(problem.m), free)
+    order = rest[np.argsort(problem.order_key[rest], kind="stable")]
+    loc[order] = slots[:len(order)]
+    return loc
+
+
+def _popularity_order(problem: ShelfProblem, books: np.ndarray) -> np.ndarray:
+    return books[np.lexsort((problem.order_key[books], -problem.p[books]))]
+
+
+def shelf_baseline(name: str, problem: ShelfProblem, seed=0) -> np.ndarray:
+    """Location of every book for the named baseline."""
+    n = problem.n
+    if name == "callnumber":
+        return fill_rest(np.full(n, -1), problem)
+    if name == "popularity":
+        books = _popularity_order(problem, active_books(problem))
+        return fill_rest(fill_by_entrance(books, problem.D, problem.capacity, n), problem)
+    if name == "random":
+        slots = np.repeat(np.arange(problem.m), problem.capacity)
+        return as_rng(seed).permutation(slots)[:n].astype(np.int64)
+    raise ValueError(f"baseline must be one of {', '.join(SHELF_BASELINES)}, got {name!r}")
+
+
+def _starts(problem: ShelfProblem, books: np.ndarray, record: Record) -> None:
+    n, D, cap = problem.n, problem.D, problem.capacity
+    order = _popularity_order(problem, books)
+    with record.stage():
+        record.offer(fill_by_entrance(order, D, cap, n), "popularity slotting")
+        if not record.time_up():
+            W = problem.symmetric_weights()
+            record.offer(greedy_fill(order, D, cap, problem.p, W, n), "greedy fill")
+
+
+def solve_shelving(problem: ShelfProblem, *, seed=0, time_limit: float = 50.0,
+                   kicks: int | None = None, patience: int = 200, progress=None) -> tuple:
+    """The location of every book (``(n,)``, 0-based) and the solver's info."""
+    books = active_books(problem)
+    cap = problem.capacity
+
+    def feasible(loc):
+        return bool((np.bincount(loc[loc >= 0], minlength=problem.m) <= cap).all())
+
+    def objective(loc):
+        return shelved_cost(np.where(loc >= 0, loc, 0), problem)["total"]
+
+    record = Record(objective, feasible, time_limit=time_limit, say=progress,
+                    label="S_walk")
+    rng = as_rng(seed)
+    _starts(problem, books, record)
+    start = record.best("internal: no start for the shelving plan")
+    search = None
+    if len(books) > 1 and not record.time_up():
+        search = TableSearch(start, problem.D, problem.p, problem.symmetric_weights(), cap,
+                             active=books, seed=rng)
+        with record.stage():
+            search.run(record.deadline, max_kicks=kicks, patience=patience, say=progress)
+        record.offer(search.best_loc, "table search")
+        record.time_up()
+    loc = fill_rest(record.best("internal: no shelving plan"), problem)
+    info = {"method": "shelving: table search", "seed": seed_info(seed),
+            "start": record.history[0]["candidate"] if record.history else None,
+            "best": record.how, "books_searched": int(len(books)),
+            "kicks": 0 if search is None else search.kicks,
+            "kicks_kept": 0 if search is None else search.improved_kicks,
+            "stopped_by": record.stopped_by, "history": record.history,
+            "seconds": round(float(time_limit - record.left()), 3)}
+    return loc, info

@@ -1,0 +1,159 @@
+"""Compiled inner loop of the table search (numba): one book's best move or swap.
+
+A sequential local search cannot be vectorised: each applied move changes the
+prices of the next. This kernel prices, for one book at a time, every
+candidate place (a move into a free slot) and the books of the most promising
+places (a swap), exactly, over the book's sparse partner list and the
+distance table, and applies the best improvement. :mod:`shelfplan.solve.shelf_search`
+drives it (order of books, deadline, kicks, best so far).
+
+Arrays: ``D`` (m+1, m+1) distances (row 0 the entrance); CSR pair weights
+``indptr, indices, data`` (symmetric, sorted indices); ``p`` (n,); ``loc`` (n,)
+place of each book; ``load``/``cap`` (m,); ``members`` (m, c_max) the active
+books of each place in its first ``load`` columns and ``where`` (n,) each
+book's column; ``around`` (m, K) places by distance from each place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: books a swap is priced with, per book and sweep (after the best SWAP_PLACES places)
+SWAP_BUDGET = 256
+#: places whose books are considered for a swap, at least
+SWAP_PLACES = 4
+
+
+@njit(cache=True)
+def cost_at(i, c, D, indptr, indices, data, p, loc):
+    """Book i's part of S if it stood in place c (its partners where they are)."""
+    s = p[i] * D[0, c + 1]
+    row = D[c + 1]
+    for t in range(indptr[i], indptr[i + 1]):
+        s += data[t] * row[loc[indices[t]] + 1]
+    return s
+
+
+@njit(cache=True)
+def weight(i, j, indptr, indices, data):
+    """W_ij by binary search in i's sorted row (0 when they are not partners)."""
+    lo, hi = indptr[i], indptr[i + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if indices[mid] < j:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < indptr[i + 1] and indices[lo] == j:
+        return data[lo]
+    return 0.0
+
+
+@njit(cache=True)
+def pull_place(i, D, indptr, indices, data, p, loc, around, ent_near):
+    """The cheapest place for book i among those next to its own place, to the
+    entrance and to its partners' places (a discrete weighted median)."""
+    a = loc[i]
+    best, best_c = cost_at(i, a, D, indptr, indices, data, p, loc), a
+    width = min(8, around.shape[1])
+    for q in range(width):
+        for c in (around[a, q], ent_near[q % len(ent_near)]):
+            v = cost_at(i, c, D, indptr, indices, data, p, loc)
+            if v < best:
+                best, best_c = v, c
+    step = max(1, (indptr[i + 1] - indptr[i]) // 16)
+    for t in range(indptr[i], indptr[i + 1], step):
+        b = loc[indices[t]]
+        for q in range(min(4, around.shape[1])):
+            c = around[b, q]
+            v = cost_at(i, c, D, indptr, indices, data, p, loc)
+            if v < best:
+                best, best_c = v, c
+    return best_c
+
+
+@njit(cache=True)
+def apply_move(i, b, j, loc, load, members, where):
+    """Move book i to place b; with j >= 0 (a book of b), j goes to i's place."""
+    a = loc[i]
+    if j < 0:
+        last = members[a, load[a] - 1]
+        members[a, where[i]] = last
+        where[last] = where[i]
+        load[a] -= 1
+        members[b, load[b]] = i
+        where[i] = load[b]
+        load[b] += 1
+        loc[i] = b
+    else:
+        wi, wj = where[i], where[j]
+        members[a, wi] = j
+        members[b, wj] = i
+        where[i], where[j] = wj, wi
+        loc[i], loc[j] = b, a
+
+
+@njit(cache=True)
+def improve(i, k, D, indptr, indices, data, p, loc, load, cap, members, where, around,
+            ent_near, stamp, mark, min_gain):
+    """Apply book i's best improving move or swap among its candidates; the gain.
+
+    Candidates: the ``k`` places nearest its pull place and the ``k/2`` nearest its
+    own. Every candidate with a free slot is a move; swaps are priced with the
+    books of the candidates in order of the move gain, all books of the best
+    SWAP_PLACES places and then more places while SWAP_BUDGET books last.
+    """
+    a = loc[i]
+    cur = cost_at(i, a, D, indptr, indices, data, p, loc)
+    pull = pull_place(i, D, indptr, indices, data, p, loc, around, ent_near)
+    kk = min(k, around.shape[1])
+    cands = np.empty(kk + max(2, kk // 2), dtype=np.int64)
+    gains = np.empty(len(cands))
+    n_c = 0
+    best_gain, best_b, best_j = min_gain, -1, -1
+    for src in range(2):
+        base = pull if src == 0 else a
+        width = kk if src == 0 else min(kk, max(2, kk // 2))
+        for q in range(width):
+            c = around[base, q]
+            if c == a or mark[c] == stamp:
+                continue
+            mark[c] = stamp
+            g = cur - cost_at(i, c, D, indptr, indices, data, p, loc)
+            if load[c] < cap[c] and g > best_gain:
+                best_gain, best_b, best_j = g, c, -1
+            cands[n_c] = c
+            gains[n_c] = g
+            n_c += 1
+    order = np.argsort(-gains[:n_c])
+    used = 0
+    for r in range(n_c):
+        if r >= SWAP_PLACES and used >= SWAP_BUDGET:
+            break
+        c = cands[order[r]]
+        gi = gains[order[r]]
+        d_ac = D[a + 1, c + 1]
+        for t in range(load[c]):
+            j = members[c, t]
+            gj = (cost_at(j, c, D, indptr, indices, data, p, loc)
+                  - cost_at(j, a, D, indptr, indices, data, p, loc))
+            g = gi + gj - 2.0 * weight(i, j, indptr, indices, data) * d_ac
+            if g > best_gain:
+                best_gain, best_b, best_j = g, c, j
+        used += load[c]
+    if best_b < 0:
+        return 0.0
+    apply_move(i, best_b, best_j, loc, load, members, where)
+    return best_gain
+
+
+@njit(cache=True)
+def sweep(books, k, D, indptr, indices, data, p, loc, load, cap, members, where, around,
+          ent_near, mark, stamp0, min_gain):
+    """:func:`improve` for each of ``books`` in order; the total gain."""
+    total = 0.0
+    for q in range(len(books)):
+        total += improve(books[q], k, D, indptr, indices, data, p, loc, load, cap, members,
+                         where, around, ent_near, stamp0 + q, mark, min_gain)
+    return total
