@@ -1,24 +1,31 @@
 """Held-out evaluation: fit on the past, judge on the future it did not see.
 
-Fits a layout on the loans before ``--split`` (``shelfplan fit --until``),
-builds the callnumber, popularity and random baselines from the same loans in
-the same hall (``OUT/hall.json``: the default rectangular hall, sized with
-``--headroom`` lattice sites per item), and compares all of them on the loans from ``--split`` on
-(``shelfplan compare --since``), and, for contrast, on the training loans.
-Prints Markdown tables; writes the layouts, the hall and a report to ``OUT``.
+For each data set the loans are split by time (the last ``--holdout`` share of
+the period is judged, cut at midnight; or ``--split DATE``). On the loans
+before the split this fits the MODEL.md default (``fit``), a tuned fit
+(``fit --tune``: estimation options chosen by time-based cross-validation on
+those loans only), the same default fit with another seed (the solver's noise)
+and the popularity and call-number baselines, all in one free hall (the
+default rectangular hall sized with ``--headroom`` lattice sites per item);
+then all are compared on the later loans (``compare --since``) and, for
+contrast, on the fitting loans (in sample).
 
-    python benchmarks/heldout.py ../shared/data/epub_wu/loans.csv \
-        --split 2007-01-01 --time-limit 30 --out heldout-out
-    python benchmarks/heldout.py ../shared/data/epub_wu/loans.csv --level category \
-        --split 2007-01-01 --out heldout-out-blocks      # series placed as blocks
+Data sets: ``epub`` (/work/shared/data/epub_wu, series as categories),
+``sample`` (data/loans.csv) and ``drift`` (synthetic: the package's generator
+twice on the same catalogue, a share of the books swapped to other topics
+in the second run, and the sessions moving from the first run to the second
+linearly over the period: topics that drift).
 
-The same with the CLI:
+    python benchmarks/heldout.py --sets epub sample drift --time-limit 10 \
+        --out heldout-out --json benchmarks/results/heldout_results.json
+    python benchmarks/heldout.py LOANS.csv --split 2007-01-01   # one file
 
-    # OUT/hall.json: shelfplan.model.hall.default_hall(615, headroom=4).to_dict()
-    shelfplan fit LOANS --until 2007-01-01 --time-limit 30 --hall OUT/hall.json -o OUT/fit.json
-    shelfplan baseline callnumber LOANS --until 2007-01-01 --hall OUT/hall.json -o OUT/callnumber.json
-    ...
-    shelfplan compare OUT/callnumber.json OUT/fit.json ... --loans LOANS --since 2007-01-01
+The same with the CLI, for one data set:
+
+    shelfplan fit LOANS --until CUT --hall OUT/hall.json -o OUT/fit.json
+    shelfplan fit LOANS --until CUT --tune --hall OUT/hall.json -o OUT/tuned.json
+    shelfplan baseline callnumber LOANS --until CUT --hall OUT/hall.json -o OUT/callnumber.json
+    shelfplan compare OUT/callnumber.json OUT/fit.json OUT/tuned.json ... --loans LOANS
 """
 
 from __future__ import annotations
@@ -28,85 +35,149 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from shelfplan.api import baseline, fit
-from shelfplan.judge.compare import compare
-from shelfplan.model.hall import default_hall
-from shelfplan.layout import atomic_write, write_layout
 from shelfplan.ingest.loans import filter_until, read_loans
-from shelfplan.present.report import write_report
+from shelfplan.ingest.synth import generate_loans
+from shelfplan.judge.compare import compare
+from shelfplan.judge.heldout import split_date
+from shelfplan.layout import atomic_write, write_layout
+from shelfplan.model.hall import default_hall
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = {"epub": "/work/shared/data/epub_wu/loans.csv", "sample": str(ROOT / "data/loans.csv")}
 
 
-def table(cmp, title: str) -> str:
-    """Markdown table: one row per layout, the change of S against the first."""
-    lines = [f"**{title}**", "",
-             "| layout | S (m) | entrance | pairs | S/LB | walk mean (m) | walk p50 | walk p90 "
-             "| S vs callnumber |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    s0 = cmp.evaluations[0].cost["total"]
-    for name, ev in zip(cmp.names, cmp.evaluations):
-        c, w = ev.cost, ev.walk
-        lines.append(
-            f"| {os.path.splitext(os.path.basename(name))[0]} | {c['total']:.3f} | "
-            f"{c['entrance_term']:.3f} | {c['pair_term']:.3f} | {ev.ratio:.2f} | "
-            f"{w['mean']:.2f} | {w['p50']:.2f} | {w['p90']:.2f} | "
-            f"{100 * (c['total'] - s0) / s0:+.1f} % |")
-    b = cmp.basis
-    left = (f"{b['items_left_out']} items ({100 * b['share_loans_left_out']:.1f} % of loans) "
-            f"are not in the layouts (first borrowed after the split) and are left out"
-            if b["items_left_out"] else "every borrowed item is in the layouts")
-    lines += ["", f"{b['loans_used']} of {b['loans_all']} loans, {b['sessions_used']} sessions "
-                  f"({b['span'][0]} to {b['span'][1]}); {left}."]
+def drift_loans(path: str, n_items: int = 600, share: float = 0.3, seed: int = 0) -> str:
+    """Write the drifting synthetic loans to ``path``: run A and run B of the generator
+    on one catalogue (A's categories and call numbers), B with ``share`` of the
+    books' ids permuted among themselves (they change topic); a session of day d
+    of D comes from B with probability d / D."""
+    days = 540
+    a = generate_loans(n_items, seed=seed, days=days)
+    b = generate_loans(n_items, seed=seed, days=days)   # the same library ...
+    rng = np.random.default_rng(seed + 1)
+    ids = np.array(sorted(set(a["item_id"]) | set(b["item_id"])), dtype=object)
+    moved = rng.choice(ids, size=int(share * len(ids)), replace=False)
+    swap = dict(zip(moved, rng.permutation(moved)))      # ... whose moved books change topic
+    b["item_id"] = b["item_id"].map(lambda i: swap.get(i, i))
+    b["patron_id"] = "b" + b["patron_id"]
+    cat = pd.concat([a, b]).drop_duplicates("item_id").set_index("item_id")
+    out = []
+    t0 = pd.Timestamp(a["timestamp"].min()).normalize()
+    for k, frame in enumerate((a, b)):
+        day = pd.to_datetime(frame["timestamp"]).dt.normalize()
+        frac = ((day - t0).dt.days / days).to_numpy()
+        key = (frame["patron_id"] + day.astype(str)).to_numpy()
+        u = pd.util.hash_array(key.astype(object)) % 10_000 / 10_000.0
+        keep = (u >= frac) if k == 0 else (u < frac)
+        out.append(frame.loc[keep])
+    df = pd.concat(out).sort_values("timestamp", kind="stable")
+    df["category"] = df["item_id"].map(cat["category"]).to_numpy()
+    df["call_number"] = df["item_id"].map(cat["call_number"]).to_numpy()
+    df.to_csv(path, index=False)
+    return path
+
+
+def run_set(name: str, path: str, args, out: str) -> dict:
+    loans = read_loans(path, level=args.level)
+    cut = pd.Timestamp(args.split) if args.split else split_date(loans, args.holdout)
+    train = filter_until(loans, until=cut)
+    hall = default_hall(int(train.table["item"].nunique()), headroom=args.headroom)
+    os.makedirs(out, exist_ok=True)
+    atomic_write(os.path.join(out, "hall.json"), lambda fh: json.dump(hall.to_dict(), fh))
+    lays, secs = {}, {}
+    for label, make in (
+            ("callnumber", lambda: baseline("callnumber", loans, hall, until=cut)),
+            ("popularity", lambda: baseline("popularity", loans, hall, until=cut)),
+            ("fit", lambda: fit(loans, hall, seed=args.seed, time_limit=args.time_limit,
+                                until=cut)),
+            ("fit-seed1", lambda: fit(loans, hall, seed=args.seed + 1, until=cut,
+                                      time_limit=args.time_limit)),
+            ("tuned", lambda: fit(loans, hall, seed=args.seed, time_limit=args.time_limit,
+                                  until=cut, tune=True, tune_time=args.tune_time,
+                                  tune_folds=args.folds))):
+        t0 = time.monotonic()
+        lays[label] = make()
+        secs[label] = round(time.monotonic() - t0, 1)
+    files = []
+    for label, lay in lays.items():
+        f = os.path.join(out, f"{label}.json")
+        write_layout(lay, f)
+        files.append(f)
+    held = compare(files, loans, since=cut)
+    seen = compare(files, loans, until=cut)
+    rows = []
+    for k, label in enumerate(lays):
+        h, s = held.evaluations[k], seen.evaluations[k]
+        rows.append({"layout": label, "held_out_S": h.cost["total"],
+                     "held_out_walk_mean": h.walk["mean"],
+                     "coverage": 1 - held.coverage[k]["share_loans_missing"],
+                     "in_sample_S": s.cost["total"], "in_sample_walk_mean": s.walk["mean"],
+                     "seconds": secs[label]})
+    tuning = lays["tuned"].solver["tuning"]
+    return {"set": name, "loans": path, "cut": f"{cut:%Y-%m-%d}",
+            "train_loans": int(len(train.table)), "judge_loans": held.basis["loans_all"],
+            "judged_loans_used": held.basis["loans_used"], "items": int(lays["fit"].n),
+            "chosen": tuning["chosen"], "candidates": tuning["candidates"], "rows": rows}
+
+
+def markdown(res: dict) -> str:
+    rows = {r["layout"]: r for r in res["rows"]}
+    best_base = min(rows["callnumber"]["held_out_S"], rows["popularity"]["held_out_S"])
+    lines = [f"**{res['set']}** ({res['items']} books; fit on {res['train_loans']} loans before "
+             f"{res['cut']}, judged on {res['judged_loans_used']} of {res['judge_loans']} later "
+             f"loans; tuned: {res['chosen'] or 'MODEL.md default'})", "",
+             "| layout | held-out S (m) | vs fit | held-out walk mean (m) | coverage | "
+             "in-sample S (m) | seconds |", "|---|---:|---:|---:|---:|---:|---:|"]
+    s_fit = rows["fit"]["held_out_S"]
+    for r in res["rows"]:
+        lines.append(f"| {r['layout']} | {r['held_out_S']:.4f} | "
+                     f"{100 * (r['held_out_S'] - s_fit) / s_fit:+.1f} % | "
+                     f"{r['held_out_walk_mean']:.2f} | {100 * r['coverage']:.1f} % | "
+                     f"{r['in_sample_S']:.4f} | {r['seconds']:g} |")
+    t = rows["tuned"]["held_out_S"]
+    lines += ["", f"tuned vs fit: {100 * (t - s_fit) / s_fit:+.2f} %; tuned vs best baseline: "
+                  f"{100 * (t - best_base) / best_base:+.1f} %"]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("loans", help="loans CSV with timestamps")
-    ap.add_argument("--split", default="2007-01-01", help="fit before, evaluate from this date")
-    ap.add_argument("--time-limit", type=float, default=30.0, help="seconds for fit")
+    ap.add_argument("--sets", nargs="+", default=["epub", "sample", "drift"],
+                    choices=["epub", "sample", "drift"])
+    ap.add_argument("loans", nargs="?", help="one loans file instead of --sets")
+    ap.add_argument("--level", choices=("item", "title", "category"), default="item",
+                    help="what is placed (category: whole categories as blocks)")
+    ap.add_argument("--split", help="judge from this date [default: the last --holdout]")
+    ap.add_argument("--holdout", type=float, default=0.2, help="share of the period judged")
+    ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per fit")
+    ap.add_argument("--tune-time", type=float, default=2.0, help="seconds per quick layout")
+    ap.add_argument("--folds", type=int, default=2, help="rolling splits for --tune")
+    ap.add_argument("--drift-share", type=float, default=0.3,
+                    help="drift set: share of books that change topic")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--headroom", type=float, default=4.0,
                     help="hall size: lattice sites per item (fit's default hall uses 2)")
-    ap.add_argument("--random-seeds", type=int, default=3, help="how many random baselines")
-    ap.add_argument("--out", default="heldout-out", help="directory for layouts and report")
-    ap.add_argument("--level", choices=("item", "title", "category"), default="item",
-                    help="what is placed (category: whole categories as blocks)")
+    ap.add_argument("--out", default="heldout-out", help="directory for layouts")
+    ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-
-    loans = read_loans(args.loans, level=args.level)
-    train = filter_until(loans, until=args.split)
-    # one hall for every layout: the default shape, sized for the training items
-    hall = default_hall(int(train.table["item"].nunique()), headroom=args.headroom)
-    hall_path = os.path.join(args.out, "hall.json")
-    atomic_write(hall_path, lambda fh: json.dump(hall.to_dict(), fh, indent=1))
-    t0 = time.monotonic()
-    fitted = fit(train, hall, seed=args.seed, time_limit=args.time_limit)
-    t_fit = time.monotonic() - t0
-    paths = {}
-    for name in ("callnumber", "popularity"):
-        paths[name] = baseline(name, train, hall)
-    for s in range(args.random_seeds):
-        paths[f"random-{s}"] = baseline("random", train, hall, seed=s)
-    paths["fit"] = fitted
-    files = []
-    for name, lay in paths.items():
-        f = os.path.join(args.out, f"{name}.json")
-        write_layout(lay, f)
-        files.append(f)
-
-    held = compare(files, loans, since=args.split)
-    seen = compare(files, loans, until=args.split)
-    report = os.path.join(args.out, "report.html")
-    write_report(compare([files[0], files[-1]], loans, since=args.split), report,
-                 title=f"Held-out: fit on loans before {args.split}, judged after")
-    print(f"loans {loans.source}: {len(loans.table)} loans; split {args.split}; "
-          f"{fitted.n} items fitted in {t_fit:.0f} s ({fitted.solver.get('method')}); "
-          f"hall {hall_path}; report {report}\n")
-    print(table(held, f"Held out: loans on or after {args.split} (not seen by any layout)"))
-    print()
-    print(table(seen, f"In sample: loans before {args.split} (the fitting data)"))
+    todo = [("loans", args.loans)] if args.loans else [
+        (s, SETS.get(s) or drift_loans(os.path.join(args.out, "drift_loans.csv"),
+                                       share=args.drift_share, seed=args.seed))
+        for s in args.sets]
+    results = []
+    for name, path in todo:
+        res = run_set(name, path, args, os.path.join(args.out, name))
+        results.append(res)
+        print(markdown(res), "\n", flush=True)
+    if args.json:
+        atomic_write(args.json, lambda fh: json.dump(results, fh, indent=1))
     return 0
 
 

@@ -27,13 +27,14 @@ STORED_PAIRS = 500
 
 
 def load_problem(loans, hall=None, *, until=None, read_options: dict | None = None,
-                 ) -> tuple[Estimates, Problem]:
+                 generalise=None) -> tuple[Estimates, Problem]:
     """Loans (path, ``-``, or :class:`Loans`) and a hall (path, :class:`Hall` or None)
-    to estimates and a problem, with the capacity checked."""
+    to estimates and a problem, with the capacity checked. ``generalise``: the
+    estimation options of :mod:`shelfplan.model.shrink` (None: MODEL.md)."""
     if not isinstance(loans, Loans):
         loans = read_loans(loans, **(read_options or {}))
     loans = filter_until(loans, until=until)
-    est = estimate(loans)
+    est = estimate(loans, generalise)
     if until is not None:
         est.summary["until"] = str(until)
     books = est.n if est.sizes is None else int(est.sizes.sum())
@@ -92,7 +93,8 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
 def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str = "auto",
         kicks: int | None = None, until=None, read_options: dict | None = None,
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
-        progress=None, holdings=None) -> Layout:
+        progress=None, generalise=None, tune: bool = False, tune_time: float = 2.0,
+        tune_folds: int = 2, holdings=None) -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -105,15 +107,27 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     A hall with ``stacks`` makes the layout a shelving plan (every book of
     ``holdings``, a holdings file or :class:`~shelfplan.ingest.holdings.Holdings`,
     in a slot; :mod:`shelfplan.shelf`).
+
+    ``generalise`` (a :class:`shelfplan.model.shrink.Generalise` or dict:
+    ``category``, ``neighbours``, ``popularity``, ``half_life``) estimates p and
+    p(i,j) so that they generalise; ``tune`` picks them by time-based
+    cross-validation on the loans (:func:`tune_options`; ``tune_folds`` splits,
+    ``tune_time`` seconds per quick layout, on top of ``time_limit``).
     """
     t_start = time.monotonic()
     hall = _hall(hall)
     if _stacked(hall, holdings, read_options, current=current, max_moves=max_moves,
-                move_cost=move_cost):
+                move_cost=move_cost, tune=tune):
         from shelfplan.shelf import fit_plan
         return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=time_limit,
                         kicks=kicks, until=until, read_options=read_options,
-                        progress=progress)
+                        progress=progress, generalise=generalise)
+    tuning = None
+    if tune:
+        loans, generalise, tuning = tune_options(
+            loans, hall, until=until, read_options=read_options, seed=seed,
+            tune_time=tune_time, folds=tune_folds, progress=progress)
+        t_start = time.monotonic()
     if max_moves is not None and max_moves < 0:
         raise LayoutError(f"`max_moves` must be 0 or more, got {max_moves}")
     if move_cost < 0:
@@ -139,7 +153,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
                               f"{current.level} (or a current layout at level {want})")
         if hall is None:
             hall = current.hall
-        est, base = load_problem(loans, hall, until=until, read_options=read_options)
+        est, base = load_problem(loans, hall, until=until, read_options=read_options,
+                                 generalise=generalise)
         est = est.with_items(list(current.items),
                              None if current.categories is None else list(current.categories),
                              None if current.sizes is None else list(current.sizes))
@@ -161,7 +176,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         have = np.array([r >= 0 for r in rows])
         anchor[have] = current.positions[np.array(rows)[have]]
     else:
-        est, problem = load_problem(loans, hall, until=until, read_options=read_options)
+        est, problem = load_problem(loans, hall, until=until, read_options=read_options,
+                                    generalise=generalise)
     # the limit covers the whole call: reading and estimating come out of it, and
     # a second is kept for the bound and the layout file
     left = max(1.0, time_limit - (time.monotonic() - t_start) - 1.0)
@@ -170,7 +186,47 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     layout = make_layout(problem, est, res.positions, res.info)
     if anchor is not None:
         _moves_as_written(layout, anchor, move_cost)
+    if tuning is not None:
+        layout.solver["tuning"] = tuning
+        layout.estimation["tuning"] = {k: tuning[k] for k in ("chosen", "folds", "cuts")}
     return layout
+
+
+def tune_options(loans, hall=None, *, until=None, read_options: dict | None = None,
+                 seed: int = 0, tune_time: float = 2.0, folds: int = 2, progress=None):
+    """``fit --tune``: (the loans read, the chosen estimation options, a record of every
+    candidate's held-out S). The loans (before ``until``) are split by time
+    (:func:`shelfplan.judge.heldout.tune`); each candidate gets a quick layout of
+    ``tune_time`` seconds per split in the final fit's hall."""
+    from shelfplan.judge.heldout import rolling_splits, tune
+
+    if tune_time <= 0:
+        raise LayoutError(f"`tune_time` must be more than 0 seconds, got {tune_time}")
+    if not isinstance(loans, Loans):
+        loans = read_loans(loans, **(read_options or {}))
+    data = filter_until(loans, until=until)
+    if "timestamp" not in data.table:
+        raise LayoutError(f"`tune` needs loans with dates (a timestamp column) to split by "
+                          f"time; {data.source} has none: name it with --time-col, or drop "
+                          f"`tune`")
+    if hall is None:          # the final fit's default hall, so the quick layouts match it
+        _, problem = load_problem(data)
+        hall = problem.hall
+    elif not isinstance(hall, Hall):
+        hall = load_hall(hall)
+
+    def quick(part, options, hall_, seed_):
+        est, problem = load_problem(part, hall_, generalise=options)
+        res = solve(problem, seed=seed_, time_limit=tune_time, kicks=20)
+        return make_layout(problem, est, res.positions, res.info)
+
+    chosen, tried = tune(data, hall, quick, folds=folds, seed=seed, progress=progress)
+    cuts = [f"{c:%Y-%m-%d}" for _, _, c in rolling_splits(data, folds)]
+    record = {"chosen": chosen, "folds": folds, "cuts": cuts, "quick_seconds": tune_time,
+              "score": "mean held-out S (MODEL.md estimates of each judge window) of a "
+                       "quick layout fitted before the window",
+              "candidates": tried}
+    return loans, chosen, record
 
 
 def _moves_as_written(layout: Layout, anchor: np.ndarray, move_cost: float) -> None:
@@ -214,6 +270,9 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
     if level != "item":
         raise LayoutError(f"a hall with stacks places single books; `level` {level} is for "
                           f"halls without stacks")
+    if incremental.get("tune"):
+        raise LayoutError("`tune` is for halls without stacks so far; give the strengths "
+                          "(`shrink_category`, `half_life`, ...) a tuned free-hall fit chose")
     if incremental.get("current") is not None or incremental.get("max_moves") is not None \
             or incremental.get("move_cost"):
         raise LayoutError("incremental proposals (`current`, `max_moves`, `move_cost`) are "

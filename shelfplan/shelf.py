@@ -52,13 +52,13 @@ def with_holdings(est: Estimates, holdings) -> tuple[Estimates, np.ndarray | Non
     return merge_holdings(est, holdings)
 
 
-def shelf_problem(loans, hall: Hall, *, holdings=None, until=None,
-                  read_options=None) -> tuple[Estimates, ShelfProblem]:
+def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=None,
+                  generalise=None) -> tuple[Estimates, ShelfProblem]:
     """Loans (and holdings) in a stacked hall to the shelving problem."""
     if not isinstance(loans, Loans):
         loans = read_loans(loans, **(read_options or {}))
     loans = filter_until(loans, until=until)
-    est = estimate(loans)
+    est = estimate(loans, generalise)
     if until is not None:
         est.summary["until"] = str(until)
     est, calls = with_holdings(est, holdings)
@@ -95,11 +95,12 @@ def make_plan(problem: ShelfProblem, est: Estimates, loc: np.ndarray, solver: di
 
 
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
-             kicks: int | None = None, until=None, read_options=None, progress=None) -> Layout:
+             kicks: int | None = None, until=None, read_options=None, progress=None,
+             generalise=None) -> Layout:
     """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk."""
     t0 = time.monotonic()
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
-                                 read_options=read_options)
+                                 read_options=read_options, generalise=generalise)
     problem.D                                          # the walking table, once, timed
     left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
     loc, info = solve_shelving(problem, seed=seed, time_limit=left, kicks=kicks,

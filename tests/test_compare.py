@@ -39,7 +39,9 @@ def files(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cmp(files):
-    return compare([files["callnumber"], files["popularity"], files["random"]], LOANS)
+    # all the loans (the figures were held out by default since issue 14; see test_heldout.py)
+    return compare([files["callnumber"], files["popularity"], files["random"]], LOANS,
+                   in_sample=True)
 
 
 def test_moving_nothing_gives_zero_moves(files):

@@ -11,6 +11,8 @@ EPILOG_FIT = """\b
 Examples:
   shelfplan fit data/loans.csv --hall data/hall.json -o layout.json
   shelfplan fit data/loans.csv --current current.json --max-moves 50 -o proposal.json
+  shelfplan fit data/loans.csv --tune -o layout.json      # estimates that generalise
+  shelfplan fit data/loans.csv --shrink-category 0.5 --half-life 180d -o layout.json
 """
 
 
@@ -33,16 +35,40 @@ Examples:
               help="With --current: cost added per metre a book moves (same unit as S).")
 @click.option("--max-moves", type=click.IntRange(min=0), default=None,
               help="With --current: at most this many books move; the rest stay put.")
+@click.option("--shrink-category", type=click.FloatRange(min=0), default=0.0,
+              help="Pull p(j|i) towards the co-borrowing of i's class (pseudo-sessions) "
+                   "[default: 0, MODEL.md].")
+@click.option("--shrink-neighbours", type=click.FloatRange(min=0), default=0.0,
+              help="Pull p(j|i) towards i's call-number neighbours (pseudo-sessions) "
+                   "[default: 0].")
+@click.option("--shrink-popularity", type=click.FloatRange(min=0), default=0.0,
+              help="Pull p(i) towards its class's rate (pseudo-counts of the class mean) "
+                   "[default: 0].")
+@click.option("--half-life", default=None,
+              help="Weight recent loans more: a visit this long before the last loan counts "
+                   "half (e.g. 90d, 12w, 6m, 1y) [default: all equal].")
+@click.option("--tune", is_flag=True,
+              help="Pick the estimation options by time-based cross-validation on the loans "
+                   "(held-out S of a quick layout per candidate, on stderr).")
+@click.option("--tune-time", type=click.FloatRange(min=0, min_open=True), default=2.0,
+              show_default=True, help="With --tune: seconds per quick layout.")
+@click.option("--tune-folds", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --tune: rolling time splits of the last 20 % of the period.")
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
-        max_moves, read_options, quiet):
+        max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
+        tune_time, tune_folds, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
     (entrance distance plus distance between books borrowed together) under
     the spacing and hall constraints, and writes a feasible layout file.
     Ctrl-C stops early and still writes the best feasible layout so far.
+
+    The --shrink-* options, --half-life and --tune estimate p(i) and p(j|i)
+    so that they hold up on later loans (docs/evaluate.md); without them the
+    estimates are MODEL.md's exactly. With --tune the options given are ignored.
     """
     from shelfplan.api import fit as fit_layout
     from shelfplan.layout import check_output_path, write_layout
@@ -52,9 +78,16 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
     check_output_path(output)
     setup_logging(quiet)
     say = None if quiet else (lambda m: click.echo(m, err=True))
+    generalise = None
+    if shrink_category or shrink_neighbours or shrink_popularity or half_life is not None:
+        from shelfplan.model.shrink import Generalise
+        generalise = Generalise(category=shrink_category, neighbours=shrink_neighbours,
+                                popularity=shrink_popularity, half_life=half_life)
     layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init, kicks=kicks,
                         until=until, read_options=read_options, current=current,
-                        move_cost=move_cost, max_moves=max_moves, progress=say)
+                        move_cost=move_cost, max_moves=max_moves, progress=say,
+                        generalise=generalise, tune=tune, tune_time=tune_time,
+                        tune_folds=tune_folds)
     write_layout(layout, output)
     click.echo(summary(layout, output))
 

@@ -27,6 +27,15 @@ different_halls_option = click.option(
 move_tol_option = click.option(
     "--move-tol", default=1e-3, show_default=True, type=click.FloatRange(min=0.0),
     help="A book counts as moved when its position changes by more than this (metres).")
+in_sample_option = click.option(
+    "--in-sample", is_flag=True,
+    help="Judge on all the loans, those the layouts were fitted on included (the figures "
+         "before held-out judging became the default).")
+holdout_option = click.option(
+    "--holdout", type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
+    default=0.2, show_default=True,
+    help="Without --since/--until: share of the loans' period that is judged when no "
+         "layout records its fit period (fit --until).")
 top_option = click.option("--top", default=5, show_default=True, type=click.IntRange(min=0),
                           help="How many books that gain / lose the most walking to list.")
 
@@ -83,12 +92,14 @@ Examples:
 @since_option
 @until_option
 @json_option
+@in_sample_option
+@holdout_option
 @different_halls_option
 @move_tol_option
 @top_option
 @loans_options
 @quiet_option
-def compare(current, proposed, more, loans, output, since, until, as_json,
+def compare(current, proposed, more, loans, output, since, until, as_json, in_sample, holdout,
             allow_different_halls, move_tol, top, read_options, quiet):
     """Compare CURRENT with PROPOSED (and MORE) layouts on the same loans.
 
@@ -96,13 +107,18 @@ def compare(current, proposed, more, loans, output, since, until, as_json,
     CURRENT in %, how many books move and how far (total, 90th percentile),
     and the books whose walking grows or shrinks the most. All layouts are
     judged on the loans of books that every layout places.
+
+    Held out by default: when the loans have dates and no --since/--until
+    is given, only the loans since the layouts' fit period ends (fit --until)
+    are judged, else the last --holdout of the period; a layout fitted on
+    those loans is labelled in sample, and the figures on all loans follow.
     """
     from shelfplan.judge.compare import compare as run
 
     setup_logging(quiet)
     cmp = run([current, proposed, *more], loans, since=since, until=until,
               read_options=read_options, allow_different_halls=allow_different_halls,
-              move_tolerance=move_tol, top=top)
+              move_tolerance=move_tol, top=top, in_sample=in_sample, holdout=holdout)
     if output:
         from shelfplan.present.report import compare_figure, save_png
         save_png(compare_figure(cmp), output)
@@ -177,18 +193,20 @@ Examples:
 @click.option("--title", help="Title of the page.")
 @since_option
 @until_option
+@in_sample_option
+@holdout_option
 @different_halls_option
 @move_tol_option
 @top_option
 @loans_options
 @quiet_option
-def report(current, proposed, more, loans, output, title, since, until,
+def report(current, proposed, more, loans, output, title, since, until, in_sample, holdout,
            allow_different_halls, move_tol, top, read_options, quiet):
     """One page for a committee: CURRENT against PROPOSED (and MORE).
 
     The comparison table of 'compare', the floor plans with the moves, the
     distribution of visit walks, the books most affected, and the method in
-    two paragraphs.
+    two paragraphs. Held-out figures by default, as in 'compare'.
     """
     import os
 
@@ -201,6 +219,6 @@ def report(current, proposed, more, loans, output, title, since, until,
         raise ShelfplanError(f"{output}: a report must end in .html or .md; e.g. -o report.html")
     cmp = run([current, proposed, *more], loans, since=since, until=until,
               read_options=read_options, allow_different_halls=allow_different_halls,
-              move_tolerance=move_tol, top=top)
+              move_tolerance=move_tol, top=top, in_sample=in_sample, holdout=holdout)
     for path in write_report(cmp, output, title=title):
         click.echo(path)

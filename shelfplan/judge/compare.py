@@ -9,6 +9,13 @@ far), and the books whose attributable walking
 All layouts are judged on the *same* loans: those of the items that every
 layout places. Loans of other items are counted per layout and left out of
 every figure, so a % change never mixes different loans.
+
+Held out by default: when the loans have dates and no period is given, the
+figures are those of the judge period (:func:`shelfplan.judge.heldout.judge_start`:
+from the latest ``--until`` the layouts record, else the last 20 % of the
+period); a layout fitted on loans of that period is labelled in sample, and
+the figures on all the loans (the in-sample ones, as before) come along in
+:attr:`Comparison.in_sample`.
 """
 
 from __future__ import annotations
@@ -20,8 +27,11 @@ import numpy as np
 import pandas as pd
 
 from shelfplan.errors import LayoutError
+from shelfplan.ingest.loans import filter_until
 from shelfplan.judge.evaluate import (Evaluation, period_info, as_layout, coverage, evaluate_loans,
                        prepare_loans, restrict)
+from shelfplan.judge.heldout import (HOLDOUT_SHARE, has_dates, judge_start, saw_judge_period,
+                                     time_split)
 from shelfplan.layout import Layout, hall_difference
 
 log = logging.getLogger(__name__)
@@ -113,6 +123,16 @@ class Comparison:
     same_hall: bool = True
     hall_note: list[str] = field(default_factory=list)
     top: int = 5
+    #: "held-out" (the default with dates), "period" (--since/--until given),
+    #: "in-sample" (asked for) or "no-dates" (nothing can be held out)
+    mode: str = "period"
+    split: dict | None = None            # held-out: cut, why, share
+    saw: list[bool] = field(default_factory=list)   # layout fitted on judged loans
+    in_sample: "Comparison | None" = None           # held-out: the figures on all loans
+
+    def label(self, k: int) -> str:
+        """'held out' or 'in sample': whether layout k saw the judged loans."""
+        return "in sample" if self.saw and self.saw[k] else "held out"
 
     @property
     def layouts(self) -> list[Layout]:
@@ -147,11 +167,14 @@ class Comparison:
 
     def to_dict(self) -> dict:
         out = {"reference": self.names[0], "basis": self.basis,
-               "same_hall": self.same_hall, "hall_notes": self.hall_note, "layouts": []}
+               "same_hall": self.same_hall, "hall_notes": self.hall_note,
+               "mode": self.mode, "split": self.split, "layouts": []}
         rows = self.metrics()
         for k, ev in enumerate(self.evaluations):
             rec = ev.to_dict()
             rec["coverage"] = self.coverage[k]
+            rec["figures"] = self.label(k)
+            rec["coverage_share"] = 1.0 - self.coverage[k]["share_loans_missing"]
             rec["change_pct"] = {key: self.change(vals)[k] for key, _, vals in rows}
             if k > 0:
                 rec["moves"] = self.moves[k].to_dict()
@@ -161,6 +184,8 @@ class Comparison:
                 rec["books_with_less_walking"] = int((self.changes[k]["change"] < 0).sum())
                 rec["books_with_more_walking"] = int((self.changes[k]["change"] > 0).sum())
             out["layouts"].append(rec)
+        if self.in_sample is not None:
+            out["in_sample"] = self.in_sample.to_dict()
         return out
 
 
@@ -175,9 +200,15 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def compare(layouts, loans, *, since=None, until=None, read_options: dict | None = None,
             names: list[str] | None = None, allow_different_halls: bool = False,
-            move_tolerance: float = MOVE_TOLERANCE, top: int = 5) -> Comparison:
+            move_tolerance: float = MOVE_TOLERANCE, top: int = 5, in_sample: bool = False,
+            holdout: float = HOLDOUT_SHARE) -> Comparison:
     """Compare ``layouts`` (paths or :class:`Layout`, the first is the reference) on
     ``loans`` in ``[since, until)``.
+
+    With neither ``since`` nor ``until`` and loans with dates, the figures are
+    held out (see the module's docstring; ``holdout`` is the share of the
+    period judged when no layout records its fit period); ``in_sample`` judges
+    on all the loans instead, as before.
 
         >>> c = compare(["current.json", "proposed.json"], "loans.csv", since="2025-01-01")
         >>> c.to_dict()["layouts"][1]["change_pct"]["S"]
@@ -201,8 +232,32 @@ def compare(layouts, loans, *, since=None, until=None, read_options: dict | None
     for n in notes:
         log.warning("%s; moves are measured in each file's own coordinates", n)
 
-    data = prepare_loans(loans, since=since, until=until, read_options=read_options,
-                         layouts=lays)
+    data = prepare_loans(loans, read_options=read_options, layouts=lays)
+    opts = dict(move_tolerance=move_tolerance, top=top, notes=notes)
+    if since is not None or until is not None or in_sample or not has_dates(data):
+        mode = ("period" if since is not None or until is not None else
+                "in-sample" if in_sample else "no-dates")
+        cmp = _judge(lays, names, filter_until(data, until=until, since=since),
+                     period_info(since, until), **opts)
+        cmp.mode = mode
+        start = pd.Timestamp(since) if since is not None else pd.Timestamp.min
+        cmp.saw = [saw_judge_period(lay, start) for lay in lays]
+        return cmp
+    cut, why = judge_start(lays, data, holdout)
+    _, later, _ = time_split(data, until=cut)
+    cmp = _judge(lays, names, later, period_info(cut, None), **opts)
+    cmp.mode = "held-out"
+    cmp.split = {"since": f"{cut:%Y-%m-%d}", "why": why, "share": holdout}
+    cmp.saw = [saw_judge_period(lay, cut) for lay in lays]
+    cmp.in_sample = _judge(lays, names, data, period_info(None, None), **opts)
+    cmp.in_sample.mode = "in-sample"
+    cmp.in_sample.saw = [saw_judge_period(lay, pd.Timestamp.min) for lay in lays]
+    return cmp
+
+
+def _judge(lays: list[Layout], names: list[str], data, period: dict, *, move_tolerance: float,
+           top: int, notes: list[str]) -> Comparison:
+    """The layouts judged on ``data`` (already read and filtered)."""
     covs = [coverage(data, lay.items) for lay in lays]
     common = pd.Index(np.asarray(lays[0].items, dtype=object).astype(str))
     for lay in lays[1:]:
@@ -216,7 +271,6 @@ def compare(layouts, loans, *, since=None, until=None, read_options: dict | None
                     "layout; left out of every figure", basis_cov["items_missing"],
                     100 * basis_cov["share_loans_missing"])
     kept = restrict(data, common)
-    period = period_info(since, until)
     evs = [evaluate_loans(lay, kept, name=name, period=period) for lay, name in zip(lays, names)]
     for ev, cov in zip(evs, covs):
         ev.coverage = cov

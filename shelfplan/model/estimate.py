@@ -115,13 +115,21 @@ def incidence(loans: Loans, units: bool = False,
     return X, np.asarray(items, dtype=object), sizes, n_dupes
 
 
-def estimate(loans: Loans) -> Estimates:
+def estimate(loans: Loans, options=None) -> Estimates:
     """MODEL.md section 2, exactly: p(i), c_ij, p(j|i), p(i,j).
 
-    At level ``"category"`` (``loans.level``) the items' estimates are then
-    summed into one unit per category (:func:`aggregate`).
+    ``options`` (a :class:`shelfplan.model.shrink.Generalise` or its dict)
+    replaces p and p(i,j) by estimates that generalise; None or all-default
+    options leave MODEL.md untouched. At level ``"category"`` (``loans.level``)
+    the items' estimates are then summed into one unit per category
+    (:func:`aggregate`).
     """
     est = _estimate_items(loans)
+    if options is not None:
+        from shelfplan.model.shrink import Generalise, generalise
+        options = Generalise.coerce(options)
+        if not options.is_default:
+            est = generalise(est, loans, options)
     if loans.level == "category":
         est = aggregate(est, loans)
     est.summary["level"] = loans.level

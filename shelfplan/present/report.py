@@ -25,7 +25,8 @@ from shelfplan.present.report_figures import (compare_figure, png_bytes, save_pn
                                               walks_figure)
 from shelfplan.present.tables import (book_rows, comparison_rows, comparison_text,  # noqa: F401
                                       coverage_line, evaluation_text, feasibility_line,
-                                      period_text, unit_noun)
+                                      in_sample_rows, mode_line, period_text, saw_notes,
+                                      unit_noun)
 
 __all__ = ["evaluation_text", "comparison_text", "comparison_rows", "book_rows", "floor_plan",
            "compare_figure", "walks_figure", "png_bytes", "save_png", "method_paragraphs",
@@ -35,7 +36,17 @@ __all__ = ["evaluation_text", "comparison_text", "comparison_rows", "book_rows",
 def method_paragraphs(cmp: Comparison) -> list[str]:
     b = cmp.basis
     held = ""
-    if b.get("since"):
+    if cmp.mode == "held-out":
+        held = (f" By default the figures are held out: only loans since {b['since']} "
+                f"({html.escape(cmp.split['why'])}) are judged, so a proposal fitted with "
+                f"<code>shelfplan fit --until {b['since']}</code> is judged on visits it never "
+                f"saw; a layout fitted on those loans is labelled in sample. The coverage is "
+                f"the share of the judged loans whose books a layout holds. The figures on all "
+                f"the loans (in sample) follow the main table.")
+    elif cmp.mode in ("in-sample", "no-dates"):
+        held = (" These are in-sample figures: the layouts were judged on the loans they "
+                "may have been fitted on, which flatters a fitted layout.")
+    elif b.get("since"):
         held = (f" Only loans since {b['since']} are used. A proposal fitted with "
                 f"<code>shelfplan fit --until {b['since']}</code> never saw them, so its "
                 f"figures are a held-out test: how it would have served visits it could not "
@@ -88,7 +99,8 @@ def _html_table(rows: list[list[str]]) -> str:
 
 def _md_table(rows: list[list[str]]) -> str:
     esc = (lambda s: s.replace("|", "\\|"))
-    num = re.compile(r"^[-+]?[\d.]+( \(.*\))?$|^-$|^\d+ of \d+$|^\d+ / \d+$|^(yes|NO)$")
+    num = re.compile(r"^[-+]?[\d.]+( \(.*\))?$|^-$|^\d+ of \d+$|^\d+ / \d+$|^(yes|NO)$"
+                     r"|^(held out|in sample)$|^[\d.]+ %$")
     right = [c > 0 and all(num.match(r[c]) for r in rows[1:] if r[c]) for c in range(len(rows[0]))]
     lines = ["| " + " | ".join(esc(c) or " " for c in rows[0]) + " |",
              "|" + "|".join("---:" if r else "---" for r in right) + "|"]
@@ -104,7 +116,7 @@ img{max-width:100%}.note{color:#555;font-size:.92em}"""
 
 def _notes(cmp: Comparison) -> list[str]:
     """Warnings for the page: hall differences, books not in a layout, infeasible layouts."""
-    notes = list(cmp.hall_note)
+    notes = list(cmp.hall_note) + saw_notes(cmp)
     cov_lines = [coverage_line(c) if c["items_missing"] else None for c in cmp.coverage]
     if len(cmp.names) > 1 and cov_lines[0] and len(set(cov_lines)) == 1:
         notes.append(f"All layouts: {cov_lines[0]}.")
@@ -119,12 +131,14 @@ def _notes(cmp: Comparison) -> list[str]:
 def _page(cmp: Comparison, title: str | None) -> dict:
     """What both page formats show: title, intro, notes, tables, paragraphs, figures."""
     b = cmp.basis
-    intro = (f"Loans: {b['source']}, {period_text(b)}; {b['loans_used']} loans in "
+    intro = (f"{mode_line(cmp).capitalize()}. Loans: {b['source']}, {period_text(b)}; "
+             f"{b['loans_used']} loans in "
              f"{b['sessions_used']} visits. Reference layout: {cmp.names[0]}. Prepared "
              f"{date.today():%Y-%m-%d} with shelfplan.")
     books = [(cmp.names[k], *book_rows(cmp, k)) for k in range(1, len(cmp.names))]
     return dict(title=title or f"Shelving: {os.path.basename(cmp.names[0])} and proposals",
                 intro=intro, notes=_notes(cmp), table=comparison_rows(cmp), books=books,
+                in_sample=in_sample_rows(cmp) if cmp.in_sample is not None else None,
                 paras=method_paragraphs(cmp), noun=unit_noun(cmp.evaluations[0].layout),
                 figs={"plan": compare_figure(cmp), "walks": walks_figure(cmp)})
 
@@ -138,8 +152,10 @@ def _markdown(page: dict, stem: str) -> tuple[str, list[str]]:
     md = [f"# {page['title']}", "", page["intro"], ""]
     md += [f"> {n}" for n in notes] + ([""] if notes else [])
     md += ["## Comparison", "", _md_table(page["table"]), "",
-           "Change in % against the first layout. S in metres per borrowed book.", "",
-           f"![Floor plans]({os.path.basename(plan_png)})", "",
+           "Change in % against the first layout. S in metres per borrowed book.", ""]
+    if page["in_sample"]:
+        md += [_md_table(page["in_sample"]), ""]
+    md += [f"![Floor plans]({os.path.basename(plan_png)})", "",
            f"![Visit walks]({os.path.basename(walks_png)})", ""]
     for name, added, saved in page["books"]:
         md += [f"## {page['noun'].capitalize()} most affected: {name}", "",
@@ -159,8 +175,10 @@ def _html(page: dict) -> str:
     h += [f"<p class='note'>&#9888; {html.escape(n)}</p>" for n in page["notes"]]
     h += ["<h2>Comparison</h2>", _html_table(page["table"]),
           "<p class='note'>Change in % against the first layout. S in metres per "
-          "borrowed book.</p>",
-          f"<img alt='floor plans' src='data:image/png;base64,{img['plan']}'>",
+          "borrowed book.</p>"]
+    if page["in_sample"]:
+        h.append(_html_table(page["in_sample"]))
+    h += [f"<img alt='floor plans' src='data:image/png;base64,{img['plan']}'>",
           f"<img alt='visit walks' src='data:image/png;base64,{img['walks']}'>"]
     for name, added, saved in page["books"]:
         h += [f"<h2>{page['noun'].capitalize()} most affected: {html.escape(name)}</h2>",

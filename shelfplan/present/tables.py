@@ -95,7 +95,7 @@ def evaluation_text(ev: Evaluation) -> str:
 
 def comparison_rows(cmp: Comparison) -> list[list[str]]:
     """Header plus one row per figure: value and change against the first layout."""
-    rows = [["", *cmp.names]]
+    rows = [["", *cmp.names], ["figures"] + [cmp.label(k) for k in range(len(cmp.names))]]
     noun = unit_noun(cmp.evaluations[0].layout)
     for key, label, vals in cmp.metrics():
         ch = cmp.change(vals)
@@ -104,6 +104,8 @@ def comparison_rows(cmp: Comparison) -> list[list[str]]:
                                for k, (v, p) in enumerate(zip(vals, ch))])
     rows.append(["feasible"] + ["yes" if ev.feasibility["feasible"] else "NO"
                                 for ev in cmp.evaluations])
+    rows.append(["coverage (loans of placed books)"] + [
+        f"{100 * (1 - c['share_loans_missing']):.1f} %" for c in cmp.coverage])
     rows.append([f"{noun} not in layout"] + [f"{c['items_missing']} ({100 * c['share_loans_missing']:.1f} % of loans)"
                                            for c in cmp.coverage])
     mv = [m.to_dict() if m is not None else None for m in cmp.moves]
@@ -133,13 +135,53 @@ def book_rows(cmp: Comparison, k: int) -> tuple[list[list[str]], list[list[str]]
     return out[0], out[1]
 
 
+def mode_line(cmp: Comparison) -> str:
+    """What the figures are: held out, in sample, or a given period."""
+    if cmp.mode == "held-out":
+        sp = cmp.split
+        return (f"figures: held out: judged on the loans since {sp['since']} ({sp['why']}); "
+                f"--in-sample judges on all loans")
+    if cmp.mode == "in-sample":
+        return "figures: in sample: all loans, those the layouts were fitted on included"
+    if cmp.mode == "no-dates":
+        return "figures: in sample: the loans have no dates, so no later loans can be held out"
+    return "figures: on the period given (--since/--until)"
+
+
+def saw_notes(cmp: Comparison) -> list[str]:
+    """A note for each layout fitted on the loans it is judged on (held-out mode)."""
+    if cmp.mode != "held-out":
+        return []
+    saw = [n for k, n in enumerate(cmp.names) if cmp.saw[k]]
+    if not saw:
+        return []
+    one = len(saw) == 1
+    return [f"{', '.join(saw)} {'was' if one else 'were'} fitted on loans of the judged period: "
+            f"{'its' if one else 'their'} figures are in sample; fit with --until "
+            f"{cmp.split['since']} for a held-out test"]
+
+
+def in_sample_rows(cmp: Comparison) -> list[list[str]]:
+    """The in-sample figures (all loans) that come with a held-out comparison."""
+    ins = cmp.in_sample
+    rows = [["in sample (all loans)", *ins.names]]
+    for key, label, vals in ins.metrics():
+        if key in ("S", "walk_mean"):
+            digits = 2 if key.startswith("walk") else 4
+            rows.append([label] + [num(v, digits) + (f" ({percent(p)})" if k else "")
+                                   for k, (v, p) in enumerate(zip(vals, ins.change(vals)))])
+    return rows
+
+
 def comparison_text(cmp: Comparison) -> str:
     """The human output of ``shelfplan compare``."""
     b = cmp.basis
     lines = [
+        mode_line(cmp),
         f"loans: {b['source']}, {period_text(b)}: {b['loans_used']} of {b['loans_all']} loans "
         f"used, {b['sessions_used']} sessions",
     ]
+    lines += [f"  note: {n}" for n in saw_notes(cmp)]
     if b["items_left_out"]:
         lines.append(f"  {b['items_left_out']} borrowed items are missing from at least one "
                      f"layout ({100 * b['share_loans_left_out']:.1f} % of loans): left out of "
@@ -149,6 +191,8 @@ def comparison_text(cmp: Comparison) -> str:
     lines += ["", text_table(comparison_rows(cmp)), ""]
     lines.append(f"change in % against {cmp.names[0]}; moved = position changed by more than "
                  f"{cmp.moves[1].tolerance * 1000:g} mm")
+    if cmp.in_sample is not None:
+        lines += ["", text_table(in_sample_rows(cmp))]
     for k in range(1, len(cmp.names)):
         added, saved = book_rows(cmp, k)
         for title, rows in (("most walking added", added), ("most walking saved", saved)):
