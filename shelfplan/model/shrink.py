@@ -108,7 +108,7 @@ class Generalise:
 def generalise(est, loans, opts: Generalise):
     """``est`` (item-level MODEL.md estimates of ``loans``) with p and p(i,j) replaced by
     the generalising ones; ``cooc`` and ``counts`` stay the observed counts."""
-    from shelfplan.model.estimate import incidence
+    from shelfplan.model.incidence import incidence
 
     X, items, _, _ = incidence(loans)
     w = session_weights(loans, opts.half_life)
