@@ -188,11 +188,11 @@ def _holdings(df, found, explicit, name, strict, rep) -> Holdings:
     empty = items.str.lower().isin(MISSING_IDS).to_numpy()
     if empty.any():
         k = int(empty.sum())
-        what = f"{k} rows have an empty or missing id in {item_c!r} (e.g. line " \
-               f"{_lines(df.index, empty, 1)})"
+        what = f"an empty or missing id in {item_c!r} (e.g. line {_lines(df.index, empty, 1)})"
         if strict:
-            raise HoldingsError(f"{name}: {what}; fill them in or drop `strict` to skip them")
-        rep.warn(f"{name}: dropped {what}")
+            raise HoldingsError(f"{name}: {k} rows have {what}; fill them in or drop `strict` "
+                                f"to skip them")
+        rep.warn(f"{name}: dropped {k} rows with {what}")
         df, items = df.loc[~empty], items[~empty]
     _unique(items, item_c, name)
     columns = {"item": item_c}
@@ -336,11 +336,11 @@ def _loan_items(loans):
         raise HoldingsError(f"holdings list single books, but the loans place {level!r} "
                             f"units; use `level` item with holdings, or drop the holdings")
     if hasattr(loans, "table"):
-        items = pd.Index(pd.unique(loans.table["item"].to_numpy(dtype=object)))
+        items = pd.Index(pd.unique(loans.table["item"].to_numpy(dtype=object)), dtype=object)
         cats = loans.item_categories() if getattr(loans, "has_category", False) else None
         return items, (None if cats is None else cats.reindex(items).to_numpy(dtype=object))
     ids = getattr(loans, "items", loans)
-    items = pd.Index(np.asarray(ids, dtype=object))
+    items = pd.Index(np.asarray(ids, dtype=object), dtype=object)
     if items.has_duplicates:
         raise HoldingsError("the loans' items must be unique, got repeated ids; pass "
                             "Estimates, Loans or distinct ids")
@@ -348,20 +348,29 @@ def _loan_items(loans):
     return items, (None if cats is None else np.asarray(cats, dtype=object))
 
 
+def _hits(ids, loan_items: pd.Index) -> int:
+    """How many loan items are among ``ids`` (a hash join; ``Index.isin`` is slow on
+    pyarrow strings)."""
+    return int((pd.Index(ids, dtype=object).get_indexer(loan_items) >= 0).sum())
+
+
 def _id_column(holdings: Holdings, loan_items: pd.Index, notes: list):
     """(column, ids): the holdings id column that matches most loan items (the chosen
     one unless another matches more and `item_col` was not given)."""
-    col, ids = holdings.columns["item"], holdings.items
+    col, ids = holdings.columns.get("item", "item_id"), holdings.items
     if holdings.item_col_given or not holdings.alternatives or not len(loan_items):
         return col, ids
-    best = int(loan_items.isin(ids).sum())
+    first = best = _hits(ids, loan_items)
+    if first == len(loan_items):
+        return col, ids
     for alt, alt_ids in holdings.alternatives.items():
-        hits = int(loan_items.isin(alt_ids).sum())
+        hits = _hits(alt_ids, loan_items)
         if hits > best:
-            col, ids, best_was, best = alt, alt_ids, best, hits
-            notes.append(f"{holdings.source}: item ids from {alt!r}: {hits} of "
-                         f"{len(loan_items)} borrowed items match it, {best_was} match "
-                         f"{holdings.columns['item']!r}; name the column with `item_col`")
+            col, ids, best = alt, alt_ids, hits
+    if best > first:
+        notes.append(f"{holdings.source}: item ids from {col!r}: {best} of {len(loan_items)} "
+                     f"borrowed items match it, {first} match {holdings.columns['item']!r}; "
+                     f"name the column with `item_col`")
     return col, ids
 
 
@@ -377,7 +386,7 @@ def merge_holdings(holdings: Holdings, loans) -> Books:
     notes: list[str] = []
     warnings: list[str] = []
     col, ids = _id_column(holdings, loan_items, notes)
-    pos = pd.Index(ids).get_indexer(loan_items)
+    pos = pd.Index(ids, dtype=object).get_indexer(loan_items)
     missing = pos < 0
     n_h, n_add = len(ids), int(missing.sum())
     pos[missing] = n_h + np.arange(n_add)
