@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ShelfplanError", "LoansError", "HallError", "LayoutError", "ParameterError",
+__all__ = ["ShelfplanError", "LoansError", "HoldingsError", "HallError", "LayoutError", "ParameterError",
            "flag_name"]
 
 
@@ -32,6 +32,10 @@ class ShelfplanError(Exception):
 
 class LoansError(ShelfplanError):
     """The loans file cannot be read or makes no sense."""
+
+
+class HoldingsError(ShelfplanError):
+    """The holdings file (every book shelved) cannot be read or makes no sense."""
 
 
 class HallError(ShelfplanError):

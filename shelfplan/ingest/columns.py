@@ -84,3 +84,35 @@ def find(role: str, columns) -> list[str]:
 def transaction_kind(value: str) -> str | None:
     """``"checkout"``, ``"renewal"``, ``"return"``, ... or None when unknown."""
     return TRANSACTION.get(normal(value))
+
+
+#: Holdings (one row per book shelved): role -> known names, in order of preference
+#: (the first present wins; several id columns are normal in a holdings export).
+#: The item id prefers what the same system's loans export uses: Koha issues carry
+#: ``itemnumber``, Evergreen circulations ``target_copy`` = ``asset.copy.id``, FOLIO
+#: loans ``itemId`` = the item record's ``id``, Alma loan reports the ``Barcode``,
+#: Sierra ``circ_trans`` the item record (``RECORD #(ITEM)``); a barcode otherwise.
+HOLDINGS: dict[str, tuple[str, ...]] = {
+    "item": ("item_id", "itemnumber", "itemId", "item_record_id", "target_copy", "copy_id",
+             "id", "RECORD #(ITEM)", "barcode", "Item ID", "Physical Item Id", "Item PID",
+             "hrid"),
+    # item-level call numbers first; a row whose first one is empty takes the next
+    "callnumber": ("call_number_label", "label", "call_number", "itemcallnumber",
+                   "callnumber", "Call Number", "Permanent Call Number",
+                   "effectiveCallNumberComponents.callNumber", "itemLevelCallNumber",
+                   "CALL #(ITEM)", "CALL #(BIBLIO)", "cn_sort"),
+    "category": ("category", "ccode", "collection", "circ_modifier", "materialType.name",
+                 "materialType", "Material Type", "itype", "Item Type"),
+    "title": ("title", "title_text", "245$a"),
+    "title_id": ("title_id", "biblionumber", "biblio_id", "bib_id", "bib_record_id",
+                 "instanceId", "instance_id", "MMS Id", "mms_id", "RECORD #(BIBLIO)"),
+    "width": ("width", "width_m", "width_cm", "width_mm", "thickness_mm", "thickness_cm"),
+}
+
+
+def find_all(names, columns) -> list[str]:
+    """The columns that are one of ``names``, in the order of ``names`` (one per name)."""
+    by_normal: dict[str, str] = {}
+    for c in columns:
+        by_normal.setdefault(normal(c), c)
+    return [by_normal[n] for n in dict.fromkeys(normal(x) for x in names) if n in by_normal]
