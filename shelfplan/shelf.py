@@ -13,6 +13,7 @@ import logging
 import time
 
 import numpy as np
+import pandas as pd
 
 from shelfplan.errors import LayoutError
 from shelfplan.ingest.callsort import sort_keys
@@ -45,11 +46,27 @@ def order_key(items: np.ndarray, callnumbers) -> np.ndarray:
 
 
 def with_holdings(est: Estimates, holdings) -> tuple[Estimates, np.ndarray | None]:
-    """The estimates over every book of the plan, and each book's call number."""
+    """The estimates over every book of the plan (borrowed first, then the holdings'
+    books never borrowed, p = 0), and each book's call number (None where unknown).
+
+    ``holdings``: a path, ``-`` or :class:`~shelfplan.ingest.holdings.Holdings`.
+    """
     if holdings is None:
         return est, est.categories
-    from shelfplan.ingest.holdings import merge_holdings
-    return merge_holdings(est, holdings)
+    from shelfplan.ingest.holdings import Holdings, merge_holdings, read_holdings
+
+    if not isinstance(holdings, Holdings):
+        holdings = read_holdings(holdings)
+    books = merge_holdings(holdings, est)
+    est = est.with_items(list(books.items), list(books.categories))
+    where = pd.Index(books.items, dtype=object).get_indexer(pd.Index(est.items, dtype=object))
+    cats = books.categories[where]
+    est.categories = None if all(c is None for c in cats) else cats
+    calls = books.callnumbers[where]
+    est.summary["holdings"] = {"source": holdings.source, "books": int(len(books)),
+                               "never_borrowed": int(len(books) - len(books.loan_index)),
+                               "added_from_loans": int(books.n_added)}
+    return est, np.where(pd.isna(calls), cats, calls)
 
 
 def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=None,
