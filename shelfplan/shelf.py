@@ -21,14 +21,14 @@ from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.layout import Layout
 from shelfplan.model.estimate import Estimates, estimate
 from shelfplan.model.hall import Hall
-from shelfplan.model.shelving import ShelfProblem, check_slots, shelved_cost, slot_positions, slots
+from shelfplan.model.shelving import (ShelfProblem, check_slots, shelved_cost, shelving_lower_bound,
+                                     slot_positions, slots)
 from shelfplan.solve.record import seed_info
-from shelfplan.solve.shelf_search import fill_by_entrance
-from shelfplan.solve.shelving import active_books, shelf_baseline, solve_shelving
+from shelfplan.solve.shelving import shelf_baseline, solve_shelving
 
 log = logging.getLogger(__name__)
 
-__all__ = ["shelf_problem", "make_plan", "fit_plan", "plan_baseline", "shelving_lower_bound"]
+__all__ = ["shelf_problem", "make_plan", "fit_plan", "plan_baseline"]
 
 STORED_PAIRS = 500
 
@@ -81,18 +81,6 @@ def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=
     est, calls = with_holdings(est, holdings)
     check_slots(est.n, hall)
     return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls), calls)
-
-
-def shelving_lower_bound(problem: ShelfProblem) -> dict:
-    """A bound below every plan: the entrance term can be no lower than popularity
-    slotting's (the rearrangement inequality over the locations' walking distances,
-    capacities kept), and the pair term is at least 0 (partners may share a location)."""
-    books = active_books(problem)
-    order = books[np.argsort(-problem.p[books], kind="stable")]
-    loc = fill_by_entrance(order, problem.D, problem.capacity, problem.n)
-    ent = float(problem.p[order] @ problem.D[0, loc[order] + 1])
-    return {"total": ent, "entrance_term": ent, "pair_term": 0.0,
-            "method": "entrance term of popularity slotting; pair term >= 0"}
 
 
 def make_plan(problem: ShelfProblem, est: Estimates, loc: np.ndarray, solver: dict) -> Layout:

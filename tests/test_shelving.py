@@ -210,3 +210,64 @@ def test_options_that_do_not_apply_to_a_stacked_hall():
         shelfplan.fit(SAMPLE_LOANS, hall=STACKED, current="x.json", max_moves=3)
     with pytest.raises(LayoutError, match="need a hall with stacks"):
         shelfplan.fit(SAMPLE_LOANS, hall=DATA / "hall.json", holdings="h.csv")
+
+
+def test_table_walks_by_hand():
+    from shelfplan.judge.shelved import table_walks
+
+    # entrance 0, three locations on a line at 1, 2 and 5 m (a walking table)
+    x = np.array([0.0, 1.0, 2.0, 5.0])
+    D = np.abs(x[:, None] - x[None, :])
+    loc = np.array([2, 0, 1])                   # book 0 at 5 m, book 1 at 1 m, book 2 at 2 m
+    indptr = np.array([0, 3, 4, 4])
+    indices = np.array([0, 1, 2, 0])
+    walks = table_walks(loc, D, indptr, indices)
+    # visit 0: 0 -> 1 -> 2 -> 5 -> 0 = 10 m; visit 1: 0 -> 5 -> 0; visit 2 is empty
+    assert walks.tolist() == [10.0, 10.0, 0.0]
+
+
+def test_holdings_shelve_every_book_and_the_shelf_list_is_in_shelving_order(tmp_path):
+    plan, shelf = tmp_path / "plan.json", tmp_path / "list.csv"
+    r = CliRunner().invoke(main, ["baseline", "callnumber", str(SAMPLE_LOANS), "--hall",
+                                  str(STACKED), "--holdings", str(DATA / "holdings.csv"),
+                                  "-o", str(plan), "--shelf-list", str(shelf), "-q"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(plan.read_text(encoding="utf-8"))
+    holdings = [line.split(",")[0] for line in
+                (DATA / "holdings.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert sorted(r_["id"] for r_ in data["items"]) == sorted(holdings)
+    never = [r_ for r_ in data["items"] if r_["p"] == 0]
+    assert len(never) == len(holdings) - 297
+    rows = [line.split(",") for line in shelf.read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == ["item_id", "call_number", "category", "range", "face", "section",
+                       "shelf", "slot", "p"]
+    assert len(rows) == len(holdings) + 1
+    # today's shelving: the shelf list is in call-number order from first to last row
+    from shelfplan.ingest.callsort import sort_keys
+    keys = sort_keys([r_[1] for r_ in rows[1:]])
+    assert (np.diff(keys) >= 0).all()
+
+
+def test_evaluate_and_compare_walk_in_the_aisles(plans, tmp_path):
+    paths = {}
+    for name in ("fit", "callnumber"):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(plans[name]), encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(main, ["evaluate", str(paths["fit"]), str(SAMPLE_LOANS), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["cost"]["total"] == pytest.approx(plans["fit"]["objective"]["total"], rel=1e-12)
+    assert out["feasibility"]["feasible"]
+    r = runner.invoke(main, ["compare", str(paths["callnumber"]), str(paths["fit"]),
+                             "--loans", str(SAMPLE_LOANS), "--in-sample"])
+    assert r.exit_code == 0, r.output
+    assert "walking cost S" in r.output
+
+
+def test_shelf_list_needs_a_stacked_hall(tmp_path):
+    out, shelf = tmp_path / "x.json", tmp_path / "list.csv"
+    r = CliRunner().invoke(main, ["baseline", "random", str(SAMPLE_LOANS), "-o", str(out),
+                                  "--shelf-list", str(shelf)])
+    assert r.exit_code == 2 and "--shelf-list needs a hall with stacks" in r.output
+    assert not out.exists() and not shelf.exists()

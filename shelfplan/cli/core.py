@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from shelfplan.cli.options import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
-               summary, until_option)
+from shelfplan.cli.options import (hall_option, holdings_option, loans_options, main, out_option,
+                                   quiet_option, setup_logging, shelf_list_option, summary,
+                                   until_option)
 
 EPILOG_FIT = """\b
 Examples:
@@ -13,6 +14,8 @@ Examples:
   shelfplan fit data/loans.csv --current current.json --max-moves 50 -o proposal.json
   shelfplan fit data/loans.csv --tune -o layout.json      # estimates that generalise
   shelfplan fit data/loans.csv --shrink-category 0.5 --half-life 180d -o layout.json
+  shelfplan fit data/loans.csv --hall data/stacked_hall.json --holdings data/holdings.csv \\
+      -o plan.json --shelf-list shelflist.csv              # a shelving plan
 """
 
 
@@ -54,11 +57,13 @@ Examples:
               show_default=True, help="With --tune: seconds per quick layout.")
 @click.option("--tune-folds", type=click.IntRange(min=1), default=2, show_default=True,
               help="With --tune: rolling time splits of the last 20 % of the period.")
+@holdings_option
+@shelf_list_option
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
-        tune_time, tune_folds, read_options, quiet):
+        tune_time, tune_folds, holdings, shelf_list, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -69,6 +74,11 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
     The --shrink-* options, --half-life and --tune estimate p(i) and p(j|i)
     so that they hold up on later loans (docs/evaluate.md); without them the
     estimates are MODEL.md's exactly. With --tune the options given are ignored.
+
+    A --hall with stacks (ranges of shelving) makes a shelving plan: every
+    book (of --holdings, else of the loans) in a slot, walks measured in the
+    aisles (S_walk, MODEL.md section 8); --shelf-list writes the list to
+    shelve from.
     """
     from shelfplan.api import fit as fit_layout
     from shelfplan.layout import check_output_path, write_layout
@@ -76,6 +86,8 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
     if (move_cost or max_moves is not None) and not current:
         raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
     check_output_path(output)
+    if shelf_list:
+        check_output_path(shelf_list)
     setup_logging(quiet)
     say = None if quiet else (lambda m: click.echo(m, err=True))
     generalise = None
@@ -87,9 +99,20 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
                         until=until, read_options=read_options, current=current,
                         move_cost=move_cost, max_moves=max_moves, progress=say,
                         generalise=generalise, tune=tune, tune_time=tune_time,
-                        tune_folds=tune_folds)
+                        tune_folds=tune_folds, holdings=holdings)
+    _write(layout, output, shelf_list)
+
+
+def _write(layout, output, shelf_list) -> None:
+    from shelfplan.layout import write_layout
+
+    if shelf_list and not layout.shelved:
+        raise click.UsageError("--shelf-list needs a hall with stacks (a shelving plan)")
+    if shelf_list:
+        from shelfplan.present.shelflist import write_shelf_list
+        write_shelf_list(layout, shelf_list)
     write_layout(layout, output)
-    click.echo(summary(layout, output))
+    click.echo(summary(layout, output) + (f"\nshelf list -> {shelf_list}" if shelf_list else ""))
 
 
 @main.command(epilog="\b\nExample:\n  shelfplan baseline callnumber data/loans.csv "
@@ -100,22 +123,28 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
 @out_option
 @click.option("--seed", default=0, show_default=True, help="Seed for the random baseline.")
 @until_option
+@holdings_option
+@shelf_list_option
 @loans_options
 @quiet_option
-def baseline(name, loans, hall, output, seed, until, read_options, quiet):
+def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_options, quiet):
     """Write a baseline layout: random, popularity-first, or call-number order.
 
     'callnumber' lays the books sorted by category along the shelving in
-    serpentine order from the entrance, as libraries shelve today.
+    serpentine order from the entrance, as libraries shelve today. On a hall
+    with stacks it is today's shelving plan: the holdings in call-number order
+    along the shelving order (MODEL.md section 8.5).
     """
     from shelfplan.api import baseline as make_baseline
-    from shelfplan.layout import check_output_path, write_layout
+    from shelfplan.layout import check_output_path
 
     check_output_path(output)
+    if shelf_list:
+        check_output_path(shelf_list)
     setup_logging(quiet)
-    layout = make_baseline(name, loans, hall, seed=seed, until=until, read_options=read_options)
-    write_layout(layout, output)
-    click.echo(summary(layout, output))
+    layout = make_baseline(name, loans, hall, seed=seed, until=until, read_options=read_options,
+                           holdings=holdings)
+    _write(layout, output, shelf_list)
 
 
 @main.command(epilog="\b\nExample:\n  shelfplan stats data/loans.csv --top 10")

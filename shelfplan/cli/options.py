@@ -172,6 +172,14 @@ class _ReadBar:
 hall_option = click.option(
     "--hall", "hall", type=click.Path(dir_okay=False),
     help="Hall file (JSON). Default: a rectangular hall sized for the items.")
+holdings_option = click.option(
+    "--holdings", type=click.Path(dir_okay=False, allow_dash=True),
+    help="Holdings (CSV, gzip or Excel: every book the library shelves) for a shelving plan on "
+         "a hall with stacks; books never borrowed get a slot too.")
+shelf_list_option = click.option(
+    "--shelf-list", type=click.Path(dir_okay=False),
+    help="With a hall with stacks: also write the shelf list (CSV, one row per book in "
+         "shelving order) that staff shelve from.")
 out_option = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
                           help="Layout file to write (JSON).")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
@@ -204,8 +212,7 @@ def summary(layout, output: str) -> str:
         f"S = {o['total']:.4f} m  (entrance {o['entrance_term']:.4f} + pairs {o['pair_term']:.4f})",
         f"lower bound {lb['total']:.4f} m  S/LB = {o['total'] / lb['total']:.3f}"
         if lb.get("total") else "lower bound 0 (nothing to place)",
-        f"min spacing {layout.min_spacing:.4f} m (d_min {layout.hall.d_min:g} m)"
-        if layout.n > 1 else "one item",
+        _spacing_line(layout),
         f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
     ]
     if "moved" in sol:
@@ -214,3 +221,13 @@ def summary(layout, output: str) -> str:
         lines.insert(-1, f"moved {sol['moved']} {noun}, {sol['move_distance']:.1f} m in all "
                          f"(move cost {sol['move_cost']:g}/m, max moves {sol['max_moves']})")
     return "\n".join(lines)
+
+
+def _spacing_line(layout) -> str:
+    if layout.shelved:
+        st = layout.hall.stacks
+        return (f"every book in a slot: {layout.n} books, {st.n_slots} slots in "
+                f"{st.n_locations} locations of {len(st.ranges)} ranges")
+    if layout.n <= 1:
+        return "one item"
+    return f"min spacing {layout.min_spacing:.4f} m (d_min {layout.hall.d_min:g} m)"

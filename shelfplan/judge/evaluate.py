@@ -34,6 +34,7 @@ from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.ingest.options import level_options  # noqa: F401  (imported from here too)
 from shelfplan.model.objective import min_spacing, near_pairs, walking_cost
 from shelfplan.model.problem import Problem
+from shelfplan.judge.shelved import plan_cost, plan_feasibility, table_walks
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ def feasibility(layout: Layout) -> dict:
     (for category blocks, the checks of :mod:`shelfplan.solve.blocks`)."""
     X = np.asarray(layout.positions, dtype=float)
     hall = layout.hall
+    if layout.shelved:
+        return plan_feasibility(layout)
     if layout.radius is not None:
         from shelfplan.solve.blocks import check
         out = check(X, layout.radius, hall)
@@ -277,10 +280,15 @@ def evaluate_loans(layout: Layout, loans: Loans, *, name: str = "layout",
     index = np.array([pos_index[str(i)] for i in est.items], dtype=np.int64)
     X = np.asarray(layout.positions, dtype=float)[index]
     e = layout.hall.entrance
-    per_item = attributable(X, est.p, est.pair, e)
-    cost = walking_cost(X, Problem.from_estimates(est, layout.hall))
-    lb = lower_bound(est.p, est.pair, layout.hall.d_min, layout.hall.height)
-    walks = nn_walks(X, e, X_inc.indptr, X_inc.indices)
+    if layout.shelved:
+        cost, per_item, lb = plan_cost(layout, est, index)
+        walks = table_walks(layout.shelf["loc"][index], layout.hall.stacks.distances(),
+                            X_inc.indptr, X_inc.indices)
+    else:
+        per_item = attributable(X, est.p, est.pair, e)
+        cost = walking_cost(X, Problem.from_estimates(est, layout.hall))
+        lb = lower_bound(est.p, est.pair, layout.hall.d_min, layout.hall.height)
+        walks = nn_walks(X, e, X_inc.indptr, X_inc.indices)
     info = {"source": loans.source, "session_rule": loans.session_rule,
             "loans": int(len(loans.table)), "sessions": cov["sessions"],
             "span": date_span(loans)}

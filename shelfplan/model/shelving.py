@@ -24,7 +24,7 @@ from shelfplan.errors import HallError
 from shelfplan.model.estimate import Estimates
 from shelfplan.model.hall import Hall
 
-__all__ = ["ShelfProblem", "shelved_cost", "slots", "check_slots", "locate", "slot_positions",
+__all__ = ["ShelfProblem", "shelved_cost", "shelving_lower_bound", "slots", "check_slots", "locate", "slot_positions",
            "check_plan", "BOOKCASE_HEIGHT"]
 
 #: Height of a bookcase in metres, only for drawing (the cost ignores heights).
@@ -185,3 +185,16 @@ def check_plan(stacks, ids, loc, shelf, slot, source: str) -> None:
         raise LayoutError(f"{source}: books {ids[twice[0]]!r} and {ids[twice[1]]!r} share "
                           f"shelf {shelf[twice[0]]}, slot {slot[twice[0]]} of "
                           f"{stacks.describe(int(loc[twice[0]]))}; each slot holds one book")
+
+
+def shelving_lower_bound(problem: ShelfProblem) -> dict:
+    """A bound below every plan: the entrance term can be no lower than popularity
+    slotting's (the rearrangement inequality over the locations' walking distances,
+    capacities kept), and the pair term is at least 0 (partners may share a location)."""
+    order = np.argsort(-problem.p, kind="stable")
+    order = order[problem.p[order] > 0]
+    near = np.argsort(problem.D[0, 1:], kind="stable")
+    slots_near = np.repeat(near, problem.capacity[near])[:len(order)]
+    ent = float(problem.p[order] @ problem.D[0, slots_near + 1])
+    return {"total": ent, "entrance_term": ent, "pair_term": 0.0,
+            "method": "entrance term of popularity slotting; pair term >= 0"}

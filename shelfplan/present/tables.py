@@ -56,6 +56,10 @@ def coverage_line(cov: dict) -> str:
 
 
 def feasibility_line(f: dict) -> str:
+    if "slots" in f:                                   # a shelving plan
+        if f["feasible"]:
+            return f"feasible (every book in its own slot: {f['books']} books, {f['slots']} slots)"
+        return f"NOT feasible: {f['pairs_too_close']} slots hold two books"
     ms = num(f["min_spacing"], 3)
     if f["feasible"]:
         return f"feasible (min spacing {ms} m, d_min {f['d_min']:g} m, all inside the hall)"
