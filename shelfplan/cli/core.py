@@ -59,11 +59,16 @@ Examples:
               help="With --tune: rolling time splits of the last 20 % of the period.")
 @holdings_option
 @shelf_list_option
+@click.option("--keep-order", type=click.Choice(["none", "blocks"]), default="none",
+              show_default=True,
+              help="With a hall with stacks: 'blocks' keeps each category (--category-from "
+                   "gives them) one run in call-number order and optimises the order of the "
+                   "runs (MODEL.md 8.5).")
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
-        tune_time, tune_folds, holdings, shelf_list, read_options, quiet):
+        tune_time, tune_folds, holdings, shelf_list, keep_order, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -99,7 +104,7 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
                         until=until, read_options=read_options, current=current,
                         move_cost=move_cost, max_moves=max_moves, progress=say,
                         generalise=generalise, tune=tune, tune_time=tune_time,
-                        tune_folds=tune_folds, holdings=holdings)
+                        tune_folds=tune_folds, holdings=holdings, keep_order=keep_order)
     _write(layout, output, shelf_list)
 
 
