@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import (connected_components, depth_first_order,
+                                  minimum_spanning_tree)
 from shapely.geometry import Polygon
 from shapely.geometry.polygon import orient
 
@@ -37,6 +39,7 @@ EPS = walk_jit.EPS  # convex pieces shrink by this much before they may hide any
 GROW = 1e-9         # blockers grow by this much: flush neighbours and walls leave no sliver
 N_RAYS = 128        # angular sectors per node for the fast rejection
 N_NEAR = 8          # convex pieces each node casts its rays against
+N_HELPERS = 32      # done neighbours whose rows bound a corner's Dijkstra
 
 
 def _parts(geom) -> list[Polygon]:
@@ -177,6 +180,20 @@ def _grouped(group, col, w, n_groups):
     return starts.astype(np.int64), col[order].astype(np.int64), w[order].astype(float)
 
 
+def _tree_order(graph) -> np.ndarray:
+    """All nodes, depth first along a minimum spanning tree of each component: most
+    nodes come right after a near neighbour (walk_jit.corner_distances starts from
+    the rows of done neighbours)."""
+    mst = minimum_spanning_tree(graph)
+    _, label = connected_components(mst, directed=False)
+    roots = np.unique(label, return_index=True)[1]
+    order = [depth_first_order(mst, r, directed=False, return_predecessors=False)
+             for r in roots]
+    order = np.concatenate(order) if order else np.zeros(0, np.int64)
+    missing = np.setdiff1d(np.arange(graph.shape[0]), order)
+    return np.r_[order, missing].astype(np.int64)
+
+
 def distance_table(F, points: np.ndarray) -> np.ndarray:
     """Geodesic distances in F between all ``points`` (k, 2): a (k, k) float64 table.
 
@@ -194,11 +211,10 @@ def distance_table(F, points: np.ndarray) -> np.ndarray:
                        shape=(C, C)).tocsr()
     pc = (i < C) & (j >= C)                          # i a corner, j a point
     q, c, w = j[pc] - C, i[pc], d[pc]
-    seen = np.unique(c)                              # corners some point sees
-    dcc = walk_jit.dijkstra_rows(graph.indptr.astype(np.int64),
-                                 graph.indices.astype(np.int64), graph.data, seen)
-    rank = np.searchsorted(seen, c)
-    GT = walk_jit.minplus(dcc, *_grouped(q, rank, w, P))          # point -> corner
+    dcc = walk_jit.corner_distances(graph.indptr.astype(np.int64),
+                                    graph.indices.astype(np.int64), graph.data,
+                                    _tree_order(graph), N_HELPERS)
+    GT = walk_jit.minplus(dcc, *_grouped(q, c, w, P))             # point -> corner
     G = np.ascontiguousarray(GT.T)
     D = walk_jit.minplus(G, *_grouped(q, c, w, P))                # point -> point
     pp = i >= C

@@ -271,3 +271,61 @@ def minplus(right, starts, cols, w):
                 if v < row[t]:
                     row[t] = v
     return out
+
+
+
+@njit(cache=True)
+def corner_distances(indptr, indices, weights, order, n_helpers):
+    """(n, n) shortest-path lengths over the CSR graph (non-negative weights, undirected:
+    every edge listed both ways; inf where unreachable), one Dijkstra per node r in
+    ``order``. Each run starts from the bound b(v) = min over up to ``n_helpers`` done
+    neighbours s of w(r, s) + d(s, v) (lengths of real paths) and expands only the nodes
+    it improves on b: from a node u at b(u) = w(r, s) + d(s, u), every edge gives
+    w(r, s) + d(s, u) + w(u, v) >= w(r, s) + d(s, v) >= b(v), nothing new."""
+    n = len(indptr) - 1
+    out = np.full((n, n), np.inf)
+    done = np.zeros(n, np.bool_)
+    b = np.empty(n)
+    heap = np.empty(n, np.int64)
+    pos = np.empty(n, np.int64)        # place in the heap; -1 not queued, -2 settled
+    nb_w = np.empty(n)
+    nb_s = np.empty(n, np.int64)
+    for r in order:
+        b[:] = np.inf
+        m = 0
+        for e in range(indptr[r], indptr[r + 1]):
+            if done[indices[e]] and indices[e] != r:
+                nb_w[m], nb_s[m] = weights[e], indices[e]
+                m += 1
+        for h in np.argsort(nb_w[:m])[:n_helpers]:
+            ws, row = nb_w[h], out[nb_s[h]]
+            for v in range(n):
+                b[v] = min(b[v], ws + row[v])
+        b[r] = np.inf
+        key = out[r]
+        key[:] = b
+        key[r] = 0.0
+        pos[:] = -1
+        heap[0], pos[r], size = r, 0, 1
+        while size:
+            u = heap[0]
+            pos[u] = -2
+            size -= 1
+            if size:
+                heap[0] = heap[size]
+                pos[heap[0]] = 0
+                _sift_down(heap, pos, key, size)
+            ku = key[u]
+            if ku >= b[u]:
+                continue
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nk = ku + weights[e]
+                if nk < key[v]:
+                    key[v] = nk
+                    if pos[v] == -1:
+                        heap[size], pos[v] = v, size
+                        size += 1
+                    _sift_up(heap, pos, key, pos[v])
+        done[r] = True
+    return out
