@@ -220,6 +220,4 @@ def distance_table(F, points: np.ndarray) -> np.ndarray:
     pp = i >= C
     a, b = i[pp] - C, j[pp] - C
     D[a, b] = np.minimum(D[a, b], d[pp])
-    D = np.minimum(D, D.T)
-    np.fill_diagonal(D, 0.0)
-    return D if P == len(points) and (inv == np.arange(P)).all() else D[np.ix_(inv, inv)]
+    return walk_jit.symmetric_table(D, inv.astype(np.int64))

@@ -222,42 +222,6 @@ def _sift_down(heap, pos, key, size):
 
 
 @njit(cache=True)
-def dijkstra_rows(indptr, indices, weights, sources):
-    """(len(sources), n) shortest-path lengths from each source over the CSR graph
-    (non-negative weights; inf where unreachable); a binary heap with decrease-key."""
-    n = len(indptr) - 1
-    out = np.full((len(sources), n), np.inf)
-    heap = np.empty(n, np.int64)
-    pos = np.empty(n, np.int64)        # place in the heap; -1 never queued, -2 settled
-    for r in range(len(sources)):
-        key = out[r]
-        pos[:] = -1
-        key[sources[r]] = 0.0
-        heap[0], pos[sources[r]], size = sources[r], 0, 1
-        while size:
-            u = heap[0]
-            pos[u] = -2
-            size -= 1
-            if size:
-                heap[0] = heap[size]
-                pos[heap[0]] = 0
-                _sift_down(heap, pos, key, size)
-            ku = key[u]
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                if pos[v] == -2:
-                    continue
-                nk = ku + weights[e]
-                if nk < key[v]:
-                    key[v] = nk
-                    if pos[v] == -1:
-                        heap[size], pos[v] = v, size
-                        size += 1
-                    _sift_up(heap, pos, key, pos[v])
-    return out
-
-
-@njit(cache=True)
 def minplus(right, starts, cols, w):
     """out[g, :] = min over entries e in starts[g]:starts[g+1] of w[e] + right[cols[e], :]."""
     G, M = len(starts) - 1, right.shape[1]
@@ -328,4 +292,27 @@ def corner_distances(indptr, indices, weights, order, n_helpers):
                         size += 1
                     _sift_up(heap, pos, key, pos[v])
         done[r] = True
+    return out
+
+
+@njit(cache=True)
+def symmetric_table(D, inv):
+    """out[a, b] = min(D[inv[a], inv[b]], D[inv[b], inv[a]]), 0 on the diagonal (D is
+    made symmetric in place first, in tiles, so that both passes read memory in order)."""
+    P, T = D.shape[0], 64
+    for s in range(0, P, T):
+        for t in range(s, P, T):
+            for a in range(s, min(s + T, P)):
+                for b in range(max(t, a + 1), min(t + T, P)):
+                    v = min(D[a, b], D[b, a])
+                    D[a, b] = v
+                    D[b, a] = v
+    for a in range(P):
+        D[a, a] = 0.0
+    k = len(inv)
+    out = np.empty((k, k))
+    for a in range(k):
+        ra, oa = D[inv[a]], out[a]
+        for b in range(k):
+            oa[b] = ra[inv[b]]
     return out
