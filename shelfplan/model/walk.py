@@ -16,9 +16,10 @@ convex piece, every point of the sector beyond both entry points is hidden
 exactly: a segment is clear when it enters no convex piece (clipping against the
 pieces listed in the cells of a uniform grid it crosses) and no non-convex part
 (shapely ``relate``). A segment that only grazes a piece by less than ``EPS``
-counts as clear. Distances then come from Dijkstra over the corner graph from
-every corner some point sees, and two min-plus products over the sparse
-point-corner visibility.
+counts as clear. Distances then come from a Dijkstra over the corner graph from
+every corner, in the depth-first order of a spanning tree, each bounded by the
+rows of its done neighbours (see ``walk_jit.corner_distances``), and two
+min-plus products over the sparse point-corner visibility.
 """
 
 from __future__ import annotations
