@@ -143,10 +143,13 @@ KEEP_ORDER = ("none", "blocks")
 
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
              kicks: int | None = None, until=None, read_options=None, progress=None,
-             generalise=None, keep_order: str = "none") -> Layout:
+             generalise=None, keep_order: str = "none", display: dict | None = None
+             ) -> Layout:
     """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
     ``keep_order="blocks"`` each category stays one run in call-number order
-    (MODEL.md 8.5) and the order of the runs is what is optimised."""
+    (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
+    (``{"books": N, "ranges": [...]}``) sets a zone near the entrance (the N
+    most borrowed books, or named ranges) shelved freely, out of the blocks."""
     if keep_order not in KEEP_ORDER:
         raise LayoutError(f"`keep_order` must be one of {', '.join(KEEP_ORDER)}, got "
                           f"{keep_order!r}")
@@ -156,12 +159,13 @@ def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50
     problem.D                                          # the walking table, once, timed
     left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
     if keep_order == "blocks":
-        from shelfplan.solve.runs import Blocks, solve_runs
-        blocks = Blocks(problem, block_categories(problem, read_options))
-        problem.categories = blocks.names[blocks.block]
-        seq, _, _, info = solve_runs(problem, blocks, seed=seed, time_limit=left,
-                                     progress=progress)
+        from shelfplan.solve.display import blocks_plan
+        seq, info = blocks_plan(problem, block_categories(problem, read_options), seed=seed,
+                                time_limit=left, progress=progress, display=display)
         return make_plan(problem, est, None, info, sequence=seq)
+    if display:
+        raise LayoutError("a display zone (`display_books`, `display_ranges`) goes with "
+                          "`keep_order` blocks: the rest of the books stay in blocks")
     loc, info = solve_shelving(problem, seed=seed, time_limit=left, kicks=kicks,
                                progress=progress)
     return make_plan(problem, est, loc, info)

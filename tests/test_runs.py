@@ -113,3 +113,37 @@ def test_keep_order_needs_stacks():
         shelfplan.fit(SAMPLE_LOANS, hall=DATA / "hall.json", keep_order="blocks")
     with pytest.raises(LayoutError, match="`keep_order` must be one of none, blocks"):
         shelfplan.fit(SAMPLE_LOANS, hall=STACKED, keep_order="runs")
+
+
+def display_books_out_of_order(data, k):
+    """The k most borrowed books stand in the display ranges; every other category
+    is one run in call-number order once the display books are set aside."""
+    shown = sorted(data["items"], key=lambda r: -r["p"])[:k]
+    ranges = set(data["solver"]["display"]["ranges"])
+    rest = [r for r in data["items"] if r["id"] not in {s["id"] for s in shown}]
+    return all(r["range"] in ranges for r in shown), runs_are_blocks({**data, "items": rest})
+
+
+def test_a_display_zone_of_the_most_borrowed_books(tmp_path):
+    out = tmp_path / "display.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--holdings", str(HOLDINGS), "--keep-order", "blocks",
+                                  "--display-books", "40", "--time-limit", "5", "-o", str(out),
+                                  "-q"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["solver"]["display"]["books"] == 40
+    in_zone, blocks = display_books_out_of_order(data, 40)
+    assert in_zone and blocks
+
+
+def test_display_zone_errors(tmp_path):
+    out = tmp_path / "x.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--keep-order", "blocks", "--display-ranges", "Q-7",
+                                  "-o", str(out)])
+    assert r.exit_code == 1 and "the display zone names no range 'Q-7'" in r.output
+    assert not out.exists()
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--display-books", "5", "-o", str(out)])
+    assert r.exit_code == 2 and "go with --keep-order blocks" in r.output

@@ -31,25 +31,32 @@ class Blocks:
     ``rank`` (n,) its place in the block's call-number order, ``sizes`` (K,),
     ``names`` (K,), blocks numbered in call-number order of their first book."""
 
-    def __init__(self, problem: ShelfProblem, categories):
+    def __init__(self, problem: ShelfProblem, categories, outside=None):
         cats = np.array(["\uffff(none)" if c is None else str(c) for c in categories],
                         dtype=object) if categories is not None else \
             np.full(problem.n, "\uffff(none)", dtype=object)
-        key = problem.order_key
-        names, inv = np.unique(cats, return_inverse=True)
+        inside = np.ones(problem.n, dtype=bool)
+        if outside is not None:
+            inside[outside] = False                 # books of a display zone: no block
+        self.inside = inside
+        key = problem.order_key[inside]
+        names, inv = np.unique(cats[inside], return_inverse=True)
         first = np.full(len(names), np.iinfo(np.int64).max)
         np.minimum.at(first, inv, key)
         by_call = np.argsort(first, kind="stable")
         relabel = np.empty(len(names), dtype=np.int64)
         relabel[by_call] = np.arange(len(names))
-        self.block = relabel[inv]
+        block = relabel[inv]
         self.names = np.array([None if str(x).startswith("\uffff") else x
                                for x in names[by_call]], dtype=object)
-        self.sizes = np.bincount(self.block, minlength=len(names)).astype(np.int64)
-        order = np.lexsort((key, self.block))
+        self.sizes = np.bincount(block, minlength=len(names)).astype(np.int64)
+        order = np.lexsort((key, block))
         start = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
-        self.rank = np.empty(problem.n, dtype=np.int64)
-        self.rank[order] = np.arange(problem.n) - start[self.block[order]]
+        rank = np.empty(len(block), dtype=np.int64)
+        rank[order] = np.arange(len(block)) - start[block[order]]
+        self.block = np.full(problem.n, -1, dtype=np.int64)
+        self.rank = np.full(problem.n, -1, dtype=np.int64)
+        self.block[inside], self.rank[inside] = block, rank
 
     @property
     def K(self) -> int:
@@ -63,10 +70,15 @@ def blocks_of(problem: ShelfProblem) -> Blocks:
 class _Pricer:
     """Exact S_walk of (order, lead) for one problem, compiled."""
 
-    def __init__(self, problem: ShelfProblem, blocks: Blocks):
+    def __init__(self, problem: ShelfProblem, blocks: Blocks, zone=None, fixed_loc=None):
         self.blocks = blocks
-        self.slot_loc = np.repeat(np.arange(problem.m), problem.capacity).astype(np.int64)
-        self.free = int(len(self.slot_loc) - problem.n)
+        all_loc = np.repeat(np.arange(problem.m), problem.capacity).astype(np.int64)
+        keep = np.ones(len(all_loc), dtype=bool) if zone is None else ~np.isin(all_loc, zone)
+        self.slot_index = np.nonzero(keep)[0]         # the runs' slots, in shelving order
+        self.slot_loc = all_loc[keep]
+        self.free = int(len(self.slot_loc) - blocks.inside.sum())
+        self.fixed_loc = (np.full(problem.n, -1, dtype=np.int64) if fixed_loc is None
+                          else np.asarray(fixed_loc, dtype=np.int64))
         W = problem.symmetric_weights()
         W.sort_indices()
         self.W, self.D, self.p = W, np.ascontiguousarray(problem.D), problem.p
@@ -78,23 +90,37 @@ class _Pricer:
         b, W = self.blocks, self.W
         return kernel.order_cost(np.asarray(order, dtype=np.int64), b.sizes, int(lead),
                                  self.books, b.block, b.rank, self.slot_loc, self.D, self.p,
-                                 W.indptr, W.indices, W.data)
+                                 W.indptr, W.indices, W.data, self.fixed_loc)
 
     def sequence(self, order: np.ndarray, lead: int) -> np.ndarray:
-        """Every book's slot in the shelving order (0-based) for (order, lead)."""
+        """Each block book's slot in the whole shelving order (0-based; -1 for books
+        outside the blocks) for (order, lead)."""
         b = self.blocks
         start = kernel.starts(np.asarray(order, dtype=np.int64), b.sizes, int(lead))
-        return start[b.block] + b.rank
+        out = np.full(len(b.block), -1, dtype=np.int64)
+        out[b.inside] = self.slot_index[start[b.block[b.inside]] + b.rank[b.inside]]
+        return out
 
     def locations(self, order: np.ndarray, lead: int) -> np.ndarray:
-        """Location of every book for (order, lead)."""
-        return self.slot_loc[self.sequence(order, lead)]
+        """Location of every block book for (order, lead) (the fixed ones elsewhere)."""
+        seq = self.sequence(order, lead)
+        loc = self.fixed_loc.copy()
+        loc[seq >= 0] = self.slot_loc_all[seq[seq >= 0]]
+        return loc
+
+    @property
+    def slot_loc_all(self) -> np.ndarray:
+        out = np.empty(self.slot_index.max() + 1 if len(self.slot_index) else 0,
+                       dtype=np.int64)
+        out[self.slot_index] = self.slot_loc
+        return out
 
 
 def coi_order(problem: ShelfProblem, blocks: Blocks, pricer: _Pricer) -> tuple[np.ndarray, int]:
     """Class-based storage by COI: blocks by loans per book, the densest laid at the point
     of the shelving order nearest the entrance, the next ones on alternate sides."""
-    mass = np.bincount(blocks.block, weights=problem.p, minlength=blocks.K)
+    inside = blocks.inside
+    mass = np.bincount(blocks.block[inside], weights=problem.p[inside], minlength=blocks.K)
     dense = np.argsort(-mass / blocks.sizes, kind="stable")
     left, right = [], []
     for k, b in enumerate(dense[1:]):
@@ -161,10 +187,11 @@ def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48):
 
 
 def solve_runs(problem: ShelfProblem, blocks: Blocks, *, seed=0, time_limit: float = 50.0,
-               patience: int = 50, progress=None):
+               patience: int = 50, progress=None, zone=None, fixed_loc=None):
     """The block order of lowest S_walk found; ``(seq, order, lead, info)`` with ``seq``
-    every book's slot in the shelving order."""
-    pricer = _Pricer(problem, blocks)
+    every block book's slot in the shelving order. ``zone`` (locations) is left to the
+    books outside the blocks, which stand at ``fixed_loc``."""
+    pricer = _Pricer(problem, blocks, zone, fixed_loc)
     rng = as_rng(seed)
     kicks = 0
     # a candidate is the block order with the lead appended

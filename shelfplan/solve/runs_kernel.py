@@ -27,14 +27,16 @@ def starts(order, sizes, lead):
 
 
 @njit(cache=True)
-def order_cost(order, sizes, lead, books, block, rank, slot_loc, D, p, indptr, indices, data):
-    """S_walk of the plan given by the block order (each pair counted once)."""
+def order_cost(order, sizes, lead, books, block, rank, slot_loc, D, p, indptr, indices, data,
+               fixed_loc):
+    """S_walk of the plan given by the block order (each pair counted once); books
+    outside every block (``block`` -1) stand at ``fixed_loc``."""
     start = starts(order, sizes, lead)
-    n = len(block)
-    loc = np.full(n, -1, dtype=np.int64)
+    loc = fixed_loc.copy()
     for t in range(len(books)):
         i = books[t]
-        loc[i] = slot_loc[start[block[i]] + rank[i]]
+        if block[i] >= 0:
+            loc[i] = slot_loc[start[block[i]] + rank[i]]
     s = 0.0
     for t in range(len(books)):
         i = books[t]
