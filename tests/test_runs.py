@@ -147,3 +147,24 @@ def test_display_zone_errors(tmp_path):
     r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
                                   "--display-books", "5", "-o", str(out)])
     assert r.exit_code == 2 and "go with --keep-order blocks" in r.output
+
+
+def test_the_report_names_the_price_of_findability(tmp_path):
+    runner = CliRunner()
+    files = {}
+    for name, extra in {"today": ["baseline", "callnumber"], "blocks": ["fit"],
+                        "free": ["fit"]}.items():
+        files[name] = tmp_path / f"{name}.json"
+        args = [*extra, str(SAMPLE_LOANS), "--hall", str(STACKED), "--holdings", str(HOLDINGS),
+                "-o", str(files[name]), "-q"]
+        if name != "today":
+            args += ["--time-limit", "4"] + (["--keep-order", "blocks"] if name == "blocks"
+                                             else [])
+        assert runner.invoke(main, args).exit_code == 0
+    out = tmp_path / "report.html"
+    r = runner.invoke(main, ["report", str(files["today"]), str(files["blocks"]),
+                             str(files["free"]), "--loans", str(SAMPLE_LOANS), "-o", str(out),
+                             "-q"])
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    assert "The price of findability" in page and "walked in the aisles" in page
