@@ -117,13 +117,17 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     """
     t_start = time.monotonic()
     hall = _hall(hall)
+    if hall is None and current is not None:
+        if not isinstance(current, Layout):
+            current = read_layout(current)
+        hall = current.hall if current.shelved else None
     if _stacked(hall, holdings, read_options, current=current, max_moves=max_moves,
-                move_cost=move_cost, tune=tune):
+                move_cost=move_cost, tune=tune, keep_order=keep_order):
         from shelfplan.shelf import fit_plan
         return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=time_limit,
                         kicks=kicks, until=until, read_options=read_options,
                         progress=progress, generalise=generalise, keep_order=keep_order,
-                        display=display)
+                        display=display, current=current, max_moves=max_moves)
     if keep_order != "none":
         raise LayoutError("`keep_order` blocks keeps call-number runs on shelves: it needs a "
                           "hall with stacks (for halls without, use `level` category)")
@@ -280,8 +284,10 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
     if incremental.get("tune"):
         raise LayoutError("`tune` is for halls without stacks so far; give the strengths "
                           "(`shrink_category`, `half_life`, ...) a tuned free-hall fit chose")
-    if incremental.get("current") is not None or incremental.get("max_moves") is not None \
-            or incremental.get("move_cost"):
-        raise LayoutError("incremental proposals (`current`, `max_moves`, `move_cost`) are "
-                          "for halls without stacks; fit the shelving plan from scratch")
+    blocks = incremental.get("keep_order") == "blocks"
+    if incremental.get("move_cost") or (not blocks and (
+            incremental.get("current") is not None or incremental.get("max_moves") is not None)):
+        raise LayoutError("incremental proposals on a hall with stacks move whole call-number "
+                          "blocks: give `current`, `max_moves` and `keep_order` blocks "
+                          "(`move_cost` is for halls without stacks)")
     return True

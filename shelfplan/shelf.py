@@ -143,8 +143,8 @@ KEEP_ORDER = ("none", "blocks")
 
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
              kicks: int | None = None, until=None, read_options=None, progress=None,
-             generalise=None, keep_order: str = "none", display: dict | None = None
-             ) -> Layout:
+             generalise=None, keep_order: str = "none", display: dict | None = None,
+             current=None, max_moves: int | None = None) -> Layout:
     """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
     ``keep_order="blocks"`` each category stays one run in call-number order
     (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
@@ -158,6 +158,9 @@ def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50
                                  read_options=read_options, generalise=generalise)
     problem.D                                          # the walking table, once, timed
     left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
+    if keep_order == "blocks" and (current is not None or max_moves is not None):
+        return _incremental_blocks(problem, est, current, max_moves, read_options, seed=seed,
+                                   time_limit=left, progress=progress, display=display)
     if keep_order == "blocks":
         from shelfplan.solve.display import blocks_plan
         seq, info = blocks_plan(problem, block_categories(problem, read_options), seed=seed,
@@ -169,6 +172,51 @@ def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50
     loc, info = solve_shelving(problem, seed=seed, time_limit=left, kicks=kicks,
                                progress=progress)
     return make_plan(problem, est, loc, info)
+
+
+def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed, time_limit,
+                        progress, display):
+    """From today's plan (keeping blocks), the best plan moving at most ``max_moves``
+    books; its shift plan goes into ``solver["shift_plan"]``."""
+    from shelfplan.layout import hall_difference, read_layout
+    from shelfplan.solve.runs import Blocks
+    from shelfplan.solve.runs_moves import global_slots, shift_plan, solve_runs_within
+
+    if current is None or max_moves is None:
+        raise LayoutError("an incremental block proposal needs `current` (today's plan) and "
+                          "`max_moves`")
+    if display:
+        raise LayoutError("a display zone is for plans from scratch; drop `display_books` / "
+                          "`display_ranges` or `current`")
+    if not isinstance(current, Layout):
+        current = read_layout(current)
+    if not current.shelved or hall_difference(current.hall, problem.hall):
+        raise LayoutError("`current` must be a shelving plan on the same stacked hall")
+    if check_blocks(current) is not None:
+        raise LayoutError(f"the current plan does not keep call-number blocks "
+                          f"({check_blocks(current)}); start from one that does, e.g. "
+                          f"shelfplan baseline callnumber")
+    pos = pd.Index(current.items.astype(str)).get_indexer(problem.items.astype(str))
+    if (pos < 0).any():
+        raise LayoutError(f"{int((pos < 0).sum())} books of the plan are not in the current "
+                          f"plan (e.g. {problem.items[pos < 0][0]!r}); use the same holdings")
+    sh = current.shelf
+    cur_seq = global_slots(problem.stacks, sh["loc"], sh["shelf"], sh["slot"])[pos]
+    cats = current.categories[pos] if current.categories is not None else None
+    blocks = Blocks(problem, cats)
+    problem.categories = blocks.names[blocks.block]
+    seq, info = solve_runs_within(problem, blocks, cur_seq, int(max_moves), seed=seed,
+                                  time_limit=time_limit, progress=progress)
+    L, S, T = problem.stacks.slot_order()
+    ids = problem.stacks.range_ids()
+    where = lambda g: (f"{ids[problem.stacks.loc_range[L[g]]]} "  # noqa: E731
+                       f"{('left', 'right')[problem.stacks.loc_face[L[g]]]} "
+                       f"{problem.stacks.loc_section[L[g]]}/{S[g]}/{T[g]}")
+    info["shift_plan"] = [
+        {"step": k + 1, "category": None if blocks.names[b] is None else str(blocks.names[b]),
+         "books": n, "from": where(a), "to": where(z), "staging": st}
+        for k, (b, n, a, z, st) in enumerate(shift_plan(blocks, cur_seq, seq, len(L)))]
+    return make_plan(problem, est, None, info, sequence=seq)
 
 
 def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:

@@ -168,3 +168,56 @@ def test_the_report_names_the_price_of_findability(tmp_path):
     assert r.exit_code == 0, r.output
     page = out.read_text(encoding="utf-8")
     assert "The price of findability" in page and "walked in the aisles" in page
+
+
+def test_incremental_blocks_keep_the_budget_and_the_shift_never_overflows(tmp_path):
+    runner = CliRunner()
+    today, plan, shift = tmp_path / "today.json", tmp_path / "plan.json", tmp_path / "shift.csv"
+    assert runner.invoke(main, ["baseline", "callnumber", str(SAMPLE_LOANS), "--hall",
+                                str(STACKED), "--holdings", str(HOLDINGS), "-o", str(today),
+                                "-q"]).exit_code == 0
+    r = runner.invoke(main, ["fit", str(SAMPLE_LOANS), "--holdings", str(HOLDINGS),
+                             "--keep-order", "blocks", "--current", str(today),
+                             "--max-moves", "200", "--time-limit", "5", "-o", str(plan),
+                             "--shift-plan", str(shift), "-q"])
+    assert r.exit_code == 0, r.output
+    a = json.loads(today.read_text(encoding="utf-8"))
+    b = json.loads(plan.read_text(encoding="utf-8"))
+    where = lambda d: {x["id"]: (x["range"], x["face"], x["section"]) for x in d["items"]}  # noqa: E731
+    wa, wb = where(a), where(b)
+    moved = sum(wa[i] != wb[i] for i in wa)
+    assert moved == b["solver"]["moved"] <= 200
+    assert b["objective"]["total"] <= a["objective"]["total"] + 1e-12
+    assert runs_are_blocks(b)
+    rows = shift.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "step,category,books,from,to,staging"
+    assert len(rows) - 1 == len(b["solver"]["shift_plan"])
+
+
+def test_incremental_blocks_need_a_plan_that_keeps_blocks(tmp_path):
+    free = tmp_path / "free.json"
+    shelfplan.write_layout(shelfplan.fit(SAMPLE_LOANS, hall=STACKED, holdings=HOLDINGS,
+                                         time_limit=3), free)
+    with pytest.raises(LayoutError, match="does not keep call-number blocks"):
+        shelfplan.fit(SAMPLE_LOANS, holdings=HOLDINGS, keep_order="blocks", current=free,
+                      max_moves=10)
+
+
+def test_a_shift_plan_by_hand_never_puts_two_books_in_a_slot():
+    from shelfplan.solve.runs_moves import shift_plan
+
+    class B:                      # three runs: A (2 books), B (3), C (1); 8 slots
+        K = 3
+        block = np.array([0, 0, 1, 1, 1, 2])
+    today = np.array([0, 1, 2, 3, 4, 5])              # A B C, then 2 free slots
+    swapped = np.array([3, 4, 0, 1, 2, 5])            # B A C: A and B swap (a cycle)
+    steps = shift_plan(B, today, swapped, 8)
+    where = today.copy()
+    for b, n, a, z, staging in steps:
+        mine = np.nonzero(B.block == b)[0]
+        others = np.delete(where, mine)
+        target = np.arange(z, z + n)
+        assert not np.isin(target, others).any()      # lands only on empty slots
+        where[mine] = target
+    assert (where == swapped).all()
+    assert any(s[4] for s in steps)                    # the cycle needed a staging step

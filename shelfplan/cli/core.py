@@ -70,12 +70,15 @@ Examples:
 @click.option("--display-ranges", default=None,
               help="With --keep-order blocks: comma-separated range ids that form the display "
                    "zone (the most borrowed books that fit, or --display-books of them).")
+@click.option("--shift-plan", type=click.Path(dir_okay=False),
+              help="With --keep-order blocks --current PLAN --max-moves N on a hall with stacks: "
+                   "write the order in which the runs move (CSV), no shelf ever overflowing.")
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
         tune_time, tune_folds, holdings, shelf_list, keep_order, display_books, display_ranges,
-        read_options, quiet):
+        shift_plan, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -97,7 +100,12 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
 
     if (move_cost or max_moves is not None) and not current:
         raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
+    if shift_plan and not (current and max_moves is not None and keep_order == "blocks"):
+        raise click.UsageError("--shift-plan needs --keep-order blocks, --current and "
+                               "--max-moves")
     check_output_path(output)
+    if shift_plan:
+        check_output_path(shift_plan)
     if shelf_list:
         check_output_path(shelf_list)
     display = None
@@ -121,6 +129,9 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
                         generalise=generalise, tune=tune, tune_time=tune_time,
                         tune_folds=tune_folds, holdings=holdings, keep_order=keep_order,
                         display=display)
+    if shift_plan:
+        from shelfplan.present.shelflist import write_shift_plan
+        write_shift_plan(layout, shift_plan)
     _write(layout, output, shelf_list)
 
 

@@ -215,7 +215,10 @@ def summary(layout, output: str) -> str:
         _spacing_line(layout),
         f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
     ]
-    if "moved" in sol:
+    if "moved" in sol and "move_distance" not in sol:          # shelving blocks
+        lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}); "
+                         f"today's S = {sol.get('objective_today', float('nan')):.4f} m")
+    elif "moved" in sol:
         noun = ("category blocks" if layout.sizes is not None
                 else "titles" if layout.level == "title" else "books")
         lines.insert(-1, f"moved {sol['moved']} {noun}, {sol['move_distance']:.1f} m in all "
