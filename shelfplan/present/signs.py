@@ -64,9 +64,9 @@ class FaceSign:
 def require_plan(layout: Layout, what: str) -> None:
     """A clear error for layouts that are not shelving plans."""
     if not layout.shelved:
-        raise RenderError(f"{layout.hall.name}: {what} need(s) a shelving plan (a layout on a "
-                          f"hall with stacks), got a free-space layout; make one with "
-                          f"shelfplan fit --hall a stacked hall (docs/formats.md, stacks)")
+        raise RenderError(f"{layout.hall.name}: the layout must be a shelving plan (a hall "
+                          f"with stacks) for {what}, got a free-space layout; make one with "
+                          f"shelfplan fit --hall STACKED_HALL.json (docs/formats.md, stacks)")
 
 
 def call_text(layout: Layout) -> np.ndarray:
@@ -89,7 +89,7 @@ def shelving_order(layout: Layout) -> np.ndarray:
 
 def face_signs(layout: Layout) -> list[FaceSign]:
     """One sign per face of every range, in shelving order."""
-    require_plan(layout, "signs")
+    require_plan(layout, "range signs")
     st, sh = layout.hall.stacks, layout.shelf
     order = shelving_order(layout)
     calls = call_text(layout)
