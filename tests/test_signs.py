@@ -204,7 +204,8 @@ def test_a_free_space_layout_is_refused(free_layout, tmp_path):
     out = tmp_path / "signs.csv"
     r = CliRunner().invoke(main, ["signs", str(free_layout), "-o", str(out)])
     assert r.exit_code == 1
-    assert r.output.count("\n") == 1 and "must be a shelving plan (a hall with stacks) for range signs" in r.output, r.output
+    assert r.output.count("\n") == 1, r.output
+    assert "must be a shelving plan (a hall with stacks) for range signs" in r.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 

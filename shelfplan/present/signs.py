@@ -4,9 +4,10 @@
 shelving order (ranges as the hall lists them, the left face before the right)
 and gives each face its first and last call number in shelving order (faces
 with no books are "empty"; ``in_order`` says whether the face's call numbers
-follow library order, which a free plan's need not). :func:`write_signs` writes them as a CSV or as a
-printable PDF of large-type labels on A4 or Letter sheets (matplotlib's
-PdfPages, one or more labels per page, cut lines between them).
+follow library order, which a free plan's need not). :func:`write_signs`
+writes them as a CSV or as a printable PDF of large-type labels on A4 or
+Letter sheets (matplotlib's PdfPages, one or more labels per page, cut lines
+between them).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_pat
 from shelfplan.present.style import RenderError
 
 __all__ = ["FaceSign", "face_signs", "write_signs", "PAPERS", "SIGN_FORMATS", "COLUMNS",
-           "shelving_order", "call_text"]
+           "shelving_order", "call_text", "call_ranks"]
 
 #: Paper sizes in inches (portrait).
 PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
@@ -87,8 +88,14 @@ def shelving_order(layout: Layout) -> np.ndarray:
     return np.lexsort((sh["slot"], sh["shelf"], sh["loc"]))
 
 
-def face_signs(layout: Layout) -> list[FaceSign]:
-    """One sign per face of every range, in shelving order."""
+def call_ranks(layout: Layout) -> np.ndarray:
+    """Each book's rank in library order (:func:`sort_keys`; no call number: last)."""
+    return sort_keys(list(call_text(layout)))
+
+
+def face_signs(layout: Layout, rank: np.ndarray | None = None) -> list[FaceSign]:
+    """One sign per face of every range, in shelving order (``rank``: :func:`call_ranks`,
+    computed when not given)."""
     require_plan(layout, "range signs")
     st, sh = layout.hall.stacks, layout.shelf
     order = shelving_order(layout)
@@ -96,7 +103,7 @@ def face_signs(layout: Layout) -> list[FaceSign]:
     if layout.n and all(c is None for c in calls):
         raise RenderError(f"{layout.hall.name}: the plan has no call numbers, so signs would "
                           f"be blank; make the plan with --holdings (a call_number column)")
-    rank = sort_keys(list(calls))
+    rank = call_ranks(layout) if rank is None else rank
     face_of_loc = st.loc_range * 2 + st.loc_face            # one code per (range, face)
     code = face_of_loc[sh["loc"][order]]
     signs = []

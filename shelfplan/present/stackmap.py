@@ -29,9 +29,9 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
-from shelfplan.ingest.callsort import sort_keys
 from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_path
-from shelfplan.present.signs import call_text, face_signs, require_plan, shelving_order
+from shelfplan.present.signs import (call_ranks, call_text, face_signs, require_plan,
+                                     shelving_order)
 from shelfplan.present.stackmap_page import PAGE_CSS, PAGE_JS
 from shelfplan.present.style import RenderError
 
@@ -68,15 +68,16 @@ def _titles(layout: Layout) -> list | None:
             for v in t]
 
 
-def map_data(layout: Layout) -> dict:
+def map_data(layout: Layout, rank: np.ndarray | None = None) -> dict:
     """What the page's script needs: ranges, locations and the books in library order
-    (ties in shelving order), each book's location index and shelf."""
+    (ties in shelving order), each book's location index and shelf (``rank``:
+    :func:`~shelfplan.present.signs.call_ranks`, computed when not given)."""
     require_plan(layout, "a stack map")
     st, sh = layout.hall.stacks, layout.shelf
     calls = call_text(layout)
     shelving = np.empty(layout.n, dtype=np.int64)
     shelving[shelving_order(layout)] = np.arange(layout.n)
-    order = np.lexsort((shelving, sort_keys(list(calls))))
+    order = np.lexsort((shelving, call_ranks(layout) if rank is None else rank))
     titles = _titles(layout)
     return {
         "ranges": [str(r.id) for r in st.ranges],
@@ -204,8 +205,9 @@ def _json_script(data) -> str:
 
 def stack_map_html(layout: Layout) -> str:
     """The whole page as one string."""
-    signs = face_signs(layout)
-    data = map_data(layout)
+    rank = call_ranks(layout)
+    signs = face_signs(layout, rank)
+    data = map_data(layout, rank)
     svg, pick = _svg(layout, signs)
     data["pick"] = pick
     name = html.escape(layout.hall.name or "hall")
