@@ -11,8 +11,9 @@ and section; pick points in SVG units) and answers the search box:
    starting with each of them;
 4. any other call number (it has a digit): where it would stand in library
    order, by binary search over the books with :data:`PAGE_JS`'s ``compare``
-   (a simplified library order: end < letters < numbers; whole numbers by
-   value, decimals after a point and the digits of a cutter as fractions).
+   (a simplified library order: end < letters < numbers < a Dewey prefix
+   word such as J or REF; whole numbers by value, the digits after a point
+   that follows a number and the digits of a cutter as fractions).
 
 The answer reads "range A-3, left face, section 3, shelf 2"; the location's
 shape gets class ``hit`` (others holding matches ``also``), its range
@@ -68,17 +69,25 @@ PAGE_JS = r"""
   const hits = document.getElementById("hits");
 
   // --- a simplified library order for call numbers no book has ----------------------
+  const PREFIX = /^((?:[A-Z]{1,5}\.? )+)(?=\d{3}(?!\d))/;   // Dewey's J, REF., YA
   function tokens(s) {
-    const out = [], re = /(\.)?(\d+)|([A-Z]+)/g;
-    let m, cutter = false, end = -1;
+    const pre = PREFIX.exec(s), out = pre ? [[3, pre[1]]] : [];
+    const re = /(\.)?(\d+)|([A-Z]+)/g;
+    let m, cutter = false, number = false, end = -1;
+    if (pre) re.lastIndex = pre[1].length;
     while ((m = re.exec(s)) !== null) {
+      const touching = m.index === end;
       if (m[3] !== undefined) {
         out.push([1, m[3]]);
-        cutter = out.length > 1;
+        cutter = out.length > (pre ? 2 : 1);      // letters after the class: a cutter
+        number = false;
       } else {
-        const frac = m[1] !== undefined || (cutter && m.index === end);
+        // a decimal: after a point that follows a number (823.30) or stands alone;
+        // the digits of a cutter (L96, .P98); but v.2 is volume 2
+        const frac = m[1] !== undefined ? number || !touching : cutter && touching;
         out.push(frac ? [2, "", m[2]] : [2, m[2].replace(/^0+/, ""), ""]);
         cutter = false;
+        number = true;
       }
       end = re.lastIndex;
     }
@@ -88,7 +97,7 @@ PAGE_JS = r"""
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
       const x = a[i] || [0], y = b[i] || [0];
       if (x[0] !== y[0]) return x[0] - y[0];
-      if (x[0] === 1 && x[1] !== y[1]) return x[1] < y[1] ? -1 : 1;
+      if (x[0] !== 2 && x[1] !== y[1]) return x[1] < y[1] ? -1 : 1;
       if (x[0] === 2) {
         if (x[1].length !== y[1].length) return x[1].length - y[1].length;
         if (x[1] !== y[1]) return x[1] < y[1] ? -1 : 1;
@@ -204,5 +213,6 @@ PAGE_JS = r"""
     search(q);
   }
   window.stackMapSearch = search;
+  window.stackMapCompare = (a, b) => compare(tokens(norm(a)), tokens(norm(b)));
 })();
 """
