@@ -166,30 +166,33 @@ def _write_csv(signs: list[FaceSign], fh) -> None:
 def _fit(text: str, base: float, width_in: float) -> float:
     """A font size (points) at which ``text`` fits ``width_in`` inches (about 0.6 em a
     character in a sans-serif bold face), at most ``base``."""
-    return max(10.0, min(base, width_in * 72.0 / (0.62 * max(len(text), 1))))
+    return max(8.0, min(base, width_in * 72.0 / (0.62 * max(len(text), 1))))
 
 
 def _draw_label(fig: Figure, sign: FaceSign, bottom: float, height: float, width_in: float):
-    """One label in the band [bottom, bottom + height] of the page (figure fractions)."""
+    """One label in the band [bottom, bottom + height] of the page (figure fractions);
+    type sizes are for a band of 5.5 inches (two labels on A4) and shrink with it."""
     y = lambda f: bottom + f * height  # noqa: E731
+    k = min(1.0, height * fig.get_figheight() / 5.5)
     usable = width_in * 0.88
     fig.text(0.5, y(0.80), f"Range {sign.range}", ha="center", va="center",
-             fontsize=_fit(f"Range {sign.range}", 64, usable), weight="bold")
+             fontsize=_fit(f"Range {sign.range}", 64 * k, usable), weight="bold")
     fig.text(0.5, y(0.60), f"{sign.face} face", ha="center", va="center",
-             fontsize=30, color="0.25")
+             fontsize=30 * k, color="0.25")
     if sign.books == 0 or sign.first is None:
         fig.text(0.5, y(0.32), sign.span, ha="center", va="center",
-                 fontsize=_fit(sign.span, 44, usable), weight="bold")
+                 fontsize=_fit(sign.span, 44 * k, usable), weight="bold")
     else:
-        size = _fit(max(sign.first, sign.last, key=len), 48, usable)
+        size = _fit(max(sign.first, sign.last, key=len), 48 * k, usable)
         fig.text(0.5, y(0.42), sign.first, ha="center", va="center", fontsize=size,
                  weight="bold", family="DejaVu Sans Mono")
-        fig.text(0.5, y(0.29), "to", ha="center", va="center", fontsize=20, color="0.35")
+        fig.text(0.5, y(0.29), "to", ha="center", va="center", fontsize=20 * k,
+                 color="0.35")
         fig.text(0.5, y(0.16), sign.last, ha="center", va="center", fontsize=size,
                  weight="bold", family="DejaVu Sans Mono")
     note = "" if sign.in_order else " (not in call-number order: see the stack map)"
-    fig.text(0.5, y(0.05), f"{sign.books:,} books{note}", ha="center", va="center", fontsize=11,
-             color="0.45")
+    fig.text(0.5, y(0.05), f"{sign.books:,} books{note}", ha="center", va="center",
+             fontsize=max(7.0, 11 * k), color="0.45")
 
 
 def _write_pdf(signs: list[FaceSign], fh, size: tuple[float, float], per_page: int) -> None:
