@@ -41,7 +41,8 @@ class Layout:
     sizes: np.ndarray | None = None    # books per unit (category blocks only)
     radius: np.ndarray | None = None   # radius of each block's disc (category blocks only)
     #: shelving plans (MODEL.md 8.6): {"loc", "shelf", "slot"} int arrays, location index
-    #: into ``hall.stacks`` and the 1-based shelf and slot; None for free-space layouts
+    #: into ``hall.stacks`` and the 1-based shelf and slot, "callnumber" and (optional)
+    #: "titles" object arrays (None where unknown); None for free-space layouts
     shelf: dict | None = None
 
     @property
@@ -97,7 +98,9 @@ class Layout:
                 "shelf": int(self.shelf["shelf"][k]), "slot": int(self.shelf["slot"][k]),
                 "category": None if cat is None else str(cat),
                 **({} if self.shelf.get("callnumber") is None
-                   else {"call_number": _text(self.shelf["callnumber"][k])})}
+                   else {"call_number": _text(self.shelf["callnumber"][k])}),
+                **({} if self.shelf.get("titles") is None
+                   else {"title": _text(self.shelf["titles"][k])})}
 
 
 def _text(v):
@@ -287,7 +290,10 @@ def _read_slots(recs: list, ids: np.ndarray, hall: Hall, source: str) -> dict:
     calls = None
     if any("call_number" in r for r in recs):
         calls = np.array([r.get("call_number") for r in recs], dtype=object)
-    return {"loc": loc, "shelf": shelf, "slot": slot, "callnumber": calls}
+    titles = None
+    if any("title" in r for r in recs):
+        titles = np.array([r.get("title") for r in recs], dtype=object)
+    return {"loc": loc, "shelf": shelf, "slot": slot, "callnumber": calls, "titles": titles}
 
 
 def read_layout(path) -> Layout:

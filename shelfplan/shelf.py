@@ -63,6 +63,8 @@ def with_holdings(est: Estimates, holdings) -> tuple[Estimates, np.ndarray | Non
     cats = books.categories[where]
     est.categories = None if all(c is None for c in cats) else cats
     calls = books.callnumbers[where]
+    titles = books.titles[where]
+    est.titles = None if pd.isna(titles).all() else titles   # for make_plan
     est.summary["holdings"] = {"source": holdings.source, "books": int(len(books)),
                                "never_borrowed": int(len(books) - len(books.loan_index)),
                                "added_from_loans": int(books.n_added)}
@@ -110,7 +112,8 @@ def make_plan(problem: ShelfProblem, est: Estimates, loc, solver: dict,
         objective=shelved_cost(loc, problem), lower_bound=shelving_lower_bound(problem),
         min_spacing=float("nan"), estimation=est.summary, solver=solver,
         pairs=list(zip(pairs["item_a"], pairs["item_b"], pairs["p_pair"])),
-        shelf={"loc": loc, "shelf": shelf, "slot": slot, "callnumber": problem.callnumbers})
+        shelf={"loc": loc, "shelf": shelf, "slot": slot, "callnumber": problem.callnumbers,
+               "titles": getattr(est, "titles", None)})
 
 
 def check_blocks(layout: Layout) -> str | None:

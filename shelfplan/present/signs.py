@@ -1,0 +1,212 @@
+"""Range-end signs of a shelving plan: the first and last call number of every face.
+
+:func:`face_signs` reads a shelving plan (MODEL.md section 8) face by face in
+shelving order (ranges as the hall lists them, the left face before the right)
+and gives each face its first and last call number in shelving order (faces
+with no books are "empty"; ``in_order`` says whether the face's call numbers
+follow library order, which a free plan's need not). :func:`write_signs`
+writes them as a CSV or as a printable PDF of large-type labels on A4 or
+Letter sheets (matplotlib's PdfPages, one or more labels per page, cut lines
+between them).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from shelfplan.ingest.callsort import sort_keys
+from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_path
+from shelfplan.present.style import RenderError
+
+__all__ = ["FaceSign", "face_signs", "write_signs", "PAPERS", "SIGN_FORMATS", "COLUMNS",
+           "shelving_order", "call_text", "call_ranks"]
+
+#: Paper sizes in inches (portrait).
+PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+SIGN_FORMATS = ("csv", "pdf")
+COLUMNS = ("range", "face", "books", "first_call_number", "last_call_number",
+           "first_item", "last_item", "in_order", "label")
+DASH = "\u2013"
+DOT = "\u00b7"
+
+
+@dataclass(frozen=True)
+class FaceSign:
+    """What the sign at one face says."""
+
+    range: str
+    face: str
+    books: int
+    first: str | None       # call number (None: empty face or no call numbers)
+    last: str | None
+    first_item: str | None
+    last_item: str | None
+    in_order: bool = True   # the face's call numbers follow library order
+
+    @property
+    def span(self) -> str:
+        if self.books == 0:
+            return "empty"
+        if self.first is None:
+            return f"{self.books} books without call numbers"
+        return self.first if self.first == self.last else f"{self.first} {DASH} {self.last}"
+
+    @property
+    def label(self) -> str:
+        return f"Range {self.range} {DOT} {self.face} face {DOT} {self.span}"
+
+
+def require_plan(layout: Layout, what: str) -> None:
+    """A clear error for layouts that are not shelving plans."""
+    if not layout.shelved:
+        raise RenderError(f"{layout.hall.name}: the layout must be a shelving plan (a hall "
+                          f"with stacks) for {what}, got a free-space layout; make one with "
+                          f"shelfplan fit --hall STACKED_HALL.json (docs/formats.md, stacks)")
+
+
+def call_text(layout: Layout) -> np.ndarray:
+    """Each book's call number as a string, None where unknown."""
+    calls = layout.shelf.get("callnumber")
+    if calls is None:
+        return np.full(layout.n, None, dtype=object)
+    out = np.full(layout.n, None, dtype=object)
+    for k, c in enumerate(calls):
+        if c is not None and not (isinstance(c, float) and math.isnan(c)) and str(c).strip():
+            out[k] = str(c)
+    return out
+
+
+def shelving_order(layout: Layout) -> np.ndarray:
+    """Book indices as a patron reads the shelves (locations are numbered in that order)."""
+    sh = layout.shelf
+    return np.lexsort((sh["slot"], sh["shelf"], sh["loc"]))
+
+
+def call_ranks(layout: Layout) -> np.ndarray:
+    """Each book's rank in library order (:func:`sort_keys`; no call number: last)."""
+    return sort_keys(list(call_text(layout)))
+
+
+def face_signs(layout: Layout, rank: np.ndarray | None = None) -> list[FaceSign]:
+    """One sign per face of every range, in shelving order (``rank``: :func:`call_ranks`,
+    computed when not given)."""
+    require_plan(layout, "range signs")
+    st, sh = layout.hall.stacks, layout.shelf
+    order = shelving_order(layout)
+    calls = call_text(layout)
+    if layout.n and all(c is None for c in calls):
+        raise RenderError(f"{layout.hall.name}: the plan has no call numbers, so signs would "
+                          f"be blank; make the plan with --holdings (a call_number column)")
+    rank = call_ranks(layout) if rank is None else rank
+    face_of_loc = st.loc_range * 2 + st.loc_face            # one code per (range, face)
+    code = face_of_loc[sh["loc"][order]]
+    signs = []
+    for r_idx, r in enumerate(st.ranges):
+        for face in r.face_names:
+            books = order[code == r_idx * 2 + SHELF_FACES.index(face)]
+            named = [k for k in books if calls[k] is not None]
+            first = named[0] if named else None
+            last = named[-1] if named else None
+            in_order = bool((np.diff(rank[named]) >= 0).all()) if named else True
+            signs.append(FaceSign(
+                range=str(r.id), face=face, books=int(len(books)),
+                first=None if first is None else calls[first],
+                last=None if last is None else calls[last],
+                first_item=str(layout.items[books[0]]) if len(books) else None,
+                last_item=str(layout.items[books[-1]]) if len(books) else None,
+                in_order=in_order))
+    return signs
+
+
+def sign_format(path) -> str:
+    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if ext not in SIGN_FORMATS:
+        raise RenderError(f"{os.fspath(path)}: signs are written as .csv or .pdf, got "
+                          f"{'.' + ext if ext else 'no extension'}; rename the output")
+    return ext
+
+
+def check_paper(paper: str) -> tuple[float, float]:
+    if paper not in PAPERS:
+        raise RenderError(f"`paper` must be one of {', '.join(PAPERS)}, got {paper!r}; "
+                          f"pick one of them")
+    return PAPERS[paper]
+
+
+def write_signs(layout: Layout, path, *, paper: str = "a4", per_page: int = 2) -> str:
+    """Write the signs as ``.csv`` or ``.pdf`` (by extension), atomically; the format."""
+    fmt = sign_format(path)
+    size = check_paper(paper)
+    if not isinstance(per_page, int) or isinstance(per_page, bool) or not 1 <= per_page <= 4:
+        raise RenderError(f"`per_page` must be a whole number from 1 to 4, got {per_page!r}")
+    check_output_path(path)
+    signs = face_signs(layout)
+    if fmt == "csv":
+        atomic_write(path, lambda fh: _write_csv(signs, fh))
+    else:
+        atomic_write(path, lambda fh: _write_pdf(signs, fh, size, per_page), mode="wb")
+    return fmt
+
+
+def _write_csv(signs: list[FaceSign], fh) -> None:
+    w = csv.writer(fh, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for s in signs:
+        w.writerow([s.range, s.face, s.books, s.first or "", s.last or "",
+                    s.first_item or "", s.last_item or "", "yes" if s.in_order else "no",
+                    s.label])
+
+
+def _fit(text: str, base: float, width_in: float) -> float:
+    """A font size (points) at which ``text`` fits ``width_in`` inches (about 0.6 em a
+    character in a sans-serif bold face), at most ``base``."""
+    return max(8.0, min(base, width_in * 72.0 / (0.62 * max(len(text), 1))))
+
+
+def _draw_label(fig: Figure, sign: FaceSign, bottom: float, height: float, width_in: float):
+    """One label in the band [bottom, bottom + height] of the page (figure fractions);
+    type sizes are for a band of 5.5 inches (two labels on A4) and shrink with it."""
+    y = lambda f: bottom + f * height  # noqa: E731
+    k = min(1.0, height * fig.get_figheight() / 5.5)
+    usable = width_in * 0.88
+    fig.text(0.5, y(0.80), f"Range {sign.range}", ha="center", va="center",
+             fontsize=_fit(f"Range {sign.range}", 64 * k, usable), weight="bold")
+    fig.text(0.5, y(0.60), f"{sign.face} face", ha="center", va="center",
+             fontsize=30 * k, color="0.25")
+    if sign.books == 0 or sign.first is None:
+        fig.text(0.5, y(0.32), sign.span, ha="center", va="center",
+                 fontsize=_fit(sign.span, 44 * k, usable), weight="bold")
+    else:
+        size = _fit(max(sign.first, sign.last, key=len), 48 * k, usable)
+        fig.text(0.5, y(0.42), sign.first, ha="center", va="center", fontsize=size,
+                 weight="bold", family="DejaVu Sans Mono")
+        fig.text(0.5, y(0.29), "to", ha="center", va="center", fontsize=20 * k,
+                 color="0.35")
+        fig.text(0.5, y(0.16), sign.last, ha="center", va="center", fontsize=size,
+                 weight="bold", family="DejaVu Sans Mono")
+    note = "" if sign.in_order else " (not in call-number order: see the stack map)"
+    fig.text(0.5, y(0.05), f"{sign.books:,} books{note}", ha="center", va="center",
+             fontsize=max(7.0, 11 * k), color="0.45")
+
+
+def _write_pdf(signs: list[FaceSign], fh, size: tuple[float, float], per_page: int) -> None:
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.lines import Line2D
+
+    with PdfPages(fh, metadata={"Title": "shelfplan range signs"}) as pdf:
+        for start in range(0, len(signs), per_page):
+            fig = Figure(figsize=size)
+            band = 1.0 / per_page
+            for j, sign in enumerate(signs[start:start + per_page]):
+                bottom = 1.0 - (j + 1) * band
+                _draw_label(fig, sign, bottom + 0.02 * band, 0.96 * band, size[0])
+                if j:                                    # a cut line between labels
+                    fig.add_artist(Line2D([0.04, 0.96], [bottom + band] * 2, lw=0.6,
+                                          ls=(0, (6, 4)), color="0.6"))
+            pdf.savefig(fig)
