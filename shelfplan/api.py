@@ -116,6 +116,12 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     ``tune_time`` seconds per quick layout, on top of ``time_limit``).
     """
     t_start = time.monotonic()
+    if max_moves is not None and max_moves < 0:
+        raise LayoutError(f"`max_moves` must be 0 or more, got {max_moves}")
+    if move_cost < 0:
+        raise LayoutError(f"`move_cost` must be 0 or more, got {move_cost}")
+    if (max_moves is not None or move_cost) and current is None:
+        raise LayoutError("`move_cost` and `max_moves` need `current` (today's layout)")
     hall = _hall(hall)
     if hall is None and current is not None:
         if not isinstance(current, Layout):
@@ -137,12 +143,6 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
             loans, hall, until=until, read_options=read_options, seed=seed,
             tune_time=tune_time, folds=tune_folds, progress=progress)
         t_start = time.monotonic()
-    if max_moves is not None and max_moves < 0:
-        raise LayoutError(f"`max_moves` must be 0 or more, got {max_moves}")
-    if move_cost < 0:
-        raise LayoutError(f"`move_cost` must be 0 or more, got {move_cost}")
-    if (max_moves is not None or move_cost) and current is None:
-        raise LayoutError("`move_cost` and `max_moves` need `current` (today's layout)")
     anchor = None
     if current is not None:
         if not isinstance(current, Layout):
