@@ -51,14 +51,27 @@ def check_output(path) -> str:
     return fmt
 
 
-def _legend_kw(style: PointStyle) -> dict:
-    return dict(handles=legend_handles(style), title="category (largest first)",
+def _handles(layout, style: PointStyle) -> list:
+    """The figure legend's entries: the categories, and for a shelving plan the
+    location colours the categories do not explain (empty, no loans)."""
+    handles = legend_handles(style)
+    if layout.shelved:
+        from shelfplan.present.stacks_style import key_handles, location_style
+
+        handles += key_handles(location_style(layout, style))
+    return handles
+
+
+def _legend_kw(style: PointStyle, handles: list) -> dict:
+    return dict(handles=handles,
+                title="category (largest first)" if style.legend else "locations",
                 fontsize=9, title_fontsize=9, frameon=False)
 
 
 def _figure_both(layout, style, ratio: float, elev: float, azim: float, common: dict) -> Figure:
     """3D view (left) and floor plan (right), the legend below, the title above."""
-    has_legend = bool(style.legend)
+    handles = _handles(layout, style)
+    has_legend = bool(handles)
     w, plot_h = 17.0, max(4.0, 5.9 * ratio)
     below = 1.1 if has_legend else 0.4
     h = plot_h + below + 0.6
@@ -66,31 +79,34 @@ def _figure_both(layout, style, ratio: float, elev: float, azim: float, common: 
     ax3 = fig.add_axes((0.0, below / h, 0.56, plot_h / h), projection="3d",
                        computed_zorder=False)
     axt = fig.add_axes((0.60, below / h, 0.32, plot_h / h))
-    plot_3d(layout, ax3, elev=elev, azim=azim, legend=False, title="3D view", **common)
+    plot_3d(layout, ax3, elev=elev, azim=azim, legend=False, title="3D view",
+            colorbar=not layout.shelved, **common)   # a plan's bar: the floor plan's
     plot_top(layout, axt, title="floor plan from above", **common)
     if has_legend:
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02),
-                   ncols=min(len(style.legend), 5), **_legend_kw(style))
+                   ncols=min(len(handles), 5), **_legend_kw(style, handles))
     fig.suptitle(plan_title(layout), fontsize=13, y=1 - 0.12 / h)
     return fig
 
 
 def _figure_3d(layout, style, ratio: float, elev: float, azim: float, common: dict) -> Figure:
     """The 3D view, the legend at its right."""
-    has_legend = bool(style.legend)
+    handles = _handles(layout, style)
+    has_legend = bool(handles)
     w, h = 12.0, 2.0 + 4.5 * max(ratio, 0.6)
     fig = Figure(figsize=(w, h))
     ax = fig.add_axes((0.0, 0.02, 0.76 if has_legend else 0.96, 0.9), projection="3d",
                       computed_zorder=False)
     plot_3d(layout, ax, elev=elev, azim=azim, legend=False, **common)
     if has_legend:
-        fig.legend(loc="upper left", bbox_to_anchor=(0.76, 0.88), **_legend_kw(style))
+        fig.legend(loc="upper left", bbox_to_anchor=(0.76, 0.88), **_legend_kw(style, handles))
     return fig
 
 
 def _figure_top(layout, style, ratio: float, common: dict) -> Figure:
     """The floor plan, the legend below it."""
-    has_legend = bool(style.legend)
+    handles = _handles(layout, style)
+    has_legend = bool(handles)
     w, plot_h = 11.0, max(3.5, 8.6 * ratio)
     below = 1.3 if has_legend else 0.6
     h = plot_h + below + 0.5
@@ -99,7 +115,7 @@ def _figure_top(layout, style, ratio: float, common: dict) -> Figure:
     plot_top(layout, ax, title=plan_title(layout), **common)
     if has_legend:
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01),
-                   ncols=min(len(style.legend), 4), **_legend_kw(style))
+                   ncols=min(len(handles), 4), **_legend_kw(style, handles))
     return fig
 
 
