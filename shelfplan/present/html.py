@@ -290,10 +290,16 @@ def plotly_figure(layout, *, view: str = "both", color_by: str = "category", edg
                   elev: float = 28.0, azim: float = -62.0,
                   max_categories: int = DEFAULT_MAX_CATEGORIES):
     """A plotly figure: the rotatable 3D view and/or the floor plan; hover shows id,
-    category and p of each book."""
+    category and p of each book (a shelving plan: also its range, face, section,
+    shelf and slot; see :mod:`~shelfplan.present.stacks_html`)."""
     go, make_subplots = plotly_modules()
     layout = as_layout(layout)
     check_choice(view, VIEWS, "view")
+    if layout.shelved:       # bookcases, ranges and face strips
+        from shelfplan.present.stacks_html import shelved_figure
+
+        return shelved_figure(layout, view=view, color_by=color_by, edges=edges, elev=elev,
+                              azim=azim, max_categories=max_categories)
     style = point_style(layout, color_by, max_categories)
     ia, ib, _ = resolve_edges(layout, edges)
     fig, at3, att = _subplots(make_subplots, view)

@@ -56,7 +56,7 @@ def _range_labels(ax, stacks) -> list:
     found = []
     for r in stacks.ranges:
         across = r.depth * (2 if r.faces == "both" else 1) * ppm
-        size = min(7.0, 0.85 * r.length * ppm / (0.62 * max(len(r.id), 1)), 1.6 * across)
+        size = min(7.0, 0.85 * r.length * ppm / (0.62 * max(len(r.id), 1)), 1.3 * across)
         if size >= MIN_LABEL_PT:
             found.append((size, r))
     found.sort(key=lambda t: -t[0])
