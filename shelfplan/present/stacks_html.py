@@ -246,4 +246,6 @@ def shelved_figure(layout: Layout, *, view: str = "both", color_by: str = "categ
     if loc.norm is not None:
         _colorbar(fig, go, loc, at3, att)
     _finish(fig, layout, style, elev, azim, at3, att)
+    if att is not None:
+        fig.update_layout(legend_y=-0.1)     # below the floor plan's x label
     return fig
