@@ -183,16 +183,10 @@ def plot_top(layout: Layout, ax=None, *, color_by: str = "category", heatmap: bo
 
     Returns the artists: ``heatmap`` (or None), ``walls``, ``obstacles`` (list),
     ``entrance`` (list), ``edges`` (or None), ``points`` (or None), ``legend``
-    (or None) and ``colorbar`` (the heat map's, or None). A shelving plan is drawn
-    by :func:`~shelfplan.present.stacks_draw.plot_top_shelved` (ranges and face
-    strips; ``heatmap`` and ``points`` do not apply).
+    (or None) and ``colorbar`` (the heat map's, or None). Books as points: a
+    shelving plan's stacks are drawn by :func:`shelfplan.present.render.plot_top`.
     """
     style = style or point_style(layout, color_by, max_categories)
-    if layout.shelved:
-        from shelfplan.present.stacks_draw import plot_top_shelved
-
-        return plot_top_shelved(layout, ax, style=style, edges=edges, legend=legend,
-                                colorbar=colorbar, title=title, rasterized=rasterized)
     ia, ib, w = resolve_edges(layout, edges)
     if ax is None:
         ax = Figure(figsize=(10, 7.5), layout="constrained").add_subplot()

@@ -32,16 +32,10 @@ def plot_3d(layout: Layout, ax=None, *, color_by: str = "category", edges=None,
     ``entrance`` (list), ``edges`` (or None), ``legend`` (or None) and
     ``colorbar`` (or None). ``edges`` is as in :func:`resolve_edges`. The box
     keeps the hall's proportions (metres on every axis) and is zoomed to fill
-    the axes' rectangle; the hall's artists are not clipped to it. A shelving
-    plan is drawn by :func:`~shelfplan.present.stacks_draw.plot_3d_shelved`.
+    the axes' rectangle; the hall's artists are not clipped to it. Books as points:
+    a shelving plan's bookcases are drawn by :func:`shelfplan.present.render.plot_3d`.
     """
     style = style or point_style(layout, color_by, max_categories)
-    if layout.shelved:       # bookcases and books on their shelves
-        from shelfplan.present.stacks_draw import plot_3d_shelved
-
-        return plot_3d_shelved(layout, ax, style=style, edges=edges, elev=elev, azim=azim,
-                               legend=legend, colorbar=colorbar, title=title,
-                               rasterized=rasterized)
     ia, ib, w = resolve_edges(layout, edges)
     if ax is None:
         fig = Figure(figsize=(10, 7.5), layout="constrained")

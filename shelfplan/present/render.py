@@ -13,6 +13,10 @@ error), :mod:`~shelfplan.present.geometry` (rings, prisms, the door),
 :mod:`~shelfplan.present.mpl3d` (:func:`plot_3d`),
 :mod:`~shelfplan.present.floor` (:func:`plot_top`, the heat map) and
 :mod:`~shelfplan.present.html` (:func:`plotly_figure`, :func:`render_html`).
+A shelving plan (``layout.shelved``) is drawn as its stacks by
+:mod:`~shelfplan.present.stacks_draw` and :mod:`~shelfplan.present.stacks_html`:
+:func:`plot_top`, :func:`plot_3d`, :func:`plotly_figure` and :func:`render_html`
+here choose the drawing by the layout.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ from matplotlib.figure import Figure
 from shelfplan.layout import atomic_write
 from shelfplan.present.edges import edge_widths as _edge_widths  # noqa: F401
 from shelfplan.present.edges import pairs_from_loans, resolve_edges  # noqa: F401
-from shelfplan.present.floor import plot_top, popularity_grid  # noqa: F401
+from shelfplan.present import html as _html
+from shelfplan.present.floor import plot_top as _points_top
+from shelfplan.present.floor import popularity_grid  # noqa: F401
 from shelfplan.present.geometry import triangles as _triangles  # noqa: F401
-from shelfplan.present.html import plotly_figure, plotly_modules, render_html  # noqa: F401
-from shelfplan.present.mpl3d import plot_3d
+from shelfplan.present.html import plotly_modules  # noqa: F401
+from shelfplan.present.mpl3d import plot_3d as _points_3d
+from shelfplan.present.stacks_draw import plot_3d_shelved, plot_top_shelved
+from shelfplan.present.stacks_html import shelved_figure
 from shelfplan.present.style import (BLOCK_LABELS, COLOR_BY, DEFAULT_MAX_CATEGORIES,  # noqa: F401
                                      EDGE_COLOR, ENTRANCE_COLOR, FLOOR_FACE, FORMATS, HEAT_CMAP,
                                      HEAT_UNDER, MAX_DRAWN_BLOCKS, OBSTACLE_EDGE, OBSTACLE_FACE,
@@ -40,6 +48,46 @@ __all__ = ["render", "render_html", "plan_figure", "plotly_figure", "plot_3d", "
            "popularity_grid", "pairs_from_loans", "resolve_edges", "point_style",
            "point_sizes", "point_alpha", "popularity_norm", "category_key", "plan_title",
            "output_format", "check_output", "PointStyle", "RenderError"]
+
+
+def plot_top(layout, ax=None, *, color_by: str = "category",
+             max_categories: int = DEFAULT_MAX_CATEGORIES, style: PointStyle | None = None,
+             heatmap: bool = True, points: bool = True, **kw) -> dict:
+    """The floor plan: :func:`shelfplan.present.floor.plot_top` (books as points over
+    the heat map), or for a shelving plan
+    :func:`~shelfplan.present.stacks_draw.plot_top_shelved` (ranges and face strips;
+    ``heatmap`` and ``points`` do not apply). Returns the artists."""
+    if not layout.shelved:
+        return _points_top(layout, ax, color_by=color_by, max_categories=max_categories,
+                           style=style, heatmap=heatmap, points=points, **kw)
+    style = style or point_style(layout, color_by, max_categories)
+    return plot_top_shelved(layout, ax, style=style, **kw)
+
+
+def plot_3d(layout, ax=None, *, color_by: str = "category",
+            max_categories: int = DEFAULT_MAX_CATEGORIES, style: PointStyle | None = None,
+            **kw) -> dict:
+    """The 3D view: :func:`shelfplan.present.mpl3d.plot_3d` (books as points), or for a
+    shelving plan :func:`~shelfplan.present.stacks_draw.plot_3d_shelved` (bookcases,
+    shelves, books in their slots). Returns the artists."""
+    if not layout.shelved:
+        return _points_3d(layout, ax, color_by=color_by, max_categories=max_categories,
+                          style=style, **kw)
+    style = style or point_style(layout, color_by, max_categories)
+    return plot_3d_shelved(layout, ax, style=style, **kw)
+
+
+def plotly_figure(layout, **kw):
+    """The interactive figure: :func:`shelfplan.present.html.plotly_figure`, or for a
+    shelving plan :func:`~shelfplan.present.stacks_html.shelved_figure`."""
+    layout = as_layout(layout)
+    return (shelved_figure if layout.shelved else _html.plotly_figure)(layout, **kw)
+
+
+def render_html(layout, path, **kw) -> None:
+    """Write the self-contained interactive page of :func:`plotly_figure`
+    (:func:`shelfplan.present.html.render_html`)."""
+    _html.render_html(layout, path, figure=plotly_figure, **kw)
 
 
 def check_output(path) -> str:

@@ -1,12 +1,12 @@
 """A shelving plan drawn with matplotlib: the floor plan of its ranges and the 3D bookcases.
 
-:func:`plot_top_shelved` (what :func:`~shelfplan.present.floor.plot_top` draws for
+:func:`plot_top_shelved` (what :func:`shelfplan.present.render.plot_top` draws for
 a plan with ``layout.shelved``): the free floor (the aisles), obstacles, every
 range as its footprint rectangle with its id (when it fits), every location as
 a strip along its face coloured by :mod:`~shelfplan.present.stacks_style`
 (dominant category or loans; empty locations light grey) and the entrance.
 
-:func:`plot_3d_shelved` (what :func:`~shelfplan.present.mpl3d.plot_3d` draws):
+:func:`plot_3d_shelved` (what :func:`shelfplan.present.render.plot_3d` draws):
 bookcases as light boxes ``BOOKCASE_HEIGHT`` high, shelf boards and bay
 uprights as thin lines, books as small markers at their slots, coloured like the
 floor plan (by their category, or by their location's loans).
@@ -23,6 +23,9 @@ from matplotlib.patches import Polygon as PolygonPatch
 from shelfplan.layout import Layout
 from shelfplan.present import geometry as geo
 from shelfplan.present.edges import resolve_edges
+from shelfplan.present.floor import _draw_edges as _draw_edges_2d
+from shelfplan.present.floor import draw_entrance, draw_hall, frame
+from shelfplan.present.mpl3d import _draw_edges, _draw_entrance, _frame
 from shelfplan.present.style import (FLOOR_FACE, HEAT_UNDER, OBSTACLE_EDGE, OBSTACLE_FACE,
                                      RASTERIZE_ABOVE, WALL_EDGE, WALL_FACE, PointStyle, escape,
                                      legend_handles, plan_title, rasterize)
@@ -114,8 +117,6 @@ def plot_top_shelved(layout: Layout, ax=None, *, style: PointStyle, edges=None,
     ``walls``, ``obstacles``, ``ranges``, ``strips``, ``empty``, ``labels``,
     ``entrance``, ``edges``, ``legend``, ``colorbar`` and ``locations`` (the
     :class:`LocationStyle`); ``heatmap`` and ``points`` are None."""
-    from shelfplan.present.floor import _draw_edges, draw_entrance, draw_hall, frame
-
     if ax is None:
         ax = Figure(figsize=(10, 7.5), layout="constrained").add_subplot()
     hall = layout.hall
@@ -128,7 +129,7 @@ def plot_top_shelved(layout: Layout, ax=None, *, style: PointStyle, edges=None,
     art.update(draw_stacks(ax, layout, loc, _strip_raster(hall.stacks, rasterized)))
     ia, ib, w = resolve_edges(layout, edges)
     if len(ia):
-        art["edges"] = _draw_edges(ax, layout, ia, ib, w, rasterize(layout, rasterized))
+        art["edges"] = _draw_edges_2d(ax, layout, ia, ib, w, rasterize(layout, rasterized))
     art["entrance"] = draw_entrance(ax, layout)
     frame(ax, hall)
     art["labels"] = _range_labels(ax, hall.stacks)
@@ -193,8 +194,6 @@ def plot_3d_shelved(layout: Layout, ax=None, *, style: PointStyle, edges=None,
     """Bookcases and books on their shelves in 3D; returns the artists: ``floor``,
     ``walls``, ``obstacles``, ``bookcases``, ``shelves``, ``points``, ``edges``,
     ``entrance``, ``legend``, ``colorbar`` and ``locations``."""
-    from shelfplan.present.mpl3d import _draw_edges, _draw_entrance, _frame
-
     if ax is None:
         fig = Figure(figsize=(10, 7.5), layout="constrained")
         ax = fig.add_subplot(projection="3d", computed_zorder=False)

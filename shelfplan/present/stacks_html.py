@@ -1,6 +1,6 @@
 """A shelving plan in the interactive page: the 3D bookcases and the floor plan of the ranges.
 
-What :func:`~shelfplan.present.html.plotly_figure` builds for a plan with
+What :func:`shelfplan.present.render.plotly_figure` builds for a plan with
 ``layout.shelved``: the same scene as :mod:`~shelfplan.present.stacks_draw`
 (bookcases as wire frames, shelves, books at their slots) and floor plan
 (ranges, face strips coloured like the matplotlib views, the entrance). A book's
@@ -18,6 +18,7 @@ import numpy as np
 from shelfplan.layout import Layout
 from shelfplan.present import geometry as geo
 from shelfplan.present.edges import resolve_edges
+from shelfplan.present.html import _edges, _finish, _subplots, _wall_lines, plotly_modules
 from shelfplan.present.style import (DEFAULT_MAX_CATEGORIES, ENTRANCE_COLOR, HEAT_UNDER,
                                      OBSTACLE_EDGE, OBSTACLE_FACE, POPULARITY_CMAP, PointStyle,
                                      check_choice, VIEWS, point_style)
@@ -64,8 +65,6 @@ def _box_edges(rects: np.ndarray, z0: float, z1: float) -> np.ndarray:
 # --------------------------------------------------------------------------
 def _scene(fig, go, layout: Layout, at3: dict) -> None:
     """Floor, walls, obstacles, bookcases (frames, shelves, uprights) and the entrance."""
-    from shelfplan.present.html import _wall_lines
-
     hall = layout.hall
     z0, z1 = geo.shelved_z()
     tri = geo.triangles(hall.footprint)
@@ -226,8 +225,6 @@ def shelved_figure(layout: Layout, *, view: str = "both", color_by: str = "categ
                    edges=None, elev: float = 28.0, azim: float = -62.0,
                    max_categories: int = DEFAULT_MAX_CATEGORIES):
     """The plotly figure of a shelving plan (see the module's text)."""
-    from shelfplan.present.html import _edges, _finish, _subplots, plotly_modules
-
     go, make_subplots = plotly_modules()
     check_choice(view, VIEWS, "view")
     style = point_style(layout, color_by, max_categories)
