@@ -288,3 +288,57 @@ def test_hover_shows_id_category_and_p(browser, html_file, layout):
     assert re.search(r"B\d{5}", hit).group(0) in set(layout.items)
     found = problems(browser.events)
     assert not found, "\n".join(found)
+
+
+# --------------------------------------------------------------------------
+# a shelving plan (issue 11): books on their shelves say where they stand
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shelved_plan():
+    return baseline("callnumber", str(ROOT / "data" / "loans.csv"),
+                    str(ROOT / "data" / "stacked_hall.json"),
+                    holdings=str(ROOT / "data" / "holdings.csv"))
+
+
+def test_shelving_plan_hover_says_range_face_section_shelf_slot(browser, shelved_plan,
+                                                                tmp_path):
+    plan = shelved_plan
+    html = tmp_path / "shelved.html"
+    R.render(plan, html, view="both")
+    load(browser, html)
+    info = browser.js("""(() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        return {books: gd._fullData.filter(t => t.type === 'scatter3d' && t.text
+                                                && t.name !== 'entrance')
+                                   .reduce((s, t) => s + t._length, 0),
+                names: gd._fullData.map(t => t.name)};
+    })()""")
+    assert info["books"] == plan.n
+    assert {"bookcases", "ranges", "locations"} <= set(info["names"])
+    # the floor plan: a location's strip says what it holds
+    k = int(np.argmax(plan.p))
+    loc = int(plan.shelf["loc"][k])
+    from shelfplan.present.geometry import face_strips
+    cx, cy = face_strips(plan.hall.stacks)[loc].mean(axis=0)
+    sx, sy = browser.js(f"""(() => {{
+        const gd = document.querySelector('.js-plotly-plot');
+        const fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + fl.xaxis._offset + fl.xaxis.l2p({cx}),
+                r.top + fl.yaxis._offset + fl.yaxis.l2p({cy})];
+    }})()""")
+    text = hover_text(browser, sx, sy)
+    assert re.search(r"range \S+, (left|right) face, section \d+: \d+ books?, loans", text), text
+    # the 3D scene: a book's label names its range, face, section, shelf and slot
+    assert hover_text(browser, 2, 2) == ""
+    far = np.linalg.norm(plan.positions[:, :2] - plan.hall.entrance[:2], axis=1) > 0.8
+    hit = ""
+    for k in [int(i) for i in np.argsort(-plan.p) if far[i]][:20]:
+        sx, sy = browser.js(PROJECT % tuple(float(v) for v in plan.positions[k]))
+        t = hover_text(browser, sx, sy)
+        if "shelf" in t:
+            hit = t
+            break
+    assert re.search(r"B\d{5} \S+ \S+ - range \S+, (left|right) face, section \d+, "
+                     r"shelf \d+, slot \d+", hit), hit
+    found = problems(browser.events)
+    assert not found, "\n".join(found)

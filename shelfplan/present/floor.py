@@ -183,7 +183,8 @@ def plot_top(layout: Layout, ax=None, *, color_by: str = "category", heatmap: bo
 
     Returns the artists: ``heatmap`` (or None), ``walls``, ``obstacles`` (list),
     ``entrance`` (list), ``edges`` (or None), ``points`` (or None), ``legend``
-    (or None) and ``colorbar`` (the heat map's, or None).
+    (or None) and ``colorbar`` (the heat map's, or None). Books as points: a
+    shelving plan's stacks are drawn by :func:`shelfplan.present.render.plot_top`.
     """
     style = style or point_style(layout, color_by, max_categories)
     ia, ib, w = resolve_edges(layout, edges)

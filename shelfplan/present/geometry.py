@@ -27,8 +27,9 @@ def closed(ring: np.ndarray) -> np.ndarray:
 
 
 def z_limits(layout: Layout) -> tuple[float, float]:
-    """The height range to show: the shelves, the entrance and every book."""
-    lo, hi = layout.hall.z_range
+    """The height range to show: the shelves (a shelving plan's: the floor to the
+    bookcases' top), the entrance and every book."""
+    lo, hi = shelved_z() if layout.shelved else layout.hall.z_range
     lo = min(lo, float(layout.hall.entrance[2]), float(layout.positions[:, 2].min()))
     hi = max(hi, float(layout.hall.entrance[2]), float(layout.positions[:, 2].max()))
     if hi - lo < 1e-6:
@@ -91,3 +92,70 @@ def mesh_prism(ring: np.ndarray, z0: float, z1: float, caps: bool = True):
         tri += [cap, cap + m]
     t = np.concatenate(tri)
     return x, y, z, t[:, 0], t[:, 1], t[:, 2]
+
+
+# --------------------------------------------------------------------------
+# stacks (shelving plans): range rectangles, face strips, bookcase lines
+# --------------------------------------------------------------------------
+STRIP_INSET = 0.12   # a face strip starts this share of the depth off the spine
+STRIP_GAP = 0.04     # and leaves this share of a bay free between bays
+
+
+def shelved_z() -> tuple[float, float]:
+    """The height range of a shelving plan's drawing: the floor to the bookcases' top."""
+    from shelfplan.model.shelving import BOOKCASE_HEIGHT
+
+    return 0.0, float(BOOKCASE_HEIGHT)
+
+
+def range_rects(stacks) -> np.ndarray:
+    """(ranges, 4, 2): every range's footprint rectangle."""
+    return np.array([r.footprint() for r in stacks.ranges], dtype=float).reshape(-1, 4, 2)
+
+
+def _range_arrays(stacks):
+    rs = stacks.ranges
+    start = np.array([r.start for r in rs], dtype=float).reshape(-1, 2)
+    end = np.array([r.end for r in rs], dtype=float).reshape(-1, 2)
+    u = (end - start) / np.linalg.norm(end - start, axis=1)[:, None]
+    n = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    depth = np.array([r.depth for r in rs], dtype=float)
+    sections = np.array([r.sections for r in rs], dtype=float)
+    return start, end, n, depth, sections
+
+
+def face_strips(stacks) -> np.ndarray:
+    """(m, 4, 2): for every location a strip along its face of its bay, from
+    STRIP_INSET of the depth off the spine to the face, counter-clockwise."""
+    start, end, n, depth, sections = _range_arrays(stacks)
+    r = stacks.loc_range
+    sign = np.where(stacks.loc_face == 0, 1.0, -1.0)
+    s = stacks.loc_section.astype(float)
+    t0 = (s - 1 + STRIP_GAP / 2) / sections[r]
+    t1 = (s - STRIP_GAP / 2) / sections[r]
+    a = start[r] + t0[:, None] * (end[r] - start[r])
+    b = start[r] + t1[:, None] * (end[r] - start[r])
+    near = (sign * depth[r] * STRIP_INSET)[:, None] * n[r]
+    far = (sign * depth[r])[:, None] * n[r]
+    quad = np.stack([a + near, b + near, b + far, a + far], axis=1)
+    flip = sign < 0                      # keep every strip counter-clockwise
+    quad[flip] = quad[flip][:, ::-1]
+    return quad
+
+
+def bookcase_lines(stacks, height: float) -> np.ndarray:
+    """(k, 2, 3) segments: every face's shelf boards (bottom to top) and bay uprights."""
+    start, end, n, depth, sections = _range_arrays(stacks)
+    segs = []
+    for k, rg in enumerate(stacks.ranges):
+        for face in rg.face_names:
+            off = (1.0 if face == "left" else -1.0) * depth[k] * n[k]
+            a, b = start[k] + off, end[k] + off
+            z = height * np.arange(rg.shelves + 1) / rg.shelves
+            segs.append(np.stack([np.column_stack([np.repeat(a[None], len(z), 0), z]),
+                                  np.column_stack([np.repeat(b[None], len(z), 0), z])], 1))
+            t = np.arange(rg.sections + 1) / rg.sections
+            foot = a + t[:, None] * (b - a)
+            segs.append(np.stack([np.column_stack([foot, np.zeros(len(t))]),
+                                  np.column_stack([foot, np.full(len(t), height)])], 1))
+    return np.concatenate(segs).reshape(-1, 2, 3)

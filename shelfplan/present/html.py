@@ -290,7 +290,8 @@ def plotly_figure(layout, *, view: str = "both", color_by: str = "category", edg
                   elev: float = 28.0, azim: float = -62.0,
                   max_categories: int = DEFAULT_MAX_CATEGORIES):
     """A plotly figure: the rotatable 3D view and/or the floor plan; hover shows id,
-    category and p of each book."""
+    category and p of each book. Books as points: a shelving plan's figure is
+    :func:`shelfplan.present.render.plotly_figure`'s."""
     go, make_subplots = plotly_modules()
     layout = as_layout(layout)
     check_choice(view, VIEWS, "view")
@@ -310,13 +311,14 @@ def plotly_figure(layout, *, view: str = "both", color_by: str = "category", edg
 
 def render_html(layout, path, *, view: str = "both", color_by: str = "category", edges=None,
                 elev: float = 28.0, azim: float = -62.0,
-                max_categories: int = DEFAULT_MAX_CATEGORIES) -> None:
-    """Write a self-contained interactive HTML page (plotly.js inlined, opens offline)."""
+                max_categories: int = DEFAULT_MAX_CATEGORIES, figure=None) -> None:
+    """Write a self-contained interactive HTML page (plotly.js inlined, opens offline);
+    ``figure`` builds it (default :func:`plotly_figure`)."""
     plotly_modules()   # fail before any work when plotly is missing
     if output_format(path) != "html":
         raise RenderError(f"{os.fspath(path)}: interactive output must end with .html")
-    fig = plotly_figure(layout, view=view, color_by=color_by, edges=edges, elev=elev,
-                        azim=azim, max_categories=max_categories)
+    fig = (figure or plotly_figure)(layout, view=view, color_by=color_by, edges=edges,
+                                    elev=elev, azim=azim, max_categories=max_categories)
     html = fig.to_html(include_plotlyjs=True, full_html=True,
                        config={"displaylogo": False, "responsive": True},
                        default_width="100%", default_height="92vh")

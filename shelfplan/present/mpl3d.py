@@ -32,7 +32,8 @@ def plot_3d(layout: Layout, ax=None, *, color_by: str = "category", edges=None,
     ``entrance`` (list), ``edges`` (or None), ``legend`` (or None) and
     ``colorbar`` (or None). ``edges`` is as in :func:`resolve_edges`. The box
     keeps the hall's proportions (metres on every axis) and is zoomed to fill
-    the axes' rectangle; the hall's artists are not clipped to it.
+    the axes' rectangle; the hall's artists are not clipped to it. Books as points:
+    a shelving plan's bookcases are drawn by :func:`shelfplan.present.render.plot_3d`.
     """
     style = style or point_style(layout, color_by, max_categories)
     ia, ib, w = resolve_edges(layout, edges)
@@ -113,12 +114,13 @@ def _draw_books(ax, layout: Layout, style: PointStyle):
                       edgecolors="none", depthshade=False, zorder=4)
 
 
-def _draw_entrance(ax, layout: Layout) -> list:
-    """A red door in the wall, a star at the entrance point and its label."""
+def _draw_entrance(ax, layout: Layout, z: tuple | None = None) -> list:
+    """A red door in the wall (from ``z``, default the hall's z_range), a star at the
+    entrance point and its label."""
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     hall = layout.hall
-    z0, z1 = hall.z_range
+    z0, z1 = hall.z_range if z is None else z
     door = geo.door(layout)
     e = hall.entrance
     door_face = Poly3DCollection(

@@ -13,6 +13,10 @@ error), :mod:`~shelfplan.present.geometry` (rings, prisms, the door),
 :mod:`~shelfplan.present.mpl3d` (:func:`plot_3d`),
 :mod:`~shelfplan.present.floor` (:func:`plot_top`, the heat map) and
 :mod:`~shelfplan.present.html` (:func:`plotly_figure`, :func:`render_html`).
+A shelving plan (``layout.shelved``) is drawn as its stacks by
+:mod:`~shelfplan.present.stacks_draw` and :mod:`~shelfplan.present.stacks_html`:
+:func:`plot_top`, :func:`plot_3d`, :func:`plotly_figure` and :func:`render_html`
+here choose the drawing by the layout.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ from matplotlib.figure import Figure
 from shelfplan.layout import atomic_write
 from shelfplan.present.edges import edge_widths as _edge_widths  # noqa: F401
 from shelfplan.present.edges import pairs_from_loans, resolve_edges  # noqa: F401
-from shelfplan.present.floor import plot_top, popularity_grid  # noqa: F401
+from shelfplan.present import html as _html
+from shelfplan.present.floor import plot_top as _points_top
+from shelfplan.present.floor import popularity_grid  # noqa: F401
 from shelfplan.present.geometry import triangles as _triangles  # noqa: F401
-from shelfplan.present.html import plotly_figure, plotly_modules, render_html  # noqa: F401
-from shelfplan.present.mpl3d import plot_3d
+from shelfplan.present.html import plotly_modules  # noqa: F401
+from shelfplan.present.mpl3d import plot_3d as _points_3d
+from shelfplan.present.stacks_draw import plot_3d_shelved, plot_top_shelved
+from shelfplan.present.stacks_html import shelved_figure
 from shelfplan.present.style import (BLOCK_LABELS, COLOR_BY, DEFAULT_MAX_CATEGORIES,  # noqa: F401
                                      EDGE_COLOR, ENTRANCE_COLOR, FLOOR_FACE, FORMATS, HEAT_CMAP,
                                      HEAT_UNDER, MAX_DRAWN_BLOCKS, OBSTACLE_EDGE, OBSTACLE_FACE,
@@ -42,6 +50,46 @@ __all__ = ["render", "render_html", "plan_figure", "plotly_figure", "plot_3d", "
            "output_format", "check_output", "PointStyle", "RenderError"]
 
 
+def plot_top(layout, ax=None, *, color_by: str = "category",
+             max_categories: int = DEFAULT_MAX_CATEGORIES, style: PointStyle | None = None,
+             heatmap: bool = True, points: bool = True, **kw) -> dict:
+    """The floor plan: :func:`shelfplan.present.floor.plot_top` (books as points over
+    the heat map), or for a shelving plan
+    :func:`~shelfplan.present.stacks_draw.plot_top_shelved` (ranges and face strips;
+    ``heatmap`` and ``points`` do not apply). Returns the artists."""
+    if not layout.shelved:
+        return _points_top(layout, ax, color_by=color_by, max_categories=max_categories,
+                           style=style, heatmap=heatmap, points=points, **kw)
+    style = style or point_style(layout, color_by, max_categories)
+    return plot_top_shelved(layout, ax, style=style, **kw)
+
+
+def plot_3d(layout, ax=None, *, color_by: str = "category",
+            max_categories: int = DEFAULT_MAX_CATEGORIES, style: PointStyle | None = None,
+            **kw) -> dict:
+    """The 3D view: :func:`shelfplan.present.mpl3d.plot_3d` (books as points), or for a
+    shelving plan :func:`~shelfplan.present.stacks_draw.plot_3d_shelved` (bookcases,
+    shelves, books in their slots). Returns the artists."""
+    if not layout.shelved:
+        return _points_3d(layout, ax, color_by=color_by, max_categories=max_categories,
+                          style=style, **kw)
+    style = style or point_style(layout, color_by, max_categories)
+    return plot_3d_shelved(layout, ax, style=style, **kw)
+
+
+def plotly_figure(layout, **kw):
+    """The interactive figure: :func:`shelfplan.present.html.plotly_figure`, or for a
+    shelving plan :func:`~shelfplan.present.stacks_html.shelved_figure`."""
+    layout = as_layout(layout)
+    return (shelved_figure if layout.shelved else _html.plotly_figure)(layout, **kw)
+
+
+def render_html(layout, path, **kw) -> None:
+    """Write the self-contained interactive page of :func:`plotly_figure`
+    (:func:`shelfplan.present.html.render_html`)."""
+    _html.render_html(layout, path, figure=plotly_figure, **kw)
+
+
 def check_output(path) -> str:
     """Fail fast on an output that cannot be written: unknown extension, missing plotly
     for HTML. Returns the format."""
@@ -51,14 +99,27 @@ def check_output(path) -> str:
     return fmt
 
 
-def _legend_kw(style: PointStyle) -> dict:
-    return dict(handles=legend_handles(style), title="category (largest first)",
+def _handles(layout, style: PointStyle) -> list:
+    """The figure legend's entries: the categories, and for a shelving plan the
+    location colours the categories do not explain (empty, no loans)."""
+    handles = legend_handles(style)
+    if layout.shelved:
+        from shelfplan.present.stacks_style import key_handles, location_style
+
+        handles += key_handles(location_style(layout, style))
+    return handles
+
+
+def _legend_kw(style: PointStyle, handles: list) -> dict:
+    return dict(handles=handles,
+                title="category (largest first)" if style.legend else "locations",
                 fontsize=9, title_fontsize=9, frameon=False)
 
 
 def _figure_both(layout, style, ratio: float, elev: float, azim: float, common: dict) -> Figure:
     """3D view (left) and floor plan (right), the legend below, the title above."""
-    has_legend = bool(style.legend)
+    handles = _handles(layout, style)
+    has_legend = bool(handles)
     w, plot_h = 17.0, max(4.0, 5.9 * ratio)
     below = 1.1 if has_legend else 0.4
     h = plot_h + below + 0.6
@@ -66,31 +127,34 @@ def _figure_both(layout, style, ratio: float, elev: float, azim: float, common: 
     ax3 = fig.add_axes((0.0, below / h, 0.56, plot_h / h), projection="3d",
                        computed_zorder=False)
     axt = fig.add_axes((0.60, below / h, 0.32, plot_h / h))
-    plot_3d(layout, ax3, elev=elev, azim=azim, legend=False, title="3D view", **common)
+    plot_3d(layout, ax3, elev=elev, azim=azim, legend=False, title="3D view",
+            colorbar=not layout.shelved, **common)   # a plan's bar: the floor plan's
     plot_top(layout, axt, title="floor plan from above", **common)
     if has_legend:
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02),
-                   ncols=min(len(style.legend), 5), **_legend_kw(style))
+                   ncols=min(len(handles), 5), **_legend_kw(style, handles))
     fig.suptitle(plan_title(layout), fontsize=13, y=1 - 0.12 / h)
     return fig
 
 
 def _figure_3d(layout, style, ratio: float, elev: float, azim: float, common: dict) -> Figure:
     """The 3D view, the legend at its right."""
-    has_legend = bool(style.legend)
+    handles = _handles(layout, style)
+    has_legend = bool(handles)
     w, h = 12.0, 2.0 + 4.5 * max(ratio, 0.6)
     fig = Figure(figsize=(w, h))
     ax = fig.add_axes((0.0, 0.02, 0.76 if has_legend else 0.96, 0.9), projection="3d",
                       computed_zorder=False)
     plot_3d(layout, ax, elev=elev, azim=azim, legend=False, **common)
     if has_legend:
-        fig.legend(loc="upper left", bbox_to_anchor=(0.76, 0.88), **_legend_kw(style))
+        fig.legend(loc="upper left", bbox_to_anchor=(0.76, 0.88), **_legend_kw(style, handles))
     return fig
 
 
 def _figure_top(layout, style, ratio: float, common: dict) -> Figure:
     """The floor plan, the legend below it."""
-    has_legend = bool(style.legend)
+    handles = _handles(layout, style)
+    has_legend = bool(handles)
     w, plot_h = 11.0, max(3.5, 8.6 * ratio)
     below = 1.3 if has_legend else 0.6
     h = plot_h + below + 0.5
@@ -99,7 +163,7 @@ def _figure_top(layout, style, ratio: float, common: dict) -> Figure:
     plot_top(layout, ax, title=plan_title(layout), **common)
     if has_legend:
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01),
-                   ncols=min(len(style.legend), 4), **_legend_kw(style))
+                   ncols=min(len(handles), 4), **_legend_kw(style, handles))
     return fig
 
 
