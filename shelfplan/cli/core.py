@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import click
 
 from shelfplan.cli import (hall_option, loans_options, main, out_option, quiet_option, setup_logging,
@@ -22,8 +25,8 @@ Examples:
 @click.option("--time-limit", default=50.0, show_default=True,
               help="Cap on the solver's seconds (the run is shorter when its work is done).")
 @click.option("--kicks", type=click.IntRange(min=0), default=None,
-              help="Kicks of the iterated swap search after it converges [default: 300]; "
-                   "more can lower S, at the cost of time.")
+              help="Kicks of the iterated search after it converges [default: until they "
+                   "stop paying; 300 with --current]; more can lower S, at the cost of time.")
 @click.option("--init", type=click.Choice(["auto", "popularity", "spectral"]), default="auto",
               show_default=True, help="Starting layout(s) for the solver.")
 @until_option
@@ -51,12 +54,49 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
         raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
     check_output_path(output)
     setup_logging(quiet)
-    say = None if quiet else (lambda m: click.echo(m, err=True))
-    layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init, kicks=kicks,
-                        until=until, read_options=read_options, current=current,
-                        move_cost=move_cost, max_moves=max_moves, progress=say)
+    say = None if quiet else FitProgress()
+    try:
+        layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init,
+                            kicks=kicks, until=until, read_options=read_options,
+                            current=current, move_cost=move_cost, max_moves=max_moves,
+                            progress=say)
+    finally:
+        if say is not None:
+            say.close()
     write_layout(layout, output)
     click.echo(summary(layout, output))
+
+
+class FitProgress:
+    """The solver's progress on stderr: its one-line messages, and on a terminal a
+    status line redrawn in place (stage, best S so far, seconds left) once the run
+    has taken more than ``after`` seconds. Not a terminal: the messages only."""
+
+    def __init__(self, stream=None, after: float = 2.0, tty: bool | None = None):
+        self.stream = stream or click.get_text_stream("stderr")
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty()) if tty is None else tty
+        self.t0, self.after, self.width = time.monotonic(), after, 0
+
+    def __call__(self, message: str) -> None:
+        self.close()
+        click.echo(message, file=self.stream)
+
+    def status(self, stage: str, best: float, left: float) -> None:
+        if not self.tty or time.monotonic() - self.t0 < self.after:
+            return
+        shown = f"{best:.4f}" if math.isfinite(best) else "-"
+        line = f"fit: {stage} | best S={shown} | {max(0.0, left):.0f} s left"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        """Clear the status line."""
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
 
 
 @main.command(epilog="\b\nExample:\n  shelfplan baseline callnumber data/loans.csv "

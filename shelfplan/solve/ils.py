@@ -1,0 +1,197 @@
+"""The site search of the item solver: an iterated local search, compiled.
+
+Books sit on *slots*, points pairwise at least d_min apart inside the hall (the
+start's own positions plus the free lattice sites nearest the entrance that
+clear them), so every assignment is feasible. Moves: a book to another slot,
+swapping with its occupant or into a free slot, priced exactly
+(:mod:`shelfplan.solve.ils_kernel`).
+
+1. :meth:`SiteSearch.converge`: sweeps over the books in a random order; each
+   book takes its best improving move among the ``k`` slots nearest its pull
+   point (the weighted geometric median of its partners and the entrance) and
+   the ``k/2`` nearest its own slot; after a sweep over all books only those whose
+   prices changed are swept again; ``k`` doubles from 16 to 512 whenever the
+   sweeps lower S by less than 0.01 %; converged when no book moves at 512.
+2. :meth:`SiteSearch.kick`: the books of 4-10 neighbouring slots around a centre
+   book (drawn by its own cost half the time: the worst placed books most often)
+   are shuffled and re-optimised; a kick is kept only when S drops. Adaptive:
+   kicks stop once ``QUIET`` batches in a row lowered S by less than ``KICK_TOL``
+   of it, so a seed gives the same layout whenever no deadline cuts the run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from shelfplan.model.problem import Problem
+from shelfplan.solve import ils_kernel as K
+from shelfplan.solve.record import as_rng
+
+K_START, K_MAX = 16, 512
+STALL = 1e-4
+CHUNK = 256
+WEISZFELD = 8
+KICK_SITES = (4, 10)
+KICK_K = 32
+KICK_TARGET = 0.5
+#: kicks per compiled call (the clock is read between calls) and per adaptive batch
+KICK_STEP, KICK_BATCH = 25, 2000
+#: adaptive kicks: stop after QUIET batches in a row each worth less than KICK_TOL * S
+KICK_TOL = 2e-5
+QUIET = 4
+
+
+def site_pool(X: np.ndarray, by_distance: np.ndarray, d_min: float,
+              factor: float = 1.5) -> np.ndarray:
+    """Slots for a feasible layout ``X``: its own positions first (book i on slot i),
+    then the lattice sites among the ``factor * n`` nearest the entrance that are
+    at least d_min from every position of ``X``."""
+    n = len(X)
+    m = min(len(by_distance), max(n + 8, int(math.ceil(factor * n))))
+    cand = by_distance[:m]
+    dist, _ = cKDTree(X).query(cand, k=1)
+    return np.vstack([X, cand[dist >= d_min * (1 - 1e-6)]])
+
+
+class SiteSearch:
+    """Books ``0..n-1`` on ``slots``, book i starting on slot ``start[i]``."""
+
+    def __init__(self, problem: Problem, slots: np.ndarray, start: np.ndarray | None = None):
+        self.problem, self.n = problem, problem.n
+        self.P = np.ascontiguousarray(slots, dtype=float)
+        self.m = m = len(self.P)
+        W = problem.symmetric_weights()
+        W.sum_duplicates()
+        self.ptr = W.indptr.astype(np.int64)
+        self.nbr = W.indices.astype(np.int64)
+        self.wts = W.data.astype(float)
+        self.p = np.asarray(problem.p, dtype=float)
+        self.e = np.asarray(problem.hall.entrance, dtype=float)
+        self.site = (np.arange(self.n) if start is None else np.asarray(start)).astype(np.int64)
+        self.occ = np.full(m, -1, dtype=np.int64)
+        self.occ[self.site] = np.arange(self.n)
+        self.wbuf = np.zeros(self.n)
+        self.tot = self.p + np.bincount(np.repeat(np.arange(self.n), np.diff(self.ptr)),
+                                        self.wts, minlength=self.n)
+        self.mark = np.zeros(self.n, dtype=bool)
+        self.tree = cKDTree(self.P)
+        self._knn = np.zeros((m, 0), dtype=np.int64)
+        self.reprice()
+        self.sweeps = self.moves = self.kicks_tried = self.kicks_kept = 0
+        self.k = K_START
+        self.converged = False
+
+    # -- state ----------------------------------------------------------------
+    def reprice(self) -> None:
+        """Every book's own cost from scratch (clears rounding drift)."""
+        X = self.P[self.site]
+        rows = np.repeat(np.arange(self.n), np.diff(self.ptr))
+        d = np.linalg.norm(X[rows] - X[self.nbr], axis=1)
+        self.ent = self.p * np.linalg.norm(X - self.e, axis=1)
+        self.cur = self.ent + np.bincount(rows, self.wts * d, minlength=self.n)
+
+    @property
+    def S(self) -> float:
+        ent = self.p * np.linalg.norm(self.P[self.site] - self.e, axis=1)
+        return float(ent.sum() + 0.5 * (self.cur - ent).sum())
+
+    def positions(self) -> np.ndarray:
+        return self.P[self.site].copy()
+
+    def knn(self, k: int) -> np.ndarray:
+        """The table of each slot's nearest slots (itself first), at least ``k + 1`` wide."""
+        need = min(self.m, k + 1)
+        if self._knn.shape[1] < need:
+            cols = min(self.m, max(need, 2 * self._knn.shape[1]))
+            idx = self.tree.query(self.P, k=cols)[1]
+            self._knn = np.ascontiguousarray(idx.reshape(self.m, cols), dtype=np.int64)
+        return self._knn
+
+    def _args(self):
+        return (self.P, self.e, self.p, self.ptr, self.nbr, self.wts, self.site, self.occ,
+                self.cur, self.wbuf, self.tot)
+
+    # -- the search -----------------------------------------------------------
+    def sweep(self, books: np.ndarray, k: int, deadline: float | None,
+              tick=None) -> tuple[float, bool]:
+        """One pass over ``books``; returns (S lowered by, ran out of time)."""
+        k = min(k, self.m - 1)
+        table = self.knn(k)
+        eps = 1e-12 * max(1.0, float(self.cur.sum()))
+        gain = 0.0
+        for c0 in range(0, len(books), CHUNK):
+            if deadline is not None and time.monotonic() > deadline:
+                return gain, True
+            if tick is not None:
+                tick()
+            chunk = np.ascontiguousarray(books[c0:c0 + CHUNK], dtype=np.int64)
+            G = K.medians(self.P, self.e, self.p, self.ptr, self.nbr, self.wts, self.site,
+                          chunk, WEISZFELD)
+            gslot = np.asarray(self.tree.query(G, k=1)[1], dtype=np.int64).reshape(-1)
+            moves, delta = K.sweep(*self._args(), table, chunk, gslot, k, eps, self.mark)
+            self.moves += moves
+            gain -= delta
+        return gain, False
+
+    def converge(self, seed=0, deadline: float | None = None, k_max: int = K_MAX,
+                 tick=None) -> bool:
+        """Sweeps with deepening candidate lists: a sweep over all books at each ``k``,
+        then sweeps over the books whose prices changed (moved, or partners of a
+        moved book) while they pay at least ``STALL`` of S; ``k`` doubles when they
+        stop paying, and at ``k_max`` they run until no book moves. Returns False
+        when the deadline cut them short."""
+        rng = as_rng(seed)
+        top = min(k_max, self.m - 1)
+        books = rng.permutation(self.n)
+        while True:
+            before = self.S
+            self.mark[:] = False
+            gain, out = self.sweep(books, min(self.k, top), deadline, tick)
+            self.sweeps += 1
+            if out:
+                return False
+            dirty = np.flatnonzero(self.mark)
+            if self.k >= top and len(dirty) == 0:
+                self.converged = True
+                self.reprice()
+                return True
+            if self.k < top and gain < STALL * before:
+                self.k *= 2
+                books = rng.permutation(self.n)
+            else:
+                books = dirty[rng.permutation(len(dirty))]
+
+    def kick(self, count: int | None = None, *, seed=0, deadline: float | None = None,
+             tick=None) -> int:
+        """Kicks: ``count`` of them, or (None) until ``QUIET`` batches in a row each
+        lowered S by less than ``KICK_TOL`` of it. Returns the number kept."""
+        rng = as_rng(seed)
+        K.seed_rng(int(rng.integers(2 ** 31)))
+        batch = max(KICK_STEP, min(KICK_BATCH, self.n // 4))
+        table = self.knn(max(KICK_SITES[1], KICK_K))
+        eps = 1e-12 * max(1.0, float(self.cur.sum()))
+        kept, quiet, done, out = 0, 0, 0, False
+        while not out and (count is None or done < count):
+            before, b = self.S, batch if count is None else min(batch, count - done)
+            for s0 in range(0, b, KICK_STEP):   # steps short enough to watch the clock
+                if deadline is not None and time.monotonic() > deadline:
+                    out = True
+                    break
+                if tick is not None:
+                    tick()
+                k, _ = K.kicks(*self._args(), table, min(KICK_STEP, b - s0),
+                               min(KICK_K, self.m - 1), KICK_SITES[0],
+                               min(KICK_SITES[1], self.m), KICK_TARGET, eps)
+                kept += k
+                done += min(KICK_STEP, b - s0)
+            self.reprice()
+            quiet = quiet + 1 if before - self.S < KICK_TOL * before else 0
+            if count is None and quiet >= QUIET:
+                break
+        self.kicks_tried += done
+        self.kicks_kept += kept
+        return kept
