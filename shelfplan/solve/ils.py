@@ -10,8 +10,9 @@ swapping with its occupant or into a free slot, priced exactly
    book takes its best improving move among the ``k`` slots nearest its pull
    point (the weighted geometric median of its partners and the entrance) and
    the ``k/2`` nearest its own slot; after a sweep over all books only those whose
-   prices changed are swept again; ``k`` doubles from 16 to 512 whenever the
-   sweeps lower S by less than 0.01 %; converged when no book moves at 512.
+   prices changed are swept again; ``k`` doubles from 16 to 512 whenever a
+   sweep lowers S by less than 0.1 %; converged when a sweep at 512 lowers it by
+   less than 0.03 % (or moves no book): kicks pay more than such sweeps.
 2. :meth:`SiteSearch.kick`: the books of 4-10 neighbouring slots around a centre
    book (drawn by its own cost half the time: the worst placed books most often)
    are shuffled and re-optimised; a kick is kept only when S drops. Adaptive:
@@ -32,7 +33,8 @@ from shelfplan.solve import ils_kernel as K
 from shelfplan.solve.record import as_rng
 
 K_START, K_MAX = 16, 512
-STALL = 1e-4
+#: the sweeps at one k stop paying below STALL of S (below STALL_TOP at the deepest)
+STALL, STALL_TOP = 1e-3, 3e-4
 CHUNK = 256
 WEISZFELD = 8
 KICK_SITES = (4, 10)
@@ -142,7 +144,7 @@ class SiteSearch:
         """Sweeps with deepening candidate lists: a sweep over all books at each ``k``,
         then sweeps over the books whose prices changed (moved, or partners of a
         moved book) while they pay at least ``STALL`` of S; ``k`` doubles when they
-        stop paying, and at ``k_max`` they run until no book moves. Returns False
+        stop paying, and at ``k_max`` they run while they pay ``STALL_TOP``. Returns False
         when the deadline cut them short."""
         rng = as_rng(seed)
         top = min(k_max, self.m - 1)
@@ -155,7 +157,7 @@ class SiteSearch:
             if out:
                 return False
             dirty = np.flatnonzero(self.mark)
-            if self.k >= top and len(dirty) == 0:
+            if self.k >= top and (len(dirty) == 0 or gain < STALL_TOP * before):
                 self.converged = True
                 self.reprice()
                 return True
@@ -171,7 +173,7 @@ class SiteSearch:
         lowered S by less than ``KICK_TOL`` of it. Returns the number kept."""
         rng = as_rng(seed)
         K.seed_rng(int(rng.integers(2 ** 31)))
-        batch = max(KICK_STEP, min(KICK_BATCH, self.n // 4))
+        batch = max(100, min(KICK_BATCH, self.n))
         table = self.knn(max(KICK_SITES[1], KICK_K))
         eps = 1e-12 * max(1.0, float(self.cur.sum()))
         kept, quiet, done, out = 0, 0, 0, False

@@ -53,6 +53,8 @@ STARTS = ("popularity", "spectral")
 METHOD = "lattice starts + L-BFGS-B penalty continuation + repair/snap + site search + kicks"
 #: shares of the time limit: the continuation stops at CONT_SHARE, the repair at REPAIR_SHARE
 CONT_SHARE, REPAIR_SHARE = 0.15, 0.25
+#: the continuous layout is repaired (off the lattice) for at most this many books
+REPAIR_MAX = 2000
 #: kicks of the incremental swap search when ``kicks`` is None
 INCREMENTAL_KICKS = 300
 METHOD_INCREMENTAL = "swap search + relocations from the current layout (incremental)"
@@ -245,6 +247,8 @@ def _repair_and_snap(run: _Run, Xc: np.ndarray) -> dict:
     snapped = snap_to_sites(Xc, run.problem, run.near)
     run.rec.offer(snapped, "continuous, snapped to the lattice")
     out["continuous, snapped"] = snapped
+    if run.n > REPAIR_MAX:
+        return out          # the re-seating loop is slow and its result poor at this size
     try:
         Xr = repair(Xc.copy(), run.problem, sites=run.sites,
                     deadline=run.rec.t0 + REPAIR_SHARE * run.time_limit)
