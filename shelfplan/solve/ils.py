@@ -14,10 +14,11 @@ swapping with its occupant or into a free slot, priced exactly
    sweep lowers S by less than 0.1 %; converged when a sweep at 512 lowers it by
    less than 0.03 % (or moves no book): kicks pay more than such sweeps.
 2. :meth:`SiteSearch.kick`: the books of 4-10 neighbouring slots around a centre
-   book (drawn by its own cost half the time: the worst placed books most often)
-   are shuffled and re-optimised; a kick is kept only when S drops. Adaptive:
-   kicks stop once ``QUIET`` batches in a row lowered S by less than ``KICK_TOL``
-   of it, so a seed gives the same layout whenever no deadline cuts the run.
+   book (drawn with probability proportional to its own cost: the worst placed
+   books most often) are shuffled and re-optimised; a kick is kept only when S
+   drops. Adaptive: kicks stop once ``QUIET`` batches in a row lowered S by less
+   than ``KICK_TOL`` of it; from 500 books on, kicks of 12-30 slots follow the
+   same way. A seed gives the same layout whenever no deadline cuts the run.
 """
 
 from __future__ import annotations
@@ -37,14 +38,21 @@ K_START, K_MAX = 16, 512
 STALL, STALL_TOP = 1e-3, 3e-4
 CHUNK = 256
 WEISZFELD = 8
-KICK_SITES = (4, 10)
-KICK_K = 32
-KICK_TARGET = 0.5
+#: books shuffled by one kick (the occupants of lo..hi neighbouring slots): small kicks
+#: until they stop paying, then larger ones
+KICK_SIZES = ((4, 10), (12, 30))
+#: the larger kicks from this many books on (below, the small ones converge the search
+#: within a few seconds and the larger ones add a few hundredths of a percent)
+LARGE_KICKS_FROM = 500
+KICK_K = 16
+KICK_TARGET = 1.0
+#: re-optimise kicked books towards their pull points too (else near their own slots only)
+KICK_PULL = False
 #: kicks per compiled call (the clock is read between calls) and per adaptive batch
 KICK_STEP, KICK_BATCH = 25, 2000
 #: adaptive kicks: stop after QUIET batches in a row each worth less than KICK_TOL * S
-KICK_TOL = 2e-5
-QUIET = 4
+KICK_TOL = 1e-4
+QUIET = 3
 
 
 def site_pool(X: np.ndarray, by_distance: np.ndarray, d_min: float,
@@ -82,6 +90,7 @@ class SiteSearch:
         self.mark = np.zeros(self.n, dtype=bool)
         self.tree = cKDTree(self.P)
         self._knn = np.zeros((m, 0), dtype=np.int64)
+        self._knn_s = 0.0
         self.reprice()
         self.sweeps = self.moves = self.kicks_tried = self.kicks_kept = 0
         self.k = K_START
@@ -104,13 +113,20 @@ class SiteSearch:
     def positions(self) -> np.ndarray:
         return self.P[self.site].copy()
 
-    def knn(self, k: int) -> np.ndarray:
-        """The table of each slot's nearest slots (itself first), at least ``k + 1`` wide."""
+    def knn(self, k: int, deadline: float | None = None) -> np.ndarray | None:
+        """The table of each slot's nearest slots (itself first), at least ``k + 1``
+        wide; None when widening it would likely run past ``deadline``."""
         need = min(self.m, k + 1)
-        if self._knn.shape[1] < need:
-            cols = min(self.m, max(need, 2 * self._knn.shape[1]))
+        have = self._knn.shape[1]
+        if have < need:
+            cols = min(self.m, max(need, 2 * have))
+            if (deadline is not None and have
+                    and time.monotonic() + self._knn_s * cols / have > deadline):
+                return None
+            t0 = time.monotonic()
             idx = self.tree.query(self.P, k=cols)[1]
             self._knn = np.ascontiguousarray(idx.reshape(self.m, cols), dtype=np.int64)
+            self._knn_s = time.monotonic() - t0
         return self._knn
 
     def _args(self):
@@ -122,7 +138,9 @@ class SiteSearch:
               tick=None) -> tuple[float, bool]:
         """One pass over ``books``; returns (S lowered by, ran out of time)."""
         k = min(k, self.m - 1)
-        table = self.knn(k)
+        table = self.knn(k, deadline)
+        if table is None:
+            return 0.0, True
         eps = 1e-12 * max(1.0, float(self.cur.sum()))
         gain = 0.0
         for c0 in range(0, len(books), CHUNK):
@@ -169,31 +187,47 @@ class SiteSearch:
 
     def kick(self, count: int | None = None, *, seed=0, deadline: float | None = None,
              tick=None) -> int:
-        """Kicks: ``count`` of them, or (None) until ``QUIET`` batches in a row each
-        lowered S by less than ``KICK_TOL`` of it. Returns the number kept."""
+        """Kicks of each size of ``KICK_SIZES`` in turn (the small ones only below
+        ``LARGE_KICKS_FROM`` books): ``count`` of them in all (split evenly), or
+        (None) each size until ``QUIET`` batches in a row lowered S by less than
+        ``KICK_TOL`` of it. Returns the number kept."""
         rng = as_rng(seed)
         K.seed_rng(int(rng.integers(2 ** 31)))
+        table = self.knn(max(max(hi for _, hi in KICK_SIZES), KICK_K))
+        kept = 0
+        sizes = KICK_SIZES if self.n >= LARGE_KICKS_FROM else KICK_SIZES[:1]
+        for r, size in enumerate(sizes):
+            part = None if count is None else (count * (r + 1)) // len(sizes) - (
+                count * r) // len(sizes)
+            k, out = self._kick_size(size, part, table, deadline, tick)
+            kept += k
+            if out:
+                break
+        self.kicks_kept += kept
+        return kept
+
+    def _kick_size(self, size, count, table, deadline, tick) -> tuple[int, bool]:
         batch = max(100, min(KICK_BATCH, self.n))
-        table = self.knn(max(KICK_SITES[1], KICK_K))
         eps = 1e-12 * max(1.0, float(self.cur.sum()))
-        kept, quiet, done, out = 0, 0, 0, False
-        while not out and (count is None or done < count):
+        lo, hi = min(size[0], self.m), min(size[1], self.m)
+        kept, quiet, done = 0, 0, 0
+        while count is None or done < count:
             before, b = self.S, batch if count is None else min(batch, count - done)
             for s0 in range(0, b, KICK_STEP):   # steps short enough to watch the clock
                 if deadline is not None and time.monotonic() > deadline:
-                    out = True
-                    break
+                    self.reprice()
+                    self.kicks_tried += done
+                    return kept, True
                 if tick is not None:
                     tick()
-                k, _ = K.kicks(*self._args(), table, min(KICK_STEP, b - s0),
-                               min(KICK_K, self.m - 1), KICK_SITES[0],
-                               min(KICK_SITES[1], self.m), KICK_TARGET, eps)
+                step = min(KICK_STEP, b - s0)
+                k, _ = K.kicks(*self._args(), table, step, min(KICK_K, self.m - 1), lo, hi,
+                               KICK_TARGET, eps, KICK_PULL)
                 kept += k
-                done += min(KICK_STEP, b - s0)
+                done += step
             self.reprice()
             quiet = quiet + 1 if before - self.S < KICK_TOL * before else 0
             if count is None and quiet >= QUIET:
                 break
         self.kicks_tried += done
-        self.kicks_kept += kept
-        return kept
+        return kept, False

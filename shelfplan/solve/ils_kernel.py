@@ -171,6 +171,48 @@ def medians(P, e, p, ptr, nbr, wts, site, books, iters):
 
 
 @njit(cache=True)
+def pull_slot(P, e, p, ptr, nbr, wts, site, knn, i, iters):
+    """The slot nearest book i's pull point (its weighted geometric median, found
+    by ``iters`` Weiszfeld steps), by a greedy walk over the slot graph ``knn``
+    from i's own slot."""
+    tot = p[i]
+    c0, c1, c2 = p[i] * e[0], p[i] * e[1], p[i] * e[2]
+    for q in range(ptr[i], ptr[i + 1]):
+        s = site[nbr[q]]
+        tot += wts[q]
+        c0 += wts[q] * P[s, 0]
+        c1 += wts[q] * P[s, 1]
+        c2 += wts[q] * P[s, 2]
+    s = site[i]
+    if tot <= 0:
+        return s
+    c0, c1, c2 = c0 / tot, c1 / tot, c2 / tot
+    for _ in range(iters):
+        w = p[i] / max(np.sqrt((c0 - e[0]) ** 2 + (c1 - e[1]) ** 2 + (c2 - e[2]) ** 2), 1e-9)
+        den, n0, n1, n2 = w, w * e[0], w * e[1], w * e[2]
+        for q in range(ptr[i], ptr[i + 1]):
+            u = site[nbr[q]]
+            w = wts[q] / max(_d(P, u, c0, c1, c2), 1e-9)
+            den += w
+            n0 += w * P[u, 0]
+            n1 += w * P[u, 1]
+            n2 += w * P[u, 2]
+        c0, c1, c2 = n0 / den, n1 / den, n2 / den
+    width = min(13, knn.shape[1])
+    best = _d(P, s, c0, c1, c2)
+    while True:
+        nxt = s
+        for r in range(1, width):
+            t = knn[s, r]
+            dt = _d(P, t, c0, c1, c2)
+            if dt < best:
+                best, nxt = dt, t
+        if nxt == s:
+            return s
+        s = nxt
+
+
+@njit(cache=True)
 def seed_rng(seed):
     np.random.seed(seed)
 
@@ -184,10 +226,11 @@ def _pick(cum):
 
 @njit(cache=True)
 def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smin, smax,
-          target, eps):
+          target, eps, pull):
     """``count`` kicks: the books on ``smin..smax`` slots around a centre book are
-    shuffled, then re-optimised (up to 4 passes, candidates the ``kk`` nearest
-    slots of their own and of their new neighbourhood); kept only when S drops.
+    shuffled, then re-optimised (up to 4 passes, candidates the ``kk`` slots
+    nearest each book's pull point and the ``kk/2`` nearest its own slot); kept
+    only when S drops.
     The centre is, with probability ``target``, drawn by its own cost (the
     worst books most often), else uniformly. Returns (kept, total delta)."""
     n = len(site)
@@ -226,8 +269,9 @@ def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smi
             moved = 0
             for r in range(nb):
                 i = books[r]
+                g = pull_slot(P, e, p, ptr, nbr, wts, site, knn, i, 4) if pull else site[i]
                 best, t = _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i,
-                                knn[site[i]], kk, knn[site[i]], 0)
+                                knn[g], kk, knn[site[i]], kk // 2)
                 if t >= 0 and best < -eps and nl < len(log_i):
                     log_i[nl], log_s[nl] = i, site[i]
                     nl += 1
