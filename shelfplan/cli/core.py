@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import click
@@ -73,7 +74,7 @@ class FitProgress:
     has taken more than ``after`` seconds. Not a terminal: the messages only."""
 
     def __init__(self, stream=None, after: float = 2.0, tty: bool | None = None):
-        self.stream = stream or click.get_text_stream("stderr")
+        self.stream = stream or sys.stderr
         isatty = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty and isatty()) if tty is None else tty
         self.t0, self.after, self.width = time.monotonic(), after, 0

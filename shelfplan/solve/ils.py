@@ -231,3 +231,26 @@ class SiteSearch:
                 break
         self.kicks_tried += done
         return kept, False
+
+
+def _warm() -> None:
+    """Load the compiled kernels (from numba's on-disk cache; compiled on the first
+    run after installing) at import, so that this happens before a solver's clock
+    starts: three books on four slots, every kernel called once with the types
+    :class:`SiteSearch` uses."""
+    i64, f64 = np.int64, np.float64
+    P = np.array([[0.0, 0, 0], [1.0, 0, 0], [0.0, 1, 0], [1.0, 1, 0]])
+    e, p = np.zeros(3), np.array([0.5, 0.3, 0.2])
+    ptr, nbr, wts = np.array([0, 1, 2, 2], i64), np.array([1, 0], i64), np.array([0.1, 0.1])
+    site, occ = np.array([0, 1, 2], i64), np.array([0, 1, 2, -1], i64)
+    cur, wbuf, tot = np.zeros(3), np.zeros(3), p + np.array([0.1, 0.1, 0.0])
+    knn = np.array([[0, 1, 2, 3], [1, 0, 3, 2], [2, 0, 3, 1], [3, 1, 2, 0]], i64)
+    books = np.arange(3, dtype=i64)
+    args = (P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot)
+    K.medians(P, e, p, ptr, nbr, wts, site, books, WEISZFELD)
+    K.sweep(*args, knn, books, books.copy(), 2, f64(0.0), np.zeros(3, dtype=bool))
+    K.seed_rng(0)
+    K.kicks(*args, knn, 1, 2, 2, 3, KICK_TARGET, f64(0.0), KICK_PULL)
+
+
+_warm()

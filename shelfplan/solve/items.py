@@ -17,7 +17,8 @@ Stages, each a function below:
 
 Every candidate is offered to a :class:`~shelfplan.solve.record.Record`; the
 best feasible layout seen is returned, also on Ctrl-C. Time shares of the limit
-T: the continuation stops at 0.15 T, the repair at 0.25 T, the site search has
+T: the continuation stops at 0.15 T (or at min(T / 3, 2 s) when that is later),
+the repair at 0.25 T, the site search has
 the rest (the search and kicks of the incremental mode use
 :mod:`shelfplan.solve.search`).
 """
@@ -53,6 +54,8 @@ STARTS = ("popularity", "spectral")
 METHOD = "lattice starts + L-BFGS-B penalty continuation + repair/snap + site search + kicks"
 #: shares of the time limit: the continuation stops at CONT_SHARE, the repair at REPAIR_SHARE
 CONT_SHARE, REPAIR_SHARE = 0.15, 0.25
+#: ... but the continuation may always take this many seconds, up to a third of the limit
+CONT_MIN_S = 2.0
 #: the continuous layout is repaired (off the lattice) for at most this many books
 REPAIR_MAX = 2000
 #: kicks of the incremental swap search when ``kicks`` is None
@@ -222,7 +225,8 @@ def _starts(run: _Run) -> dict:
 def _continuation(run: _Run, X0: np.ndarray, name: str) -> np.ndarray:
     """The continuous penalty method (MODEL.md section 5), capped at a third of the time."""
     problem, hall = run.problem, run.hall
-    cont_deadline = run.rec.t0 + CONT_SHARE * run.time_limit
+    share = max(CONT_SHARE * run.time_limit, min(run.time_limit / 3.0, CONT_MIN_S))
+    cont_deadline = run.rec.t0 + share
     rng = as_rng(run.seed)
     x = X0.ravel() + rng.normal(scale=1e-3 * hall.d_min, size=X0.size)
     bounds = _bounds(problem, run.n)
