@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import sys
+import time
+
 import click
 
 from shelfplan.cli.options import (hall_option, holdings_option, loans_options, main, out_option,
@@ -27,8 +31,8 @@ Examples:
 @click.option("--time-limit", default=50.0, show_default=True,
               help="Cap on the solver's seconds (the run is shorter when its work is done).")
 @click.option("--kicks", type=click.IntRange(min=0), default=None,
-              help="Kicks of the iterated swap search after it converges [default: 300]; "
-                   "more can lower S, at the cost of time.")
+              help="Kicks of the iterated search after it converges [default: until they "
+                   "stop paying; 300 with --current]; more can lower S, at the cost of time.")
 @click.option("--init", type=click.Choice(["auto", "popularity", "spectral"]), default="auto",
               show_default=True, help="Starting layout(s) for the solver.")
 @until_option
@@ -117,18 +121,22 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
                    "ranges": [r.strip() for r in display_ranges.split(",") if r.strip()]
                    if display_ranges else None}
     setup_logging(quiet)
-    say = None if quiet else (lambda m: click.echo(m, err=True))
+    say = None if quiet else FitProgress()
     generalise = None
     if shrink_category or shrink_neighbours or shrink_popularity or half_life is not None:
         from shelfplan.model.shrink import Generalise
         generalise = Generalise(category=shrink_category, neighbours=shrink_neighbours,
                                 popularity=shrink_popularity, half_life=half_life)
-    layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init, kicks=kicks,
-                        until=until, read_options=read_options, current=current,
-                        move_cost=move_cost, max_moves=max_moves, progress=say,
-                        generalise=generalise, tune=tune, tune_time=tune_time,
-                        tune_folds=tune_folds, holdings=holdings, keep_order=keep_order,
-                        display=display)
+    try:
+        layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init,
+                            kicks=kicks, until=until, read_options=read_options,
+                            current=current, move_cost=move_cost, max_moves=max_moves,
+                            progress=say, generalise=generalise, tune=tune,
+                            tune_time=tune_time, tune_folds=tune_folds, holdings=holdings,
+                            keep_order=keep_order, display=display)
+    finally:
+        if say is not None:
+            say.close()
     if shift_plan:
         from shelfplan.present.shelflist import write_shift_plan
         write_shift_plan(layout, shift_plan)
@@ -145,6 +153,38 @@ def _write(layout, output, shelf_list) -> None:
         write_shelf_list(layout, shelf_list)
     write_layout(layout, output)
     click.echo(summary(layout, output) + (f"\nshelf list -> {shelf_list}" if shelf_list else ""))
+
+
+class FitProgress:
+    """The solver's progress on stderr: its one-line messages, and on a terminal a
+    status line redrawn in place (stage, best S so far, seconds left) once the run
+    has taken more than ``after`` seconds. Not a terminal: the messages only."""
+
+    def __init__(self, stream=None, after: float = 2.0, tty: bool | None = None):
+        self.stream = stream or sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty()) if tty is None else tty
+        self.t0, self.after, self.width = time.monotonic(), after, 0
+
+    def __call__(self, message: str) -> None:
+        self.close()
+        click.echo(message, file=self.stream)
+
+    def status(self, stage: str, best: float, left: float) -> None:
+        if not self.tty or time.monotonic() - self.t0 < self.after:
+            return
+        shown = f"{best:.4f}" if math.isfinite(best) else "-"
+        line = f"fit: {stage} | best S={shown} | {max(0.0, left):.0f} s left"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        """Clear the status line."""
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
 
 
 @main.command(epilog="\b\nExample:\n  shelfplan baseline callnumber data/loans.csv "

@@ -9,13 +9,18 @@ Stages, each a function below:
    penalty raised stage by stage;
 3. repair and snap (:mod:`shelfplan.solve.repair`, ``snap_to_sites``): the
    continuous layout made feasible, or carried onto the lattice;
-4. search (:mod:`shelfplan.solve.search`, the discrete core): swaps and moves to
-   free sites while S drops, then kicks;
+4. site search (:mod:`shelfplan.solve.ils`, compiled): moves and swaps over the
+   start's positions and the free lattice sites, candidate lists deepening from
+   16 to 512, then kicks aimed at the worst placed books until they stop paying;
 5. incremental: from today's layout, with a move cost and a move budget, plus
    single-book relocations (:mod:`shelfplan.solve.relocate`).
 
 Every candidate is offered to a :class:`~shelfplan.solve.record.Record`; the
-best feasible layout seen is returned, also on Ctrl-C.
+best feasible layout seen is returned, also on Ctrl-C. Time shares of the limit
+T: the continuation stops at 0.15 T (or at min(T / 3, 2 s) when that is later),
+the repair at 0.25 T, the site search has
+the rest (the search and kicks of the incremental mode use
+:mod:`shelfplan.solve.search`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from shelfplan.model.objective import (entrance_term, hall_penalty, is_feasible,
 from shelfplan.model.problem import Problem
 from shelfplan.solve.blocks import incremental_blocks, solve_blocks
 from shelfplan.solve.record import Record, SolveResult, StopAt, as_rng, seed_info
+from shelfplan.solve.ils import SiteSearch, site_pool
 from shelfplan.solve.relocate import relocate
 from shelfplan.solve.repair import repair
 from shelfplan.solve.search import SwapSearch
@@ -44,7 +50,16 @@ __all__ = ["solve", "SolveResult", "STAGES", "nearest_sites", "popularity_start"
 
 STAGES = (3.0, 30.0, 300.0, 3000.0)
 INITS = ("auto", "popularity", "spectral")
-METHOD = "lattice starts + L-BFGS-B penalty continuation + repair/snap + swap search"
+STARTS = ("popularity", "spectral")
+METHOD = "lattice starts + L-BFGS-B penalty continuation + repair/snap + site search + kicks"
+#: shares of the time limit: the continuation stops at CONT_SHARE, the repair at REPAIR_SHARE
+CONT_SHARE, REPAIR_SHARE = 0.15, 0.25
+#: ... but the continuation may always take this many seconds, up to a third of the limit
+CONT_MIN_S = 2.0
+#: the continuous layout is repaired (off the lattice) for at most this many books
+REPAIR_MAX = 2000
+#: kicks of the incremental swap search when ``kicks`` is None
+INCREMENTAL_KICKS = 300
 METHOD_INCREMENTAL = "swap search + relocations from the current layout (incremental)"
 
 
@@ -57,10 +72,11 @@ def solve(problem: Problem, *, seed=0, init: str = "auto", time_limit: float = 5
 
     * ``seed``: an int or a ``numpy.random.Generator``.
     * ``init``: ``auto`` (popularity and spectral starts), ``popularity`` or ``spectral``.
-    * Work is fixed by ``stages``, ``maxiter`` (per stage), the swap search
-      (runs until no swap helps) and ``kicks`` (default ``300``), so a seed gives
-      the same layout every time; ``time_limit`` (seconds) only caps it, and
-      ``info["stopped_by"]`` says whether it did.
+    * Work is fixed by ``stages``, ``maxiter`` (per stage), the site search
+      (runs until no move helps at the deepest candidate lists) and ``kicks``
+      (default None: until several batches in a row stop paying; an int: that
+      many), so a seed gives the same layout every time; ``time_limit``
+      (seconds) only caps it, and ``info["stopped_by"]`` says whether it did.
     * ``current`` ((n, 3) positions, NaN rows for books without one), ``move_cost``
       and ``max_moves``: an incremental proposal. The objective becomes
       ``S + move_cost * sum_i ||v_i - current_i||``; with ``max_moves`` at most
@@ -108,7 +124,7 @@ class _Run:
                  max_moves, progress, stages, maxiter, polish):
         self.problem, self.hall, self.n = problem, problem.hall, problem.n
         self.seed, self.init, self.time_limit = seed, init, time_limit
-        self.kicks = 300 if kicks is None else int(kicks)
+        self.kicks = None if kicks is None else int(kicks)
         self.anchor = None if anchor is None else np.asarray(anchor, dtype=float)
         self.lam, self.max_moves = float(move_cost), max_moves
         self.progress, self.stages, self.maxiter, self.polish = progress, stages, maxiter, polish
@@ -125,6 +141,7 @@ class _Run:
         self.obj = _Objective(problem, eps=0.01 * self.hall.d_min, anchor=self.anchor,
                               move_cost=self.lam)
         self.iters = 0
+        self.kicks_tried = 0 if self.kicks is None else self.kicks
 
     @property
     def deadline(self) -> float:
@@ -164,7 +181,7 @@ class _Run:
             "method": METHOD_INCREMENTAL if incremental else METHOD,
             "seed": seed_info(self.seed), "init": self.init, "best_from": self.rec.how,
             "iterations": self.iters, "evaluations": self.obj.evals,
-            "stages": list(self.stages), "kicks": self.kicks, "history": self.rec.history,
+            "stages": list(self.stages), "kicks": self.kicks_tried, "history": self.rec.history,
             "seconds": round(time.monotonic() - self.rec.t0, 3),
             "time_limit": self.time_limit, "stopped_by": self.rec.stopped_by,
             "interrupted": self.rec.interrupted,
@@ -208,11 +225,12 @@ def _starts(run: _Run) -> dict:
 def _continuation(run: _Run, X0: np.ndarray, name: str) -> np.ndarray:
     """The continuous penalty method (MODEL.md section 5), capped at a third of the time."""
     problem, hall = run.problem, run.hall
-    cont_deadline = run.rec.t0 + run.time_limit / 3.0
+    share = max(CONT_SHARE * run.time_limit, min(run.time_limit / 3.0, CONT_MIN_S))
+    cont_deadline = run.rec.t0 + share
     rng = as_rng(run.seed)
     x = X0.ravel() + rng.normal(scale=1e-3 * hall.d_min, size=X0.size)
     bounds = _bounds(problem, run.n)
-    stop = StopAt(cont_deadline)
+    stop = StopAt(cont_deadline, tick=lambda: run.rec.tick("continuous"))
     for mu in run.stages:
         if time.monotonic() > cont_deadline:
             run.rec.stopped_by = "time limit"
@@ -233,8 +251,11 @@ def _repair_and_snap(run: _Run, Xc: np.ndarray) -> dict:
     snapped = snap_to_sites(Xc, run.problem, run.near)
     run.rec.offer(snapped, "continuous, snapped to the lattice")
     out["continuous, snapped"] = snapped
+    if run.n > REPAIR_MAX:
+        return out          # the re-seating loop is slow and its result poor at this size
     try:
-        Xr = repair(Xc.copy(), run.problem, sites=run.sites)
+        Xr = repair(Xc.copy(), run.problem, sites=run.sites,
+                    deadline=run.rec.t0 + REPAIR_SHARE * run.time_limit)
         if run.rec.offer(Xr, "continuous, repaired") < np.inf and is_feasible(Xr, run.hall):
             out["continuous, repaired"] = Xr
     except LayoutError as exc:
@@ -243,19 +264,33 @@ def _repair_and_snap(run: _Run, Xc: np.ndarray) -> dict:
 
 
 def _search(run: _Run, candidates: dict) -> None:
-    """Swap search from the two best candidates (each feasible, so every swap keeps
-    feasibility; one for large problems), then kicks on the better result."""
-    ranked = sorted(candidates.items(),
-                    key=lambda kv: run.objective(kv[1]))[: 2 if run.n <= 2000 else 1]
+    """Site search from the best candidate and the best of the other kind (lattice
+    start or continuous; only the best for large problems), each to convergence
+    within its share of the time left, then kicks on the better."""
+    ranked = sorted(candidates.items(), key=lambda kv: run.objective(kv[1]))
+    if run.n <= 2000:
+        # the best, and the best of the other kind (lattice start / continuous)
+        other = [kv for kv in ranked[1:] if (kv[0] in STARTS) != (ranked[0][0] in STARTS)]
+        ranked = ranked[:1] + other[:1]
+    else:
+        ranked = ranked[:1]
     found = []
-    for name, Xs in ranked:
-        ss = run.search(Xs, name)
-        found.append((ss.cost(), name, ss))
+    for r, (name, Xs) in enumerate(ranked):
+        share = 0.4 if r < len(ranked) - 1 else 0.6
+        until = min(run.deadline, time.monotonic() + share * max(0.0, run.rec.left()))
+        ss = SiteSearch(run.problem, site_pool(Xs, run.by_distance, run.hall.d_min))
+        done = ss.converge(run.seed, deadline=until,
+                           tick=lambda: run.rec.tick(f"site search from {name}"))
+        run.rec.offer(ss.positions(), f"{name} + site search ({ss.moves} moves, "
+                                      f"k up to {ss.k}{'' if done else ', cut by time'})")
+        found.append((ss.S, r, name, ss))
         if run.rec.time_up():
             break
-    _, name, ss = min(found, key=lambda t: t[0])
-    kept = ss.kicks(run.kicks, seed=run.seed, deadline=run.deadline)
-    run.rec.offer(ss.positions(), f"{name} + swap search + {kept} kicks")
+    _, _, name, ss = min(found, key=lambda t: t[:2])
+    kept = ss.kick(run.kicks, seed=run.seed, deadline=run.deadline,
+                   tick=lambda: run.rec.tick("kicks"))
+    run.kicks_tried = ss.kicks_tried
+    run.rec.offer(ss.positions(), f"{name} + site search + {kept} of {ss.kicks_tried} kicks")
 
 
 def _incremental(run: _Run) -> None:
@@ -265,7 +300,8 @@ def _incremental(run: _Run) -> None:
     X, free = _current_start(run)
     run.rec.offer(X, "current layout (new books nearest the entrance)")
     ss = run.search(X, "current layout", extra=free)
-    kept = ss.kicks(run.kicks, seed=run.seed, deadline=run.deadline)
+    run.kicks_tried = INCREMENTAL_KICKS if run.kicks is None else run.kicks
+    kept = ss.kicks(run.kicks_tried, seed=run.seed, deadline=run.deadline)
     Xk = ss.positions()
     run.rec.offer(Xk, f"current layout + swap search + {kept} kicks")
     # single books to free sites (the swap search sees only nearby free slots)

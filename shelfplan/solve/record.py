@@ -18,6 +18,9 @@ import numpy as np
 
 from shelfplan.errors import LayoutError, ShelfplanError
 
+#: seconds between two progress ticks
+TICK = 0.25
+
 
 @dataclass
 class SolveResult:
@@ -43,12 +46,16 @@ def seed_info(seed):
 
 
 class StopAt:
-    """An optimiser callback that ends the run at ``deadline`` (``time.monotonic``)."""
+    """An optimiser callback that ends the run at ``deadline`` (``time.monotonic``);
+    ``tick()`` is called every iteration (a progress display)."""
 
-    def __init__(self, deadline: float):
+    def __init__(self, deadline: float, tick=None):
         self.deadline = deadline
+        self.tick = tick
 
     def __call__(self, xk):
+        if self.tick is not None:
+            self.tick()
         if time.monotonic() > self.deadline:
             raise StopIteration
 
@@ -58,7 +65,9 @@ class Record:
 
     ``objective(X)`` and ``feasible(X)`` judge a candidate; ``say`` receives one-line
     progress messages (every candidate, or with ``only_best`` only the improvements
-    and the dropped ones); ``label`` names the objective in them. With ``keep`` the
+    and the dropped ones); ``label`` names the objective in them. When ``say`` has
+    a ``status(stage, best, seconds_left)`` method, :meth:`tick` calls it (a
+    progress display; at most every ``TICK`` seconds). With ``keep`` the
     feasible candidates are kept by name in :attr:`kept`.
     """
 
@@ -74,6 +83,8 @@ class Record:
         self.kept: dict = {}
         self.stopped_by = "done"
         self.interrupted = False
+        self.status = getattr(say, "status", None)
+        self._ticked = -np.inf
 
     def offer(self, X, how: str, why: str = "no room") -> float | None:
         """Judge candidate ``X`` (None: a construction that failed, for ``why``)."""
@@ -98,6 +109,13 @@ class Record:
         elif better:
             self.say(f"{how}: {self.label}={F:.4f} (best so far)")
         return F
+
+    def tick(self, stage: str) -> None:
+        """Show ``stage``, the best objective so far and the time left (rate-limited)."""
+        now = time.monotonic()
+        if self.status is not None and now - self._ticked >= TICK:
+            self._ticked = now
+            self.status(stage, self.F, self.deadline - now)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()

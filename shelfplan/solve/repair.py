@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -11,19 +13,23 @@ from shelfplan.model.problem import Problem
 
 
 def repair(X: np.ndarray, problem: Problem, max_rounds: int = 2000,
-           sites: np.ndarray | None = None) -> np.ndarray:
+           sites: np.ndarray | None = None, deadline: float | None = None) -> np.ndarray:
     """Make a layout feasible while moving books as little as practical.
 
     Push pairs closer than d_min apart (vectorised, all pairs at once, slightly
     over-relaxed and aiming a little beyond d_min), project back into the
     hall, repeat; any book still too close is re-seated
     at the nearest lattice site (or free spot) that keeps every spacing.
+    Past ``deadline`` (``time.monotonic``) the pushing stops and the re-seating
+    finishes the job.
     """
     hall = problem.hall
     d = hall.d_min
     target = d * (1 + 1e-3)
     X = hall.project(X, margin=1e-6 * d)
     for _ in range(max_rounds):
+        if deadline is not None and time.monotonic() > deadline:
+            break
         pairs = near_pairs(X, d * (1 - 1e-4))
         if len(pairs) == 0:
             break

@@ -1,0 +1,256 @@
+"""The site search of the item solver: an iterated local search, compiled.
+
+Books sit on *slots*, points pairwise at least d_min apart inside the hall (the
+start's own positions plus the free lattice sites nearest the entrance that
+clear them), so every assignment is feasible. Moves: a book to another slot,
+swapping with its occupant or into a free slot, priced exactly
+(:mod:`shelfplan.solve.ils_kernel`).
+
+1. :meth:`SiteSearch.converge`: sweeps over the books in a random order; each
+   book takes its best improving move among the ``k`` slots nearest its pull
+   point (the weighted geometric median of its partners and the entrance) and
+   the ``k/2`` nearest its own slot; after a sweep over all books only those whose
+   prices changed are swept again; ``k`` doubles from 16 to 512 whenever a
+   sweep lowers S by less than 0.1 %; converged when a sweep at 512 lowers it by
+   less than 0.03 % (or moves no book): kicks pay more than such sweeps.
+2. :meth:`SiteSearch.kick`: the books of 4-10 neighbouring slots around a centre
+   book (drawn with probability proportional to its own cost: the worst placed
+   books most often) are shuffled and re-optimised; a kick is kept only when S
+   drops. Adaptive: kicks stop once ``QUIET`` batches in a row lowered S by less
+   than ``KICK_TOL`` of it; from 500 books on, kicks of 12-30 slots follow the
+   same way. A seed gives the same layout whenever no deadline cuts the run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from shelfplan.model.problem import Problem
+from shelfplan.solve import ils_kernel as K
+from shelfplan.solve.record import as_rng
+
+K_START, K_MAX = 16, 512
+#: the sweeps at one k stop paying below STALL of S (below STALL_TOP at the deepest)
+STALL, STALL_TOP = 1e-3, 3e-4
+CHUNK = 256
+WEISZFELD = 8
+#: books shuffled by one kick (the occupants of lo..hi neighbouring slots): small kicks
+#: until they stop paying, then larger ones
+KICK_SIZES = ((4, 10), (12, 30))
+#: the larger kicks from this many books on (below, the small ones converge the search
+#: within a few seconds and the larger ones add a few hundredths of a percent)
+LARGE_KICKS_FROM = 500
+KICK_K = 16
+KICK_TARGET = 1.0
+#: re-optimise kicked books towards their pull points too (else near their own slots only)
+KICK_PULL = False
+#: kicks per compiled call (the clock is read between calls) and per adaptive batch
+KICK_STEP, KICK_BATCH = 25, 2000
+#: adaptive kicks: stop after QUIET batches in a row each worth less than KICK_TOL * S
+KICK_TOL = 1e-4
+QUIET = 3
+
+
+def site_pool(X: np.ndarray, by_distance: np.ndarray, d_min: float,
+              factor: float = 1.5) -> np.ndarray:
+    """Slots for a feasible layout ``X``: its own positions first (book i on slot i),
+    then the lattice sites among the ``factor * n`` nearest the entrance that are
+    at least d_min from every position of ``X``."""
+    n = len(X)
+    m = min(len(by_distance), max(n + 8, int(math.ceil(factor * n))))
+    cand = by_distance[:m]
+    dist, _ = cKDTree(X).query(cand, k=1)
+    return np.vstack([X, cand[dist >= d_min * (1 - 1e-6)]])
+
+
+class SiteSearch:
+    """Books ``0..n-1`` on ``slots``, book i starting on slot ``start[i]``."""
+
+    def __init__(self, problem: Problem, slots: np.ndarray, start: np.ndarray | None = None):
+        self.problem, self.n = problem, problem.n
+        self.P = np.ascontiguousarray(slots, dtype=float)
+        self.m = m = len(self.P)
+        W = problem.symmetric_weights()
+        W.sum_duplicates()
+        self.ptr = W.indptr.astype(np.int64)
+        self.nbr = W.indices.astype(np.int64)
+        self.wts = W.data.astype(float)
+        self.p = np.asarray(problem.p, dtype=float)
+        self.e = np.asarray(problem.hall.entrance, dtype=float)
+        self.site = (np.arange(self.n) if start is None else np.asarray(start)).astype(np.int64)
+        self.occ = np.full(m, -1, dtype=np.int64)
+        self.occ[self.site] = np.arange(self.n)
+        self.wbuf = np.zeros(self.n)
+        self.tot = self.p + np.bincount(np.repeat(np.arange(self.n), np.diff(self.ptr)),
+                                        self.wts, minlength=self.n)
+        self.mark = np.zeros(self.n, dtype=bool)
+        self.tree = cKDTree(self.P)
+        self._knn = np.zeros((m, 0), dtype=np.int64)
+        self._knn_s = 0.0
+        self.reprice()
+        self.sweeps = self.moves = self.kicks_tried = self.kicks_kept = 0
+        self.k = K_START
+        self.converged = False
+
+    # -- state ----------------------------------------------------------------
+    def reprice(self) -> None:
+        """Every book's own cost from scratch (clears rounding drift)."""
+        X = self.P[self.site]
+        rows = np.repeat(np.arange(self.n), np.diff(self.ptr))
+        d = np.linalg.norm(X[rows] - X[self.nbr], axis=1)
+        self.ent = self.p * np.linalg.norm(X - self.e, axis=1)
+        self.cur = self.ent + np.bincount(rows, self.wts * d, minlength=self.n)
+
+    @property
+    def S(self) -> float:
+        ent = self.p * np.linalg.norm(self.P[self.site] - self.e, axis=1)
+        return float(ent.sum() + 0.5 * (self.cur - ent).sum())
+
+    def positions(self) -> np.ndarray:
+        return self.P[self.site].copy()
+
+    def knn(self, k: int, deadline: float | None = None) -> np.ndarray | None:
+        """The table of each slot's nearest slots (itself first), at least ``k + 1``
+        wide; None when widening it would likely run past ``deadline``."""
+        need = min(self.m, k + 1)
+        have = self._knn.shape[1]
+        if have < need:
+            cols = min(self.m, max(need, 2 * have))
+            if (deadline is not None and have
+                    and time.monotonic() + self._knn_s * cols / have > deadline):
+                return None
+            t0 = time.monotonic()
+            idx = self.tree.query(self.P, k=cols)[1]
+            self._knn = np.ascontiguousarray(idx.reshape(self.m, cols), dtype=np.int64)
+            self._knn_s = time.monotonic() - t0
+        return self._knn
+
+    def _args(self):
+        return (self.P, self.e, self.p, self.ptr, self.nbr, self.wts, self.site, self.occ,
+                self.cur, self.wbuf, self.tot)
+
+    # -- the search -----------------------------------------------------------
+    def sweep(self, books: np.ndarray, k: int, deadline: float | None,
+              tick=None) -> tuple[float, bool]:
+        """One pass over ``books``; returns (S lowered by, ran out of time)."""
+        k = min(k, self.m - 1)
+        table = self.knn(k, deadline)
+        if table is None:
+            return 0.0, True
+        eps = 1e-12 * max(1.0, float(self.cur.sum()))
+        gain = 0.0
+        for c0 in range(0, len(books), CHUNK):
+            if deadline is not None and time.monotonic() > deadline:
+                return gain, True
+            if tick is not None:
+                tick()
+            chunk = np.ascontiguousarray(books[c0:c0 + CHUNK], dtype=np.int64)
+            G = K.medians(self.P, self.e, self.p, self.ptr, self.nbr, self.wts, self.site,
+                          chunk, WEISZFELD)
+            gslot = np.asarray(self.tree.query(G, k=1)[1], dtype=np.int64).reshape(-1)
+            moves, delta = K.sweep(*self._args(), table, chunk, gslot, k, eps, self.mark)
+            self.moves += moves
+            gain -= delta
+        return gain, False
+
+    def converge(self, seed=0, deadline: float | None = None, k_max: int = K_MAX,
+                 tick=None) -> bool:
+        """Sweeps with deepening candidate lists: a sweep over all books at each ``k``,
+        then sweeps over the books whose prices changed (moved, or partners of a
+        moved book) while they pay at least ``STALL`` of S; ``k`` doubles when they
+        stop paying, and at ``k_max`` they run while they pay ``STALL_TOP``. Returns False
+        when the deadline cut them short."""
+        rng = as_rng(seed)
+        top = min(k_max, self.m - 1)
+        books = rng.permutation(self.n)
+        while True:
+            before = self.S
+            self.mark[:] = False
+            gain, out = self.sweep(books, min(self.k, top), deadline, tick)
+            self.sweeps += 1
+            if out:
+                return False
+            dirty = np.flatnonzero(self.mark)
+            if self.k >= top and (len(dirty) == 0 or gain < STALL_TOP * before):
+                self.converged = True
+                self.reprice()
+                return True
+            if self.k < top and gain < STALL * before:
+                self.k *= 2
+                books = rng.permutation(self.n)
+            else:
+                books = dirty[rng.permutation(len(dirty))]
+
+    def kick(self, count: int | None = None, *, seed=0, deadline: float | None = None,
+             tick=None) -> int:
+        """Kicks of each size of ``KICK_SIZES`` in turn (the small ones only below
+        ``LARGE_KICKS_FROM`` books): ``count`` of them in all (split evenly), or
+        (None) each size until ``QUIET`` batches in a row lowered S by less than
+        ``KICK_TOL`` of it. Returns the number kept."""
+        rng = as_rng(seed)
+        K.seed_rng(int(rng.integers(2 ** 31)))
+        table = self.knn(max(max(hi for _, hi in KICK_SIZES), KICK_K))
+        kept = 0
+        sizes = KICK_SIZES if self.n >= LARGE_KICKS_FROM else KICK_SIZES[:1]
+        for r, size in enumerate(sizes):
+            part = None if count is None else (count * (r + 1)) // len(sizes) - (
+                count * r) // len(sizes)
+            k, out = self._kick_size(size, part, table, deadline, tick)
+            kept += k
+            if out:
+                break
+        self.kicks_kept += kept
+        return kept
+
+    def _kick_size(self, size, count, table, deadline, tick) -> tuple[int, bool]:
+        batch = max(100, min(KICK_BATCH, self.n))
+        eps = 1e-12 * max(1.0, float(self.cur.sum()))
+        lo, hi = min(size[0], self.m), min(size[1], self.m)
+        kept, quiet, done = 0, 0, 0
+        while count is None or done < count:
+            before, b = self.S, batch if count is None else min(batch, count - done)
+            for s0 in range(0, b, KICK_STEP):   # steps short enough to watch the clock
+                if deadline is not None and time.monotonic() > deadline:
+                    self.reprice()
+                    self.kicks_tried += done
+                    return kept, True
+                if tick is not None:
+                    tick()
+                step = min(KICK_STEP, b - s0)
+                k, _ = K.kicks(*self._args(), table, step, min(KICK_K, self.m - 1), lo, hi,
+                               KICK_TARGET, eps, KICK_PULL)
+                kept += k
+                done += step
+            self.reprice()
+            quiet = quiet + 1 if before - self.S < KICK_TOL * before else 0
+            if count is None and quiet >= QUIET:
+                break
+        self.kicks_tried += done
+        return kept, False
+
+
+def _warm() -> None:
+    """Load the compiled kernels (from numba's on-disk cache; compiled on the first
+    run after installing) at import, so that this happens before a solver's clock
+    starts: three books on four slots, every kernel called once with the types
+    :class:`SiteSearch` uses."""
+    i64, f64 = np.int64, np.float64
+    P = np.array([[0.0, 0, 0], [1.0, 0, 0], [0.0, 1, 0], [1.0, 1, 0]])
+    e, p = np.zeros(3), np.array([0.5, 0.3, 0.2])
+    ptr, nbr, wts = np.array([0, 1, 2, 2], i64), np.array([1, 0], i64), np.array([0.1, 0.1])
+    site, occ = np.array([0, 1, 2], i64), np.array([0, 1, 2, -1], i64)
+    cur, wbuf, tot = np.zeros(3), np.zeros(3), p + np.array([0.1, 0.1, 0.0])
+    knn = np.array([[0, 1, 2, 3], [1, 0, 3, 2], [2, 0, 3, 1], [3, 1, 2, 0]], i64)
+    books = np.arange(3, dtype=i64)
+    args = (P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot)
+    K.medians(P, e, p, ptr, nbr, wts, site, books, WEISZFELD)
+    K.sweep(*args, knn, books, books.copy(), 2, f64(0.0), np.zeros(3, dtype=bool))
+    K.seed_rng(0)
+    K.kicks(*args, knn, 1, 2, 2, 3, KICK_TARGET, f64(0.0), KICK_PULL)
+
+
+_warm()
