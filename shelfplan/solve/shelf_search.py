@@ -39,6 +39,11 @@ from shelfplan.solve.record import as_rng
 __all__ = ["TablePlaces", "TableSearch", "table_cost", "fill_by_entrance", "greedy_fill"]
 
 K_START, K_MAX = 16, 256
+#: annealing: steps per round and book, start and end acceptance of a median uphill step
+ROUND_STEPS, HOT, COLD = 2000, 0.3, 1e-4
+#: proposals draw the target among the NEAR_K places nearest the book's own half the time
+NEAR_K = 32
+CHUNK = 100_000
 
 
 class TablePlaces:
@@ -201,8 +206,9 @@ class TableSearch:
     # -- the whole search ---------------------------------------------------------
     def run(self, deadline: float, *, max_kicks: int | None = None, patience: int = 200,
             say=None) -> None:
-        """Sweeps to convergence, then kicks until the deadline, ``patience`` kicks in a
-        row without a gain, or ``max_kicks``."""
+        """Sweeps to convergence, then kicks (annealing rounds from the best, each
+        polished by sweeps) until the deadline, ``patience`` kicks in a row without a
+        gain, or ``max_kicks``."""
         self.descend(self.active, deadline)
         self._keep_best()
         if say:
@@ -210,55 +216,61 @@ class TableSearch:
         failed = 0
         while (time.monotonic() < deadline and failed < patience and len(self.active) > 1
                and (max_kicks is None or self.kicks < max_kicks)):
-            touched = self.kick()
-            self.descend(touched, deadline, k_max=64)
-            if self.S < self.best_S - 1e-9 * max(1.0, self.best_S):
-                self._keep_best()
+            before = self.best_S
+            self.kick(deadline, failed)
+            if self.best_S < before - 1e-9 * max(1.0, abs(before)):
                 self.improved_kicks += 1
                 failed = 0
             else:
-                self.restore()
                 failed += 1
+        self.restore()
         if say and self.kicks:
             say(f"kicks: {self.improved_kicks} of {self.kicks} kept, S={self.best_S:.4f}")
 
-    def _move_delta(self, i: int, b: int, j: int) -> float:
-        """Increase of S when book i moves to place b (and book j, if >= 0, to i's)."""
-        W = self.W
-        args = (self.D, W.indptr, W.indices, W.data, self.p, self.loc)
-        a = self.loc[i]
-        d = kernel.cost_at(i, b, *args) - kernel.cost_at(i, a, *args)
-        if j >= 0:
-            d += kernel.cost_at(j, a, *args) - kernel.cost_at(j, b, *args)
-            d += 2.0 * kernel.weight(i, j, W.indptr, W.indices, W.data) * self.D[a + 1, b + 1]
-        return float(d)
-
-    def kick(self) -> np.ndarray:
-        """Scatter a random book and up to five partners over the places near it."""
+    def kick(self, deadline: float, failed: int = 0) -> None:
+        """One annealing round from the best assignment (compiled Metropolis steps over
+        random moves and swaps, cooling from accepting a median uphill step with
+        probability HOT to COLD), then sweeps; the best met is kept. Rounds grow
+        longer (up to 8 times) while they fail."""
         self.kicks += 1
-        W = self.W
-        i = int(self.rng.choice(self.active))
-        cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
-        group = np.concatenate([[i], self.rng.permutation(cols)[:5]]).astype(np.int64)
-        near = self.around[self.loc[i], :16]
-        for b in group:
-            target = int(self.rng.choice(near))
-            if target == self.loc[b]:
-                continue
-            if self.load[target] < self.cap[target]:
-                self.S += self._move_delta(int(b), target, -1)
-                kernel.apply_move(int(b), target, -1, self.loc, self.load, self.members,
-                                  self.where)
-            elif self.load[target] > 0:
-                j = int(self.members[target, self.rng.integers(self.load[target])])
-                self.S += self._move_delta(int(b), target, j)
-                kernel.apply_move(int(b), target, j, self.loc, self.load, self.members,
-                                  self.where)
-        return np.unique(np.concatenate([group] + [self._strongest(b, 8) for b in group]))
+        self.restore()
+        kernel.seed(int(self.rng.integers(2**31)))
+        books, W = self.active, self.W
+        near_k = min(NEAR_K, self.around.shape[1])
+        args = (self.D, W.indptr, W.indices, W.data, self.p)
+        state = (self.loc, self.load, self.cap, self.members)
+        med = kernel.uphill(books, 256, near_k, *args, *state, self.around)
+        if med <= 0.0:
+            return
+        steps = ROUND_STEPS * len(books) * 2 ** min(failed, 3)
+        T = med / -np.log(HOT)
+        ratio = (np.log(HOT) / np.log(COLD)) ** (1.0 / steps)      # T0 -> T1 geometrically
+        best_loc = self.best[0].copy()
+        S, best_S = self.S, self.best_S
+        tol = 1e-9 * max(1.0, abs(best_S))
+        for s in range(0, steps, CHUNK):
+            S, best_S, T = kernel.anneal(min(CHUNK, steps - s), T, ratio, books, near_k,
+                                         *args, self.loc, self.load, self.cap, self.members,
+                                         self.where, self.around, best_loc, S, best_S, tol)
+            if time.monotonic() > deadline:
+                break
+        self.S = S
+        if best_S < self.best_S:                  # the best met may lie off the end state
+            self._set(best_loc)
+            self._keep_best()
+            self.descend(books, deadline)
+            self._keep_best()
+        else:
+            self.S = table_cost(self.loc, self.D, self.p, self.W)
+            self.descend(books, deadline)
+            self._keep_best()
 
-    def _strongest(self, b: int, k: int) -> np.ndarray:
-        """Book b's ``k`` heaviest partners."""
-        lo, hi = self.W.indptr[b], self.W.indptr[b + 1]
-        if hi - lo <= k:
-            return self.W.indices[lo:hi]
-        return self.W.indices[lo + np.argpartition(-self.W.data[lo:hi], k)[:k]]
+    def _set(self, loc: np.ndarray) -> None:
+        """Make ``loc`` the current assignment (load, members, where rebuilt)."""
+        self.loc = np.asarray(loc, dtype=np.int64).copy()
+        self.load[:] = 0
+        for i in self.active:
+            c = self.loc[i]
+            self.members[c, self.load[c]] = i
+            self.where[i] = self.load[c]
+            self.load[c] += 1

@@ -157,3 +157,78 @@ def sweep(books, k, D, indptr, indices, data, p, loc, load, cap, members, where,
         total += improve(books[q], k, D, indptr, indices, data, p, loc, load, cap, members,
                          where, around, ent_near, stamp0 + q, mark, min_gain)
     return total
+
+
+@njit(cache=True)
+def seed(s):
+    """Seed numba's own generator (the annealing draws from it)."""
+    np.random.seed(s)
+
+
+@njit(cache=True)
+def move_delta(i, c, j, D, indptr, indices, data, p, loc):
+    """Increase of S when book i moves to place c (and book j, if >= 0, of c to i's)."""
+    a = loc[i]
+    d = (cost_at(i, c, D, indptr, indices, data, p, loc)
+         - cost_at(i, a, D, indptr, indices, data, p, loc))
+    if j >= 0:
+        w = weight(i, j, indptr, indices, data)
+        d += (cost_at(j, a, D, indptr, indices, data, p, loc)
+              - cost_at(j, c, D, indptr, indices, data, p, loc)
+              + w * (2.0 * D[a + 1, c + 1] - D[a + 1, a + 1] - D[c + 1, c + 1]))
+    return d
+
+
+@njit(cache=True)
+def propose(books, near_k, loc, load, cap, members, around):
+    """A random book, a place (uniform or among the ``near_k`` nearest its own) and the
+    book it swaps with there (-1: a move into a free slot); place -1 when void."""
+    i = books[np.random.randint(len(books))]
+    a = loc[i]
+    if np.random.random() < 0.5:
+        c = np.random.randint(len(load))
+    else:
+        c = around[a, np.random.randint(near_k)]
+    if c == a or cap[c] == 0:
+        return i, -1, -1
+    if load[c] < cap[c]:
+        return i, c, -1
+    return i, c, members[c, np.random.randint(load[c])]
+
+
+@njit(cache=True)
+def uphill(books, tries, near_k, D, indptr, indices, data, p, loc, load, cap, members,
+           around):
+    """Median increase of S over ``tries`` random proposals that increase it."""
+    ups = np.empty(tries)
+    n_up = 0
+    for _ in range(tries):
+        i, c, j = propose(books, near_k, loc, load, cap, members, around)
+        if c < 0:
+            continue
+        d = move_delta(i, c, j, D, indptr, indices, data, p, loc)
+        if d > 0:
+            ups[n_up] = d
+            n_up += 1
+    if n_up == 0:
+        return 0.0
+    return np.median(ups[:n_up])
+
+
+@njit(cache=True)
+def anneal(n_iter, T, ratio, books, near_k, D, indptr, indices, data, p, loc, load, cap,
+           members, where, around, best_loc, S, best_S, tol):
+    """``n_iter`` Metropolis steps from temperature T, cooled by ``ratio`` per step;
+    ``best_loc`` keeps the best assignment met. Returns (S, best_S, T)."""
+    for _ in range(n_iter):
+        i, c, j = propose(books, near_k, loc, load, cap, members, around)
+        if c >= 0:
+            d = move_delta(i, c, j, D, indptr, indices, data, p, loc)
+            if d <= 0.0 or np.random.random() < np.exp(-d / T):
+                apply_move(i, c, j, loc, load, members, where)
+                S += d
+                if S < best_S - tol:
+                    best_S = S
+                    best_loc[:] = loc
+        T *= ratio
+    return S, best_S, T
