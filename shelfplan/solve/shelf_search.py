@@ -44,6 +44,8 @@ ROUND_STEPS, HOT, COLD = 2000, 0.3, 1e-4
 #: proposals draw the target among the NEAR_K places nearest the book's own half the time
 NEAR_K = 32
 CHUNK = 100_000
+#: tabu search (one book per place): steps per kick and book, restarts, size limit
+TABU_STEPS, RESTART, TABU_MAX_CELLS = 50, 5, 4_000_000
 
 
 class TablePlaces:
@@ -158,6 +160,10 @@ class TableSearch:
         self.best = self._snapshot()
         self.best_S = self.S
         self.kicks = self.improved_kicks = 0
+        #: one book per place and few enough pairs: the kicks are tabu search steps
+        self.one_per_place = (self.cap.max() <= 1
+                              and len(self.active) * m <= TABU_MAX_CELLS)
+        self._tabu = None
 
     @property
     def best_loc(self) -> np.ndarray:
@@ -233,8 +239,11 @@ class TableSearch:
         probability HOT to COLD), then sweeps; the best met is kept. Rounds grow
         longer (up to 8 times) while they fail."""
         self.kicks += 1
-        self.restore()
         kernel.seed(int(self.rng.integers(2**31)))
+        if self.one_per_place:
+            self._tabu_kick(deadline, failed)
+            return
+        self.restore()
         books, W = self.active, self.W
         near_k = min(NEAR_K, self.around.shape[1])
         args = (self.D, W.indptr, W.indices, W.data, self.p)
@@ -264,6 +273,55 @@ class TableSearch:
             self.S = table_cost(self.loc, self.D, self.p, self.W)
             self.descend(books, deadline)
             self._keep_best()
+
+    def _tabu_kick(self, deadline: float, failed: int) -> None:
+        """TABU_STEPS x books steps of the robust tabu search (one book per place), on
+        from where the last kick stopped; every RESTART failed kicks it goes on from
+        the best with a third of the books swapped at random."""
+        books, W = self.active, self.W
+        nb, m = len(books), len(self.cap)
+        if self._tabu is None:
+            row_of = np.full(len(self.loc), -1, dtype=np.int64)
+            row_of[books] = np.arange(nb)
+            Wd = W[books][:, books].toarray()
+            self._tabu = (row_of, Wd, np.zeros((nb, m)), np.zeros((nb, m), dtype=np.int64))
+            self._it = 0
+        row_of, Wd, C, until = self._tabu
+        if failed and failed % RESTART == 0:
+            self.restore()
+            self._scramble(max(2, nb // 3))
+            until[:] = 0
+        kernel.build_cost(books, self.D, W.indptr, W.indices, W.data, self.p, self.loc, C)
+        best_loc = self.best[0].copy()
+        best_S = self.best_S
+        tol = 1e-9 * max(1.0, abs(best_S))
+        steps = TABU_STEPS * nb
+        for s in range(0, steps, 1000):
+            k = min(1000, steps - s)
+            self.S, best_S = kernel.tabu(k, self._it, nb, books, row_of, Wd, self.D,
+                                         W.indptr, W.indices, W.data, self.loc, self.load,
+                                         self.cap, self.members, self.where, C, until,
+                                         best_loc, self.S, best_S, tol)
+            self._it += k
+            if time.monotonic() > deadline:
+                break
+        self.S = table_cost(self.loc, self.D, self.p, self.W)
+        if best_S < self.best_S:
+            keep = self._snapshot(), self.S
+            self._set(best_loc)
+            self._keep_best()
+            (self.loc, self.load, self.members, self.where), self.S = keep
+
+    def _scramble(self, k: int) -> None:
+        """k random swaps (or moves to free places) of the current assignment."""
+        for _ in range(k):
+            i = int(self.rng.choice(self.active))
+            c = int(self.rng.integers(len(self.cap)))
+            if c == self.loc[i] or self.cap[c] == 0:
+                continue
+            j = -1 if self.load[c] < self.cap[c] else int(self.members[c, 0])
+            kernel.apply_move(i, c, j, self.loc, self.load, self.members, self.where)
+        self.S = table_cost(self.loc, self.D, self.p, self.W)
 
     def _set(self, loc: np.ndarray) -> None:
         """Make ``loc`` the current assignment (load, members, where rebuilt)."""
