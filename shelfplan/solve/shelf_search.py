@@ -40,12 +40,17 @@ __all__ = ["TablePlaces", "TableSearch", "table_cost", "fill_by_entrance", "gree
 
 K_START, K_MAX = 16, 256
 #: annealing: steps per round and book, start and end acceptance of a median uphill step
-ROUND_STEPS, HOT, COLD = 2000, 0.3, 1e-4
+ROUND_STEPS, HOT, COLD = 10000, 0.3, 1e-4
 #: proposals draw the target among the NEAR_K places nearest the book's own half the time
 NEAR_K = 32
 CHUNK = 100_000
 #: tabu search (one book per place): steps per kick and book, restarts, size limit
 TABU_STEPS, RESTART, TABU_MAX_CELLS = 50, 5, 4_000_000
+#: the share of the books swapped at random when the tabu search restarts from the best
+#: (cycling from the first to the second in five restarts)
+SCRAMBLE = (0.1, 0.5)
+#: tabu tenure per book
+TENURE = 1.0
 
 
 class TablePlaces:
@@ -164,6 +169,7 @@ class TableSearch:
         self.one_per_place = (self.cap.max() <= 1
                               and len(self.active) * m <= TABU_MAX_CELLS)
         self._tabu = None
+        self._spent, self._failed, self._wins = [0.0, 0.0], [0, 0], [0, 0]  # tabu, annealing
 
     @property
     def best_loc(self) -> np.ndarray:
@@ -212,9 +218,8 @@ class TableSearch:
     # -- the whole search ---------------------------------------------------------
     def run(self, deadline: float, *, max_kicks: int | None = None, patience: int = 200,
             say=None) -> None:
-        """Sweeps to convergence, then kicks (annealing rounds from the best, each
-        polished by sweeps) until the deadline, ``patience`` kicks in a row without a
-        gain, or ``max_kicks``."""
+        """Sweeps to convergence, then kicks (:meth:`kick`) until the deadline,
+        ``patience`` kicks in a row without a gain, or ``max_kicks``."""
         self.descend(self.active, deadline)
         self._keep_best()
         if say:
@@ -234,15 +239,28 @@ class TableSearch:
             say(f"kicks: {self.improved_kicks} of {self.kicks} kept, S={self.best_S:.4f}")
 
     def kick(self, deadline: float, failed: int = 0) -> None:
-        """One annealing round from the best assignment (compiled Metropolis steps over
+        """One kick: a stretch of tabu search when each place holds one book, taking
+        turns (by time spent) with annealing rounds; otherwise an annealing round."""
+        self.kicks += 1
+        kernel.seed(int(self.rng.integers(2**31)))
+        t, before = time.monotonic(), self.best_S
+        # the kind behind fewer gains per second spent waits (each starts with one gain)
+        kind = int(not (self.one_per_place and self._spent[0] * (1 + self._wins[1])
+                        <= self._spent[1] * (1 + self._wins[0])))
+        if kind == 0:
+            self._tabu_kick(deadline, self._failed[0])
+        else:
+            self._anneal_kick(deadline, self._failed[1])
+        won = self.best_S < before - 1e-9 * max(1.0, abs(before))
+        self._failed[kind] = 0 if won else self._failed[kind] + 1
+        self._wins[kind] += won
+        self._spent[kind] += time.monotonic() - t
+
+    def _anneal_kick(self, deadline: float, failed: int) -> None:
+        """An annealing round from the best assignment (compiled Metropolis steps over
         random moves and swaps, cooling from accepting a median uphill step with
         probability HOT to COLD), then sweeps; the best met is kept. Rounds grow
         longer (up to 8 times) while they fail."""
-        self.kicks += 1
-        kernel.seed(int(self.rng.integers(2**31)))
-        if self.one_per_place:
-            self._tabu_kick(deadline, failed)
-            return
         self.restore()
         books, W = self.active, self.W
         near_k = min(NEAR_K, self.around.shape[1])
@@ -277,7 +295,7 @@ class TableSearch:
     def _tabu_kick(self, deadline: float, failed: int) -> None:
         """TABU_STEPS x books steps of the robust tabu search (one book per place), on
         from where the last kick stopped; every RESTART failed kicks it goes on from
-        the best with a third of the books swapped at random."""
+        the best with 10 to 50 % of the books (cyclically) swapped at random."""
         books, W = self.active, self.W
         nb, m = len(books), len(self.cap)
         if self._tabu is None:
@@ -285,11 +303,13 @@ class TableSearch:
             row_of[books] = np.arange(nb)
             Wd = W[books][:, books].toarray()
             self._tabu = (row_of, Wd, np.zeros((nb, m)), np.zeros((nb, m), dtype=np.int64))
-            self._it = 0
+            self._it = self._restarts = 0
         row_of, Wd, C, until = self._tabu
         if failed and failed % RESTART == 0:
             self.restore()
-            self._scramble(max(2, nb // 3))
+            self._restarts += 1
+            share = SCRAMBLE[0] + (SCRAMBLE[1] - SCRAMBLE[0]) * (self._restarts % 5) / 4
+            self._scramble(max(2, int(nb * share)))
             until[:] = 0
         kernel.build_cost(books, self.D, W.indptr, W.indices, W.data, self.p, self.loc, C)
         best_loc = self.best[0].copy()
@@ -298,7 +318,7 @@ class TableSearch:
         steps = TABU_STEPS * nb
         for s in range(0, steps, 1000):
             k = min(1000, steps - s)
-            self.S, best_S = kernel.tabu(k, self._it, nb, books, row_of, Wd, self.D,
+            self.S, best_S = kernel.tabu(k, self._it, max(2, int(TENURE * nb)), books, row_of, Wd, self.D,
                                          W.indptr, W.indices, W.data, self.loc, self.load,
                                          self.cap, self.members, self.where, C, until,
                                          best_loc, self.S, best_S, tol)
