@@ -228,7 +228,10 @@ class TableSearch:
         while (time.monotonic() < deadline and failed < patience and len(self.active) > 1
                and (max_kicks is None or self.kicks < max_kicks)):
             before = self.best_S
-            self.kick(deadline, failed)
+            if self.one_per_place:
+                self.kick(deadline)
+            else:
+                self._scatter_and_descend(deadline)
             if self.best_S < before - 1e-9 * max(1.0, abs(before)):
                 self.improved_kicks += 1
                 failed = 0
@@ -238,7 +241,16 @@ class TableSearch:
         if say and self.kicks:
             say(f"kicks: {self.improved_kicks} of {self.kicks} kept, S={self.best_S:.4f}")
 
-    def kick(self, deadline: float, failed: int = 0) -> None:
+    def _scatter_and_descend(self, deadline: float) -> None:
+        """A scatter kick, sweeps over the books it touched; kept only when better."""
+        touched = self.scatter_kick()
+        self.descend(touched, deadline, k_max=64)
+        if self.S < self.best_S - 1e-9 * max(1.0, self.best_S):
+            self._keep_best()
+        else:
+            self.restore()
+
+    def kick(self, deadline: float) -> None:
         """One kick: a stretch of tabu search when each place holds one book, taking
         turns (by time spent) with annealing rounds; otherwise an annealing round."""
         self.kicks += 1
@@ -352,3 +364,44 @@ class TableSearch:
             self.members[c, self.load[c]] = i
             self.where[i] = self.load[c]
             self.load[c] += 1
+
+    def _move_delta(self, i: int, b: int, j: int) -> float:
+        """Increase of S when book i moves to place b (and book j, if >= 0, to i's)."""
+        W = self.W
+        args = (self.D, W.indptr, W.indices, W.data, self.p, self.loc)
+        a = self.loc[i]
+        d = kernel.cost_at(i, b, *args) - kernel.cost_at(i, a, *args)
+        if j >= 0:
+            d += kernel.cost_at(j, a, *args) - kernel.cost_at(j, b, *args)
+            d += 2.0 * kernel.weight(i, j, W.indptr, W.indices, W.data) * self.D[a + 1, b + 1]
+        return float(d)
+
+    def scatter_kick(self) -> np.ndarray:
+        """Scatter a random book and up to five partners over the places near it."""
+        self.kicks += 1
+        W = self.W
+        i = int(self.rng.choice(self.active))
+        cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
+        group = np.concatenate([[i], self.rng.permutation(cols)[:5]]).astype(np.int64)
+        near = self.around[self.loc[i], :16]
+        for b in group:
+            target = int(self.rng.choice(near))
+            if target == self.loc[b]:
+                continue
+            if self.load[target] < self.cap[target]:
+                self.S += self._move_delta(int(b), target, -1)
+                kernel.apply_move(int(b), target, -1, self.loc, self.load, self.members,
+                                  self.where)
+            elif self.load[target] > 0:
+                j = int(self.members[target, self.rng.integers(self.load[target])])
+                self.S += self._move_delta(int(b), target, j)
+                kernel.apply_move(int(b), target, j, self.loc, self.load, self.members,
+                                  self.where)
+        return np.unique(np.concatenate([group] + [self._strongest(b, 8) for b in group]))
+
+    def _strongest(self, b: int, k: int) -> np.ndarray:
+        """Book b's ``k`` heaviest partners."""
+        lo, hi = self.W.indptr[b], self.W.indptr[b + 1]
+        if hi - lo <= k:
+            return self.W.indices[lo:hi]
+        return self.W.indices[lo + np.argpartition(-self.W.data[lo:hi], k)[:k]]
