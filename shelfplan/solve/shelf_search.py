@@ -15,13 +15,21 @@ against). Candidates for a book are the ``k`` places nearest (by ``D``) its
 pull place, the cheapest place among those next to its own, to the entrance
 and to its partners' places (a discrete weighted median), and the ``k/2``
 nearest its own place, ``k`` doubling from 16 to 256 whenever a sweep
-stalls; once converged, kicks (a random book and its partners scattered over
-nearby places, then re-optimised locally) are kept only when they lower S.
-The best assignment so far is kept, so Ctrl-C and the deadline return it.
-The inner loop is compiled (:mod:`shelfplan.solve.table_kernel`).
+stalls. Once converged, kicks follow until the deadline or ``patience`` kicks
+without a gain. With several books per place (shelving plans) a kick scatters
+a random book and its partners over nearby places, re-optimises them locally
+and is kept only when it lowers S. With one book per place (a quadratic
+assignment problem) the kicks are compiled: stretches of robust tabu search
+over every move and swap, priced in O(1) from a books x places cost table,
+restarted every few failed stretches from the best with 10-50 % of the books
+swapped at random, and annealing rounds from the best (Metropolis steps over
+random moves and swaps); the two take turns by the gains each has found per
+second spent. The best assignment so far is kept, so Ctrl-C and the deadline
+return it. The inner loops are compiled (:mod:`shelfplan.solve.table_kernel`).
 
-A quadratic assignment problem (QAPLIB) is the special case ``p = 0``,
-capacity 1 and as many places as books.
+A quadratic assignment problem (QAPLIB) is the special case ``p = 0`` (or
+the product of the diagonals), capacity 1 and as many places as books
+(``benchmarks/qaplib.py``).
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ ROUND_STEPS, HOT, COLD = 10000, 0.3, 1e-4
 NEAR_K = 32
 CHUNK = 100_000
 #: tabu search (one book per place): steps per kick and book, restarts, size limit
-TABU_STEPS, RESTART, TABU_MAX_CELLS = 50, 5, 4_000_000
+TABU_STEPS, RESTART, TABU_MAX_CELLS = 50, 3, 4_000_000
 #: the share of the books swapped at random when the tabu search restarts from the best
 #: (cycling from the first to the second in five restarts)
 SCRAMBLE = (0.1, 0.5)

@@ -1,4 +1,5 @@
-"""Compiled inner loop of the table search (numba): one book's best move or swap.
+"""Compiled inner loops of the table search (numba): one book's best move or swap,
+annealing steps, and robust tabu search steps for one book per place.
 
 A sequential local search cannot be vectorised: each applied move changes the
 prices of the next. This kernel prices, for one book at a time, every
