@@ -15,13 +15,21 @@ against). Candidates for a book are the ``k`` places nearest (by ``D``) its
 pull place, the cheapest place among those next to its own, to the entrance
 and to its partners' places (a discrete weighted median), and the ``k/2``
 nearest its own place, ``k`` doubling from 16 to 256 whenever a sweep
-stalls; once converged, kicks (a random book and its partners scattered over
-nearby places, then re-optimised locally) are kept only when they lower S.
-The best assignment so far is kept, so Ctrl-C and the deadline return it.
-The inner loop is compiled (:mod:`shelfplan.solve.table_kernel`).
+stalls. Once converged, kicks follow until the deadline or ``patience`` kicks
+without a gain. With several books per place (shelving plans) a kick scatters
+a random book and its partners over nearby places, re-optimises them locally
+and is kept only when it lowers S. With one book per place (a quadratic
+assignment problem) the kicks are compiled: stretches of robust tabu search
+over every move and swap, priced in O(1) from a books x places cost table,
+restarted every few failed stretches from the best with 10-50 % of the books
+swapped at random, and annealing rounds from the best (Metropolis steps over
+random moves and swaps); the two take turns by the gains each has found per
+second spent. The best assignment so far is kept, so Ctrl-C and the deadline
+return it. The inner loops are compiled (:mod:`shelfplan.solve.table_kernel`).
 
-A quadratic assignment problem (QAPLIB) is the special case ``p = 0``,
-capacity 1 and as many places as books.
+A quadratic assignment problem (QAPLIB) is the special case ``p = 0`` (or
+the product of the diagonals), capacity 1 and as many places as books
+(``benchmarks/qaplib.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +47,18 @@ from shelfplan.solve.record import as_rng
 __all__ = ["TablePlaces", "TableSearch", "table_cost", "fill_by_entrance", "greedy_fill"]
 
 K_START, K_MAX = 16, 256
+#: annealing: steps per round and book, start and end acceptance of a median uphill step
+ROUND_STEPS, HOT, COLD = 10000, 0.3, 1e-4
+#: proposals draw the target among the NEAR_K places nearest the book's own half the time
+NEAR_K = 32
+CHUNK = 100_000
+#: tabu search (one book per place): steps per kick and book, restarts, size limit
+TABU_STEPS, RESTART, TABU_MAX_CELLS = 50, 3, 4_000_000
+#: the share of the books swapped at random when the tabu search restarts from the best
+#: (cycling from the first to the second in five restarts)
+SCRAMBLE = (0.1, 0.5)
+#: tabu tenure per book
+TENURE = 1.0
 
 
 class TablePlaces:
@@ -153,6 +173,11 @@ class TableSearch:
         self.best = self._snapshot()
         self.best_S = self.S
         self.kicks = self.improved_kicks = 0
+        #: one book per place and few enough pairs: the kicks are tabu search steps
+        self.one_per_place = (self.cap.max() <= 1
+                              and len(self.active) * m <= TABU_MAX_CELLS)
+        self._tabu = None
+        self._spent, self._failed, self._wins = [0.0, 0.0], [0, 0], [0, 0]  # tabu, annealing
 
     @property
     def best_loc(self) -> np.ndarray:
@@ -201,8 +226,8 @@ class TableSearch:
     # -- the whole search ---------------------------------------------------------
     def run(self, deadline: float, *, max_kicks: int | None = None, patience: int = 200,
             say=None) -> None:
-        """Sweeps to convergence, then kicks until the deadline, ``patience`` kicks in a
-        row without a gain, or ``max_kicks``."""
+        """Sweeps to convergence, then kicks (:meth:`kick`) until the deadline,
+        ``patience`` kicks in a row without a gain, or ``max_kicks``."""
         self.descend(self.active, deadline)
         self._keep_best()
         if say:
@@ -210,17 +235,143 @@ class TableSearch:
         failed = 0
         while (time.monotonic() < deadline and failed < patience and len(self.active) > 1
                and (max_kicks is None or self.kicks < max_kicks)):
-            touched = self.kick()
-            self.descend(touched, deadline, k_max=64)
-            if self.S < self.best_S - 1e-9 * max(1.0, self.best_S):
-                self._keep_best()
+            before = self.best_S
+            if self.one_per_place:
+                self.kick(deadline)
+            else:
+                self._scatter_and_descend(deadline)
+            if self.best_S < before - 1e-9 * max(1.0, abs(before)):
                 self.improved_kicks += 1
                 failed = 0
             else:
-                self.restore()
                 failed += 1
+        self.restore()
         if say and self.kicks:
             say(f"kicks: {self.improved_kicks} of {self.kicks} kept, S={self.best_S:.4f}")
+
+    def _scatter_and_descend(self, deadline: float) -> None:
+        """A scatter kick, sweeps over the books it touched; kept only when better."""
+        touched = self.scatter_kick()
+        self.descend(touched, deadline, k_max=64)
+        if self.S < self.best_S - 1e-9 * max(1.0, self.best_S):
+            self._keep_best()
+        else:
+            self.restore()
+
+    def kick(self, deadline: float) -> None:
+        """One kick: a stretch of tabu search when each place holds one book, taking
+        turns (by time spent) with annealing rounds; otherwise an annealing round."""
+        self.kicks += 1
+        kernel.seed(int(self.rng.integers(2**31)))
+        t, before = time.monotonic(), self.best_S
+        # the kind behind fewer gains per second spent waits (each starts with one gain)
+        kind = int(not (self.one_per_place and self._spent[0] * (1 + self._wins[1])
+                        <= self._spent[1] * (1 + self._wins[0])))
+        if kind == 0:
+            self._tabu_kick(deadline, self._failed[0])
+        else:
+            self._anneal_kick(deadline, self._failed[1])
+        won = self.best_S < before - 1e-9 * max(1.0, abs(before))
+        self._failed[kind] = 0 if won else self._failed[kind] + 1
+        self._wins[kind] += won
+        self._spent[kind] += time.monotonic() - t
+
+    def _anneal_kick(self, deadline: float, failed: int) -> None:
+        """An annealing round from the best assignment (compiled Metropolis steps over
+        random moves and swaps, cooling from accepting a median uphill step with
+        probability HOT to COLD), then sweeps; the best met is kept. Rounds grow
+        longer (up to 8 times) while they fail."""
+        self.restore()
+        books, W = self.active, self.W
+        near_k = min(NEAR_K, self.around.shape[1])
+        args = (self.D, W.indptr, W.indices, W.data, self.p)
+        state = (self.loc, self.load, self.cap, self.members)
+        med = kernel.uphill(books, 256, near_k, *args, *state, self.around)
+        if med <= 0.0:
+            return
+        steps = ROUND_STEPS * len(books) * 2 ** min(failed, 3)
+        T = med / -np.log(HOT)
+        ratio = (np.log(HOT) / np.log(COLD)) ** (1.0 / steps)      # T0 -> T1 geometrically
+        best_loc = self.best[0].copy()
+        S, best_S = self.S, self.best_S
+        tol = 1e-9 * max(1.0, abs(best_S))
+        for s in range(0, steps, CHUNK):
+            S, best_S, T = kernel.anneal(min(CHUNK, steps - s), T, ratio, books, near_k,
+                                         *args, self.loc, self.load, self.cap, self.members,
+                                         self.where, self.around, best_loc, S, best_S, tol)
+            if time.monotonic() > deadline:
+                break
+        self.S = S
+        if best_S < self.best_S:                  # the best met may lie off the end state
+            self._set(best_loc)
+            self._keep_best()
+            self.descend(books, deadline)
+            self._keep_best()
+        else:
+            self.S = table_cost(self.loc, self.D, self.p, self.W)
+            self.descend(books, deadline)
+            self._keep_best()
+
+    def _tabu_kick(self, deadline: float, failed: int) -> None:
+        """TABU_STEPS x books steps of the robust tabu search (one book per place), on
+        from where the last kick stopped; every RESTART failed kicks it goes on from
+        the best with 10 to 50 % of the books (cyclically) swapped at random."""
+        books, W = self.active, self.W
+        nb, m = len(books), len(self.cap)
+        if self._tabu is None:
+            row_of = np.full(len(self.loc), -1, dtype=np.int64)
+            row_of[books] = np.arange(nb)
+            Wd = W[books][:, books].toarray()
+            self._tabu = (row_of, Wd, np.zeros((nb, m)), np.zeros((nb, m), dtype=np.int64))
+            self._it = self._restarts = 0
+        row_of, Wd, C, until = self._tabu
+        if failed and failed % RESTART == 0:
+            self.restore()
+            self._restarts += 1
+            share = SCRAMBLE[0] + (SCRAMBLE[1] - SCRAMBLE[0]) * (self._restarts % 5) / 4
+            self._scramble(max(2, int(nb * share)))
+            until[:] = 0
+        kernel.build_cost(books, self.D, W.indptr, W.indices, W.data, self.p, self.loc, C)
+        best_loc = self.best[0].copy()
+        best_S = self.best_S
+        tol = 1e-9 * max(1.0, abs(best_S))
+        steps = TABU_STEPS * nb
+        for s in range(0, steps, 1000):
+            k = min(1000, steps - s)
+            self.S, best_S = kernel.tabu(k, self._it, max(2, int(TENURE * nb)), books, row_of, Wd, self.D,
+                                         W.indptr, W.indices, W.data, self.loc, self.load,
+                                         self.cap, self.members, self.where, C, until,
+                                         best_loc, self.S, best_S, tol)
+            self._it += k
+            if time.monotonic() > deadline:
+                break
+        self.S = table_cost(self.loc, self.D, self.p, self.W)
+        if best_S < self.best_S:
+            keep = self._snapshot(), self.S
+            self._set(best_loc)
+            self._keep_best()
+            (self.loc, self.load, self.members, self.where), self.S = keep
+
+    def _scramble(self, k: int) -> None:
+        """k random swaps (or moves to free places) of the current assignment."""
+        for _ in range(k):
+            i = int(self.rng.choice(self.active))
+            c = int(self.rng.integers(len(self.cap)))
+            if c == self.loc[i] or self.cap[c] == 0:
+                continue
+            j = -1 if self.load[c] < self.cap[c] else int(self.members[c, 0])
+            kernel.apply_move(i, c, j, self.loc, self.load, self.members, self.where)
+        self.S = table_cost(self.loc, self.D, self.p, self.W)
+
+    def _set(self, loc: np.ndarray) -> None:
+        """Make ``loc`` the current assignment (load, members, where rebuilt)."""
+        self.loc = np.asarray(loc, dtype=np.int64).copy()
+        self.load[:] = 0
+        for i in self.active:
+            c = self.loc[i]
+            self.members[c, self.load[c]] = i
+            self.where[i] = self.load[c]
+            self.load[c] += 1
 
     def _move_delta(self, i: int, b: int, j: int) -> float:
         """Increase of S when book i moves to place b (and book j, if >= 0, to i's)."""
@@ -233,7 +384,7 @@ class TableSearch:
             d += 2.0 * kernel.weight(i, j, W.indptr, W.indices, W.data) * self.D[a + 1, b + 1]
         return float(d)
 
-    def kick(self) -> np.ndarray:
+    def scatter_kick(self) -> np.ndarray:
         """Scatter a random book and up to five partners over the places near it."""
         self.kicks += 1
         W = self.W

@@ -1,4 +1,5 @@
-"""Compiled inner loop of the table search (numba): one book's best move or swap.
+"""Compiled inner loops of the table search (numba): one book's best move or swap,
+annealing steps, and robust tabu search steps for one book per place.
 
 A sequential local search cannot be vectorised: each applied move changes the
 prices of the next. This kernel prices, for one book at a time, every
@@ -157,3 +158,159 @@ def sweep(books, k, D, indptr, indices, data, p, loc, load, cap, members, where,
         total += improve(books[q], k, D, indptr, indices, data, p, loc, load, cap, members,
                          where, around, ent_near, stamp0 + q, mark, min_gain)
     return total
+
+
+@njit(cache=True)
+def seed(s):
+    """Seed numba's own generator (the annealing draws from it)."""
+    np.random.seed(s)
+
+
+@njit(cache=True)
+def move_delta(i, c, j, D, indptr, indices, data, p, loc):
+    """Increase of S when book i moves to place c (and book j, if >= 0, of c to i's)."""
+    a = loc[i]
+    d = (cost_at(i, c, D, indptr, indices, data, p, loc)
+         - cost_at(i, a, D, indptr, indices, data, p, loc))
+    if j >= 0:
+        w = weight(i, j, indptr, indices, data)
+        d += (cost_at(j, a, D, indptr, indices, data, p, loc)
+              - cost_at(j, c, D, indptr, indices, data, p, loc)
+              + w * (2.0 * D[a + 1, c + 1] - D[a + 1, a + 1] - D[c + 1, c + 1]))
+    return d
+
+
+@njit(cache=True)
+def propose(books, near_k, loc, load, cap, members, around):
+    """A random book, a place (uniform or among the ``near_k`` nearest its own) and the
+    book it swaps with there (-1: a move into a free slot); place -1 when void."""
+    i = books[np.random.randint(len(books))]
+    a = loc[i]
+    if np.random.random() < 0.5:
+        c = np.random.randint(len(load))
+    else:
+        c = around[a, np.random.randint(near_k)]
+    if c == a or cap[c] == 0:
+        return i, -1, -1
+    if load[c] < cap[c]:
+        return i, c, -1
+    return i, c, members[c, np.random.randint(load[c])]
+
+
+@njit(cache=True)
+def uphill(books, tries, near_k, D, indptr, indices, data, p, loc, load, cap, members,
+           around):
+    """Median increase of S over ``tries`` random proposals that increase it."""
+    ups = np.empty(tries)
+    n_up = 0
+    for _ in range(tries):
+        i, c, j = propose(books, near_k, loc, load, cap, members, around)
+        if c < 0:
+            continue
+        d = move_delta(i, c, j, D, indptr, indices, data, p, loc)
+        if d > 0:
+            ups[n_up] = d
+            n_up += 1
+    if n_up == 0:
+        return 0.0
+    return np.median(ups[:n_up])
+
+
+@njit(cache=True)
+def anneal(n_iter, T, ratio, books, near_k, D, indptr, indices, data, p, loc, load, cap,
+           members, where, around, best_loc, S, best_S, tol):
+    """``n_iter`` Metropolis steps from temperature T, cooled by ``ratio`` per step;
+    ``best_loc`` keeps the best assignment met. Returns (S, best_S, T)."""
+    for _ in range(n_iter):
+        i, c, j = propose(books, near_k, loc, load, cap, members, around)
+        if c >= 0:
+            d = move_delta(i, c, j, D, indptr, indices, data, p, loc)
+            if d <= 0.0 or np.random.random() < np.exp(-d / T):
+                apply_move(i, c, j, loc, load, members, where)
+                S += d
+                if S < best_S - tol:
+                    best_S = S
+                    best_loc[:] = loc
+        T *= ratio
+    return S, best_S, T
+
+
+@njit(cache=True)
+def build_cost(books, D, indptr, indices, data, p, loc, C):
+    """C[r, c]: book books[r]'s part of S if it stood in place c (D symmetric)."""
+    m = C.shape[1]
+    for r in range(len(books)):
+        i = books[r]
+        for c in range(m):
+            C[r, c] = p[i] * D[0, c + 1]
+        for t in range(indptr[i], indptr[i + 1]):
+            row = D[loc[indices[t]] + 1]
+            w = data[t]
+            for c in range(m):
+                C[r, c] += w * row[c + 1]
+
+
+@njit(cache=True)
+def shift_cost(i, a, b, row_of, D, indptr, indices, data, C):
+    """Book i moved from place a to b: its partners' rows of C follow."""
+    m = C.shape[1]
+    ra, rb = D[a + 1], D[b + 1]
+    for t in range(indptr[i], indptr[i + 1]):
+        r = row_of[indices[t]]
+        if r >= 0:
+            w = data[t]
+            for c in range(m):
+                C[r, c] += w * (rb[c + 1] - ra[c + 1])
+
+
+@njit(cache=True)
+def tabu(n_iter, it0, tenure, books, row_of, Wd, D, indptr, indices, data, loc, load, cap,
+         members, where, C, until, best_loc, S, best_S, tol):
+    """Robust tabu search for one book per place (capacity 1): each step makes the
+    best move or swap over all books and places, priced in O(1) from C; a swap is
+    tabu when both books return to places they left within their tenure (drawn in
+    [0.9, 1.1] x ``tenure``), unless it beats the best. Returns (S, best_S)."""
+    m, nb = C.shape[1], len(books)
+    lo, hi = max(1, int(0.9 * tenure)), max(2, int(1.1 * tenure) + 1)
+    for it in range(it0, it0 + n_iter):
+        best_d, bi, bc, bj, ties = np.inf, -1, -1, -1, 0
+        for r in range(nb):
+            i = books[r]
+            a = loc[i]
+            for c in range(m):
+                if c == a or cap[c] == 0:
+                    continue
+                j, rj = -1, -1
+                d = C[r, c] - C[r, a]
+                banned = until[r, c] > it
+                if load[c] > 0:
+                    j = members[c, 0]
+                    rj = row_of[j]
+                    if rj < r:
+                        continue
+                    d += (C[rj, a] - C[rj, c]
+                          + Wd[r, rj] * (2.0 * D[a + 1, c + 1] - D[a + 1, a + 1]
+                                         - D[c + 1, c + 1]))
+                    banned = banned and until[rj, a] > it
+                if banned and S + d >= best_S - tol:
+                    continue
+                if d < best_d - tol:
+                    best_d, bi, bc, bj, ties = d, i, c, j, 1
+                elif d <= best_d + tol:
+                    ties += 1
+                    if np.random.randint(ties) == 0:
+                        bi, bc, bj = i, c, j
+        if bi < 0:
+            continue
+        a = loc[bi]
+        apply_move(bi, bc, bj, loc, load, members, where)
+        until[row_of[bi], a] = it + np.random.randint(lo, hi)
+        shift_cost(bi, a, bc, row_of, D, indptr, indices, data, C)
+        if bj >= 0:
+            until[row_of[bj], bc] = it + np.random.randint(lo, hi)
+            shift_cost(bj, bc, a, row_of, D, indptr, indices, data, C)
+        S += best_d
+        if S < best_S - tol:
+            best_S = S
+            best_loc[:] = loc
+    return S, best_S
