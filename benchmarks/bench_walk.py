@@ -4,6 +4,8 @@ Each hall is a grid of banks of double-faced ranges (5 bays of 0.9 m, 1.0 m aisl
 2.0 m cross aisles) with single-faced wall shelving along the west wall and the
 entrance in the middle of the south wall. Prints locations, corners, build time of
 the whole (m+1) x (m+1) table (wall and CPU seconds) and peak memory (RSS high-water mark).
+The compiled kernels (shelfplan/model/walk_jit.py, numba) are loaded first on a tiny
+hall; that warm-up (seconds; a compile when numba's cache is cold) is printed apart.
 
     python benchmarks/bench_walk.py [--sizes 500 1000 2000 5000]
 """
@@ -48,6 +50,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
     args = ap.parse_args()
+    t0, c0 = time.perf_counter(), time.process_time()
+    hall_from_dict(stacked_hall(10), source="bench").stacks.distances()
+    print(f"warm-up (numba kernels): {time.perf_counter() - t0:.2f} s wall, "
+          f"{time.process_time() - c0:.2f} s CPU", flush=True)
     print(f"{'locations':>9} {'ranges':>6} {'corners':>7} {'hall s':>7} {'table s':>8} "
           f"{'table cpu s':>11} {'peak MiB':>8}")
     for size in args.sizes:

@@ -94,7 +94,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         kicks: int | None = None, until=None, read_options: dict | None = None,
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
         progress=None, generalise=None, tune: bool = False, tune_time: float = 2.0,
-        tune_folds: int = 2, holdings=None) -> Layout:
+        tune_folds: int = 2, holdings=None, keep_order: str = "none",
+        display: dict | None = None) -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -121,7 +122,11 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         from shelfplan.shelf import fit_plan
         return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=time_limit,
                         kicks=kicks, until=until, read_options=read_options,
-                        progress=progress, generalise=generalise)
+                        progress=progress, generalise=generalise, keep_order=keep_order,
+                        display=display)
+    if keep_order != "none":
+        raise LayoutError("`keep_order` blocks keeps call-number runs on shelves: it needs a "
+                          "hall with stacks (for halls without, use `level` category)")
     tuning = None
     if tune:
         loans, generalise, tuning = tune_options(
@@ -267,6 +272,8 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
                               "stacks (ranges and banks, docs/formats.md)")
         return False
     level = (read_options or {}).get("level") or "item"
+    if level == "category" and incremental.get("keep_order") == "blocks":
+        level = "item"
     if level != "item":
         raise LayoutError(f"a hall with stacks places single books; `level` {level} is for "
                           f"halls without stacks")

@@ -83,12 +83,26 @@ def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=
     return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls), calls)
 
 
-def make_plan(problem: ShelfProblem, est: Estimates, loc: np.ndarray, solver: dict) -> Layout:
-    """A shelving plan: every book in a slot (checked), with S_walk and the bound."""
-    loc = np.asarray(loc, dtype=np.int64)
+def make_plan(problem: ShelfProblem, est: Estimates, loc, solver: dict,
+              sequence: np.ndarray | None = None) -> Layout:
+    """A shelving plan: every book in a slot (checked), with S_walk and the bound.
+
+    ``loc`` gives each book's location (the books of a location then stand in
+    call-number order); ``sequence`` instead gives each book's slot in the
+    shelving order (for runs that must follow each other exactly).
+    """
+    if sequence is not None:
+        sequence = np.asarray(sequence, dtype=np.int64)
+        if len(np.unique(sequence)) != len(sequence):
+            raise LayoutError("internal: two books in one slot")
+        L, S, T = problem.stacks.slot_order()
+        loc, shelf, slot = L[sequence], S[sequence], T[sequence]
+    else:
+        loc = np.asarray(loc, dtype=np.int64)
     if (loc < 0).any() or (np.bincount(loc, minlength=problem.m) > problem.capacity).any():
         raise LayoutError("internal: refusing to write a shelving plan that is not feasible")
-    shelf, slot = slots(loc, problem)
+    if sequence is None:
+        shelf, slot = slots(loc, problem)
     pairs = est.top_pairs(STORED_PAIRS)
     return Layout(
         hall=problem.hall, items=problem.items, p=problem.p, categories=problem.categories,
@@ -99,18 +113,84 @@ def make_plan(problem: ShelfProblem, est: Estimates, loc: np.ndarray, solver: di
         shelf={"loc": loc, "shelf": shelf, "slot": slot, "callnumber": problem.callnumbers})
 
 
+def check_blocks(layout: Layout) -> str | None:
+    """What breaks MODEL.md 8.5 in a shelving plan (None: every category is one run of
+    the shelving order, in call-number order within it)."""
+    from shelfplan.ingest.callsort import sort_keys
+
+    sh = layout.shelf
+    seq = np.lexsort((sh["slot"], sh["shelf"], sh["loc"]))       # books in shelving order
+    cats = np.array(["\uffff" if layout.categories is None or layout.categories[k] is None
+                     else str(layout.categories[k]) for k in seq], dtype=object)
+    change = np.concatenate([[True], cats[1:] != cats[:-1]])
+    runs = cats[change]
+    if len(set(runs)) != len(runs):
+        twice = next(c for c in runs if list(runs).count(c) > 1)
+        return f"category {twice!r} is split into more than one run"
+    calls = sh.get("callnumber")
+    if calls is not None:
+        key = sort_keys(list(calls[seq]))
+        run_id = np.cumsum(change)
+        bad = (np.diff(key) < 0) & (run_id[1:] == run_id[:-1])
+        if bad.any():
+            k = int(np.argmax(bad))
+            return f"{layout.items[seq[k + 1]]!r} stands before a lower call number in its run"
+    return None
+
+
+KEEP_ORDER = ("none", "blocks")
+
+
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
              kicks: int | None = None, until=None, read_options=None, progress=None,
-             generalise=None) -> Layout:
-    """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk."""
+             generalise=None, keep_order: str = "none", display: dict | None = None
+             ) -> Layout:
+    """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
+    ``keep_order="blocks"`` each category stays one run in call-number order
+    (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
+    (``{"books": N, "ranges": [...]}``) sets a zone near the entrance (the N
+    most borrowed books, or named ranges) shelved freely, out of the blocks."""
+    if keep_order not in KEEP_ORDER:
+        raise LayoutError(f"`keep_order` must be one of {', '.join(KEEP_ORDER)}, got "
+                          f"{keep_order!r}")
     t0 = time.monotonic()
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
                                  read_options=read_options, generalise=generalise)
     problem.D                                          # the walking table, once, timed
     left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
+    if keep_order == "blocks":
+        from shelfplan.solve.display import blocks_plan
+        seq, info = blocks_plan(problem, block_categories(problem, read_options), seed=seed,
+                                time_limit=left, progress=progress, display=display)
+        return make_plan(problem, est, None, info, sequence=seq)
+    if display:
+        raise LayoutError("a display zone (`display_books`, `display_ranges`) goes with "
+                          "`keep_order` blocks: the rest of the books stay in blocks")
     loc, info = solve_shelving(problem, seed=seed, time_limit=left, kicks=kicks,
                                progress=progress)
     return make_plan(problem, est, loc, info)
+
+
+def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:
+    """The categories blocks are made of: classes derived from the call numbers with
+    ``category_from="callnumber"`` (``scheme``, ``category_level``), else the books'
+    categories; books with neither form one block of their own (with a warning)."""
+    opts = read_options or {}
+    cats = problem.categories
+    if opts.get("category_from") == "callnumber" or cats is None:
+        from shelfplan.ingest.callnumber import parse
+        if problem.callnumbers is None:
+            raise LayoutError("call-number blocks need categories or call numbers; give the "
+                              "loans or the holdings a category or call-number column")
+        cats, scheme, bad = parse(list(problem.callnumbers), opts.get("scheme") or "auto",
+                                  opts.get("category_level") or 1)
+        if bad:
+            log.warning("%d books have call numbers that do not parse as %s classes; they "
+                        "form the block 'other'", bad, scheme)
+    missing = sum(c is None for c in cats)
+    if missing:
+        log.warning("%d books have no category; they form one block of their own", missing)
+    return cats
 
 
 def plan_baseline(name: str, loans, hall: Hall, *, holdings=None, seed=0, until=None,

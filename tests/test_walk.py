@@ -222,3 +222,63 @@ def test_pick_points_on_the_face_itself():
     assert D[0, 4] == pytest.approx(math.hypot(0.5, 1.7), abs=1e-6)
     assert D[0, 1] == pytest.approx(math.hypot(1.0, 1.7) + 0.6 + 0.5, abs=1e-6)
     assert D[1, 4] == pytest.approx(0.5 + 0.6 + 0.5, abs=1e-6)
+
+
+# --- the compiled kernels against plain references -----------------------------------------
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), density=st.floats(0.02, 0.5), seed=st.integers(0, 10_000),
+       helpers=st.sampled_from([0, 1, 4, 32]))
+def test_corner_distances_match_scipy_dijkstra(n, density, seed, helpers):
+    from shelfplan.model import walk_jit
+
+    rng = np.random.default_rng(seed)
+    a, b = np.triu_indices(n, 1)
+    keep = rng.random(len(a)) < density
+    a, b = a[keep], b[keep]
+    w = rng.choice([0.0, 0.5, 1.0, 2.5], len(a)) if seed % 3 == 0 else rng.random(len(a))
+    g = coo_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+    order = rng.permutation(n).astype(np.int64) if seed % 2 else walk._tree_order(g)
+    got = walk_jit.corner_distances(g.indptr.astype(np.int64), g.indices.astype(np.int64),
+                                    g.data, order, helpers)
+    ref = dijkstra(g, directed=False)           # explicit zeros in the CSR are edges
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=small_halls(), seed=st.integers(0, 10_000))
+def test_visible_pairs_match_shapely_covers(blocks, seed):
+    """Every pair of the grid-and-clip test sees each other in F (shapely covers), and every
+    pair shapely says is clear by more than the tolerance is found."""
+    F = walk.free_floor(np.array(rect(0, 0, 4, 3)), blocks)
+    nodes = _free_points(F, np.random.default_rng(seed), 40)
+    i, j, d = walk.visible_pairs(F, nodes)
+    found = np.zeros((len(nodes),) * 2, dtype=bool)
+    found[i, j] = True
+    a, b = np.triu_indices(len(nodes), 1)
+    lines = shapely.linestrings(np.stack([nodes[a], nodes[b]], axis=1))
+    assert np.all(shapely.covers(F.buffer(1e-6), lines[found[a, b]]))
+    assert np.all(found[a, b][shapely.covers(F.buffer(-1e-6), lines)])
+    np.testing.assert_allclose(d, np.linalg.norm(nodes[i] - nodes[j], axis=1))
+
+
+def test_bench_hall_matches_a_brute_force_visibility_graph():
+    """A stacked hall of 8 banks (~250 locations): the compiled table equals every node pair
+    checked with shapely and scipy's Dijkstra."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_walk import stacked_hall
+
+    s = hall_from_dict(stacked_hall(250), source="bench").stacks
+    F = s.free_floor
+    pts = np.unique(np.vstack([s.entrance_xy[None], s.pick]), axis=0)
+    nodes = np.vstack([pts, walk.reflex_corners(F)])
+    i, j = np.triu_indices(len(nodes), 1)
+    lines = shapely.linestrings(np.stack([nodes[i], nodes[j]], axis=1))
+    ok = shapely.covers(F, lines)
+    w = np.linalg.norm(nodes[i] - nodes[j], axis=1)
+    g = coo_matrix((w[ok], (i[ok], j[ok])), shape=(len(nodes),) * 2).tocsr()
+    brute = dijkstra(g, directed=False, indices=np.arange(len(pts)))[:, :len(pts)]
+    np.testing.assert_allclose(walk.distance_table(F, pts), brute, rtol=0, atol=1e-9)

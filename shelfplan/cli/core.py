@@ -59,11 +59,23 @@ Examples:
               help="With --tune: rolling time splits of the last 20 % of the period.")
 @holdings_option
 @shelf_list_option
+@click.option("--keep-order", type=click.Choice(["none", "blocks"]), default="none",
+              show_default=True,
+              help="With a hall with stacks: 'blocks' keeps each category (--category-from "
+                   "gives them) one run in call-number order and optimises the order of the "
+                   "runs (MODEL.md 8.5).")
+@click.option("--display-books", type=click.IntRange(min=1), default=None,
+              help="With --keep-order blocks: the N most borrowed books stand out of order "
+                   "in a display zone nearest the entrance (or in --display-ranges).")
+@click.option("--display-ranges", default=None,
+              help="With --keep-order blocks: comma-separated range ids that form the display "
+                   "zone (the most borrowed books that fit, or --display-books of them).")
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
-        tune_time, tune_folds, holdings, shelf_list, read_options, quiet):
+        tune_time, tune_folds, holdings, shelf_list, keep_order, display_books, display_ranges,
+        read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -88,6 +100,14 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
     check_output_path(output)
     if shelf_list:
         check_output_path(shelf_list)
+    display = None
+    if display_books is not None or display_ranges:
+        if keep_order != "blocks":
+            raise click.UsageError("--display-books and --display-ranges go with "
+                                   "--keep-order blocks")
+        display = {"books": display_books,
+                   "ranges": [r.strip() for r in display_ranges.split(",") if r.strip()]
+                   if display_ranges else None}
     setup_logging(quiet)
     say = None if quiet else (lambda m: click.echo(m, err=True))
     generalise = None
@@ -99,7 +119,8 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
                         until=until, read_options=read_options, current=current,
                         move_cost=move_cost, max_moves=max_moves, progress=say,
                         generalise=generalise, tune=tune, tune_time=tune_time,
-                        tune_folds=tune_folds, holdings=holdings)
+                        tune_folds=tune_folds, holdings=holdings, keep_order=keep_order,
+                        display=display)
     _write(layout, output, shelf_list)
 
 

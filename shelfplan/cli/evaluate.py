@@ -168,7 +168,8 @@ def import_positions(csv, hall, output, loans, since, until, read_options, quiet
     write_layout(layout, output)
     checks = layout.solver["checks"]
     line = (f"{layout.n} books -> {output}  ("
-            + ("feasible" if checks["feasible"] else
+            + ("feasible" if checks["feasible"] and layout.shelved else
+               "feasible" if checks["feasible"] else
                f"not feasible: {checks['pairs_too_close']} pairs too close, "
                f"{checks['outside_hall']} outside the hall") + ")")
     if layout.objective:

@@ -67,6 +67,9 @@ def import_positions(source, hall, *, loans=None, since=None, until=None,
     """
     if not isinstance(hall, Hall):
         hall = load_hall(hall)
+    if hall.stacks is not None:
+        return import_shelf_list(source, hall, loans=loans, since=since, until=until,
+                                 read_options=read_options)
     name = os.fspath(source) if not hasattr(source, "read") else getattr(source, "name", "<stream>")
     table, warnings = read_positions(source)
     ids = table["item_id"].to_numpy(dtype=object)
@@ -105,4 +108,68 @@ def import_positions(source, hall, *, loans=None, since=None, until=None,
                     estimation=estimation,
                     solver={"method": "import-positions", "source": name,
                             "checks": checks, "warnings": warnings})
+    return layout, warnings
+
+
+def _slots_in_list_order(table: pd.DataFrame, loc: np.ndarray, stacks, name: str) -> np.ndarray:
+    """Slots for a shelf list without a slot column: 1, 2, ... along each shelf in the
+    order the list gives; a shelf listing more books than it has slots is an error."""
+    key = loc * 10_000 + table["shelf"].to_numpy()
+    slot = pd.Series(key).groupby(key).cumcount().to_numpy() + 1
+    over = slot > stacks.loc_books_per_shelf[loc]
+    if over.any():
+        k = int(np.argmax(over))
+        raise LayoutError(f"{name}: shelf {table['shelf'].iloc[k]} of {stacks.describe(loc[k])} "
+                          f"lists more than its {stacks.loc_books_per_shelf[loc[k]]} books; "
+                          f"raise books_per_shelf of range {table['range'].iloc[k]!r} in the "
+                          f"hall file or fix the list")
+    return slot
+
+
+def import_shelf_list(source, hall: Hall, *, loans=None, since=None, until=None,
+                      read_options=None) -> tuple[Layout, list[str]]:
+    """Today's shelving from a shelf list (item, range, face, section, shelf[, slot]) as a
+    shelving plan on the stacked ``hall``; with ``loans``, p and S_walk from them."""
+    from shelfplan.ingest.shelflist import read_shelf_list
+    from shelfplan.judge.shelved import plan_cost
+    from shelfplan.model.shelving import check_plan, locate, slot_positions
+
+    name = os.fspath(source) if not hasattr(source, "read") else getattr(source, "name", "<stream>")
+    table = read_shelf_list(source)
+    ids = table["item_id"].to_numpy(dtype=object)
+    st = hall.stacks
+    loc = locate(st, table["range"], table["face"], table["section"])
+    shelf = table["shelf"].to_numpy(dtype=np.int64)
+    slot = (table["slot"].to_numpy(dtype=np.int64) if "slot" in table
+            else _slots_in_list_order(table, loc, st, name))
+    check_plan(st, ids, loc, shelf, slot, name)
+    cats = table["category"].to_numpy(dtype=object) if "category" in table else None
+    calls = table["call_number"].to_numpy(dtype=object) if "call_number" in table else cats
+    p = np.zeros(len(ids))
+    objective, lb, estimation, warnings = {}, {}, {}, []
+    layout = Layout(hall=hall, items=ids, p=p, categories=cats,
+                    positions=slot_positions(st, loc, shelf, slot),
+                    shelf={"loc": loc, "shelf": shelf, "slot": slot, "callnumber": calls})
+    if loans is not None:
+        data = prepare_loans(loans, since=since, until=until, read_options=read_options)
+        cov = coverage(data, ids)
+        if cov["items_missing"]:
+            warnings.append(f"{data.source}: {cov['items_missing']} borrowed items "
+                            f"({100 * cov['share_loans_missing']:.1f} % of loans) are not in "
+                            f"{name}; left out of p and the objective")
+        if cov["loans_missing"] == cov["loans"]:
+            raise LayoutError(f"{name}: none of its items appears in {data.source}; check that "
+                              f"both use the same item ids")
+        est = estimate(restrict(data, ids))
+        index = pd.Index(ids).get_indexer(est.items)
+        p[index] = est.p
+        objective, _, lb = plan_cost(layout, est, index)
+        estimation = dict(est.summary)
+        estimation["coverage"] = cov
+    for w in warnings:
+        log.warning("%s", w)
+    layout.objective, layout.lower_bound, layout.estimation = objective, lb, estimation
+    layout.solver = {"method": "import-shelf-list", "source": name,
+                     "checks": {"feasible": True, "books": int(len(ids)),
+                                "slots": int(st.n_slots)}, "warnings": warnings}
     return layout, warnings

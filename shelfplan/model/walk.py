@@ -6,17 +6,19 @@ passage). The shortest path between two points of ``F`` is a polyline whose
 inner vertices are reflex corners of ``F``; :func:`distance_table` builds the
 visibility graph over those corners and the query points and runs Dijkstra.
 
-How it stays fast for thousands of points. Every pair of nodes (corners and
-query points) needs a visibility answer. Most pairs are blocked by a range next
-to one of their ends, so each node first casts ``N_RAYS`` rays against its
-``N_NEAR`` nearest convex pieces of the complement of ``F`` (shrunk by ``EPS``):
-if both rays bounding an angular sector enter the same convex piece, every point
-of the sector beyond both entry points is hidden (convexity). That rejects most
-pairs with a table look-up; the rest are decided exactly: a segment is clear
-when it enters no convex piece (vectorised clipping in numpy, candidates from an
-STRtree of LineStrings) and no non-convex part (shapely ``relate``). A segment
-that only grazes a piece by less than ``EPS`` counts as clear. Distances
-then come from one Dijkstra over the corners (scipy.sparse.csgraph) and two
+How it stays fast for thousands of points (the loops are compiled, walk_jit.py).
+Every pair of nodes (corners and query points) needs a visibility answer. Most
+pairs are blocked by a range next to one of their ends, so each node first casts
+``N_RAYS`` rays against its ``N_NEAR`` nearest convex pieces of the complement of
+``F`` (shrunk by ``EPS``): if both rays bounding an angular sector enter the same
+convex piece, every point of the sector beyond both entry points is hidden
+(convexity). That rejects most pairs with a table look-up; the rest are decided
+exactly: a segment is clear when it enters no convex piece (clipping against the
+pieces listed in the cells of a uniform grid it crosses) and no non-convex part
+(shapely ``relate``). A segment that only grazes a piece by less than ``EPS``
+counts as clear. Distances then come from a Dijkstra over the corner graph from
+every corner, in the depth-first order of a spanning tree, each bounded by the
+rows of its done neighbours (see ``walk_jit.corner_distances``), and two
 min-plus products over the sparse point-corner visibility.
 """
 
@@ -25,17 +27,20 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import (connected_components, depth_first_order,
+                                  minimum_spanning_tree)
 from shapely.geometry import Polygon
 from shapely.geometry.polygon import orient
 
+from shelfplan.model import walk_jit
+
 __all__ = ["free_floor", "reflex_corners", "distance_table", "visible_pairs"]
 
-EPS = 1e-7          # convex pieces shrink by this much before they may hide anything
+EPS = walk_jit.EPS  # convex pieces shrink by this much before they may hide anything (1e-7)
 GROW = 1e-9         # blockers grow by this much: flush neighbours and walls leave no sliver
 N_RAYS = 128        # angular sectors per node for the fast rejection
 N_NEAR = 8          # convex pieces each node casts its rays against
-CHUNK = 4_000_000   # elements per vectorised block
+N_HELPERS = 32      # done neighbours whose rows bound a corner's Dijkstra
 
 
 def _parts(geom) -> list[Polygon]:
@@ -73,26 +78,6 @@ def reflex_corners(F, neighbours: bool = False):
     return (corners, np.concatenate(prv), np.concatenate(nxt)) if neighbours else corners
 
 
-def _useful(c, prev, nxt, x) -> np.ndarray:
-    """Edges x - c (c a reflex corner, prev/next its ring neighbours) that a shortest path
-    may use: the line from x through c leaves both walls at c on one side (the path
-    wraps around c), and the edge does not run on along a wall through the neighbour
-    corner (then the path through that corner is as short)."""
-    v = c - x
-    length = np.hypot(v[:, 0], v[:, 1])
-    keep = np.ones(len(c), dtype=bool)
-    sides = []
-    for nb in (prev, nxt):
-        w = nb - c
-        cross = v[:, 0] * w[:, 1] - v[:, 1] * w[:, 0]
-        along = -(v[:, 0] * w[:, 0] + v[:, 1] * w[:, 1])      # x lies beyond nb, seen from c
-        wl = np.hypot(w[:, 0], w[:, 1])
-        flat = np.abs(cross) <= EPS * wl + 1e-9 * length * wl   # x within EPS of the wall's line
-        keep &= ~(flat & (along > 0) & (length > wl * (1 + 1e-9)))
-        sides.append(np.where(flat, 0.0, np.sign(cross)))
-    return keep & (sides[0] * sides[1] >= 0)
-
-
 def _complement(F) -> tuple[list[np.ndarray], list[Polygon]]:
     """The convex hull of F minus F: (convex pieces as ccw rings, non-convex parts)."""
     convex, other = [], []
@@ -121,43 +106,41 @@ def _half_planes(pieces) -> tuple[np.ndarray, np.ndarray]:
     return nrm, off
 
 
+def _grid(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A uniform grid over the convex pieces, about four cells a piece: (ox, oy, cell
+    width, cell height, columns, rows, margin), CSR start per cell and piece ids. A piece
+    is listed in every cell its bounding box, grown by the margin, overlaps."""
+    if not pieces:
+        return np.array([0.0, 0.0, 1.0, 1.0, 1, 1, 0.0]), np.zeros(2, np.int64), \
+            np.zeros(0, np.int64)
+    lo = np.array([p.min(axis=0) for p in pieces])
+    hi = np.array([p.max(axis=0) for p in pieces])
+    origin, span = lo.min(axis=0), hi.max(axis=0) - lo.min(axis=0)
+    margin = 1e-6 * (1.0 + np.abs(np.r_[lo.ravel(), hi.ravel()]).max())
+    size = np.maximum(np.full(2, np.sqrt(span[0] * span[1] / (4 * len(pieces)))), 1e-3)
+    shape = np.maximum(np.ceil(span / size).astype(np.int64), 1)
+    size = np.maximum(span / shape, 1e-12)
+    a = np.clip(np.floor((lo - margin - origin) / size).astype(np.int64), 0, shape - 1)
+    b = np.clip(np.floor((hi + margin - origin) / size).astype(np.int64), 0, shape - 1)
+    cells, items = [], []
+    for k in range(len(pieces)):
+        ix, iy = np.meshgrid(np.arange(a[k, 0], b[k, 0] + 1), np.arange(a[k, 1], b[k, 1] + 1))
+        cells.append((ix * shape[1] + iy).ravel())
+        items.append(np.full(ix.size, k))
+    cells, items = np.concatenate(cells), np.concatenate(items)
+    order = np.argsort(cells, kind="stable")
+    start = np.searchsorted(cells[order], np.arange(shape[0] * shape[1] + 1))
+    grid = np.array([*origin, *size, *shape, margin], dtype=float)
+    return grid, start.astype(np.int64), items[order].astype(np.int64)
+
+
 def _hide_radius(nodes, pieces) -> np.ndarray:
     """(N, N_RAYS): beyond R[i, k], sector k of node i (angles -pi + k * 2 pi / N_RAYS to
     the next) is hidden by one of the node's N_NEAR nearest convex pieces."""
-    R = np.full((len(nodes), N_RAYS), np.inf)
-    if not pieces or not len(nodes):
-        return R
     nrm, off = _half_planes(pieces)
-    centre = np.array([p.mean(axis=0) for p in pieces])
+    centre = np.array([p.mean(axis=0) for p in pieces]).reshape(-1, 2)
     radius = np.array([np.linalg.norm(p - p.mean(axis=0), axis=1).max() for p in pieces])
-    K = min(N_NEAR, len(pieces))
-    phi = -np.pi + np.arange(N_RAYS) * (2 * np.pi / N_RAYS)
-    dirs = np.column_stack([np.cos(phi), np.sin(phi)])
-    H = nrm.shape[1]
-    step = max(1, CHUNK // (K * H * N_RAYS))
-    for s in range(0, len(nodes), step):
-        x = nodes[s:s + step]
-        bound = np.linalg.norm(x[:, None, :] - centre[None], axis=2) - radius
-        near = np.argpartition(bound, K - 1, axis=1)[:, :K] if K < len(pieces) else \
-            np.broadcast_to(np.arange(K), (len(x), K))
-        n = nrm[near]                                               # (b, K, H, 2)
-        rhs = off[near] - (n[..., 0] * x[:, None, None, 0] + n[..., 1] * x[:, None, None, 1])
-        nd = (n.reshape(-1, 2) @ dirs.T).reshape(n.shape[:3] + (N_RAYS,))   # (b, K, H, A)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = rhs[..., None] / nd
-        t_in = np.where(nd < 0, t, -np.inf).max(axis=2)
-        t_out = np.where(nd > 0, t, np.inf).min(axis=2)
-        miss = ((nd == 0) & (rhs[..., None] < 0)).any(axis=2)
-        hit = (t_in <= t_out) & (t_out >= 0) & ~miss
-        entry = np.where(hit, np.maximum(t_in, 0.0), np.inf)         # (b, K, A)
-        both = np.maximum(entry, np.roll(entry, -1, axis=2))
-        R[s:s + step] = both.min(axis=1)
-    return R
-
-
-def _sector(dx, dy) -> np.ndarray:
-    k = np.floor((np.arctan2(dy, dx) + np.pi) * (N_RAYS / (2 * np.pi))).astype(np.int64)
-    return k % N_RAYS
+    return walk_jit.hide_radius(nodes, nrm, off, centre, radius, N_NEAR, N_RAYS)
 
 
 def visible_pairs(F, nodes: np.ndarray, corners=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -165,111 +148,51 @@ def visible_pairs(F, nodes: np.ndarray, corners=None) -> tuple[np.ndarray, np.nd
 
     With ``corners = (c, prev, next)`` (see :func:`reflex_corners`), the first
     ``len(c)`` nodes are those corners, and pairs that no shortest path needs are
-    left out (see :func:`_useful`).
+    left out: the line from the other end through the corner must leave both walls at
+    the corner on one side (the path wraps around it), and the edge must not run on
+    along a wall through the neighbouring corner (then the path through that corner
+    is as short).
     """
-    nodes = np.asarray(nodes, dtype=float).reshape(-1, 2)
-    N = len(nodes)
-    C = 0 if corners is None else len(corners[0])
+    nodes = np.ascontiguousarray(nodes, dtype=float).reshape(-1, 2)
+    if corners is None:
+        corners = (np.zeros((0, 2)),) * 3
+    c, prv, nxt = (np.ascontiguousarray(a, dtype=float).reshape(-1, 2) for a in corners)
     convex, other = _complement(F)
+    nrm, off = _half_planes(convex)
+    grid, start, items = _grid(convex)
     R = _hide_radius(nodes, convex)
-    exact = _SegmentTest(convex, other)
-    out_i, out_j, out_d = [], [], []
-    rows = max(1, CHUNK // max(N, 1))
-    for s in range(0, N, rows):
-        i = np.arange(s, min(N, s + rows))
-        jj = np.arange(s + 1, N)                    # pairs i < j only
-        dx = nodes[None, jj, 0] - nodes[i, None, 0]
-        dy = nodes[None, jj, 1] - nodes[i, None, 1]
-        d = np.hypot(dx, dy)
-        k_ij = _sector(dx, dy)
-        k_ji = (k_ij + N_RAYS // 2) % N_RAYS        # the opposite direction
-        cand = (jj[None, :] > i[:, None]) & (d <= R[i[:, None], k_ij])
-        cand &= d <= R[jj[None, :], k_ji]
-        a, b = np.nonzero(cand)
-        dd = d[a, b]
-        a, b = i[a], jj[b]
-        if C:
-            c, prv, nxt = corners
-            keep = np.ones(len(a), dtype=bool)
-            at_a, at_b = a < C, b < C
-            keep[at_a] = _useful(c[a[at_a]], prv[a[at_a]], nxt[a[at_a]], nodes[b[at_a]])
-            keep[at_b] &= _useful(c[b[at_b]], prv[b[at_b]], nxt[b[at_b]], nodes[a[at_b]])
-            a, b, dd = a[keep], b[keep], dd[keep]
-        same = dd <= 1e-12
-        ok = ~same
-        ok[ok] = exact.clear(nodes[a[ok]], nodes[b[ok]])
-        ok |= same
-        out_i.append(a[ok])
-        out_j.append(b[ok])
-        out_d.append(dd[ok])
-    cat = (lambda xs, t: np.concatenate(xs).astype(t) if xs else np.zeros(0, t))
-    return cat(out_i, np.int64), cat(out_j, np.int64), cat(out_d, float)
+    i, j, d = walk_jit.visible_pairs(nodes, R, c, prv, nxt, nrm, off, grid, start, items)
+    if other:                      # non-convex parts of the complement: shapely
+        idx = np.flatnonzero(d > 1e-12)
+        lines = shapely.linestrings(np.stack([nodes[i[idx]], nodes[j[idx]]], axis=1))
+        parts = np.array(other, dtype=object)
+        li, pi = shapely.STRtree(parts).query(lines)
+        hit = shapely.relate_pattern(lines[li], parts[pi], "T********")
+        ok = np.ones(len(i), dtype=bool)
+        ok[idx[li[hit]]] = False
+        i, j, d = i[ok], j[ok], d[ok]
+    return i, j, d
 
 
-class _SegmentTest:
-    """Which segments stay in F: none may enter a convex piece of the complement (shrunk
-    by EPS; numpy, candidates from an STRtree) nor the interior of a non-convex part
-    (shapely)."""
-
-    def __init__(self, convex, other):
-        self.nrm, self.off = _half_planes(convex)
-        # the tree holds the shrunk pieces: a segment that runs along a range side does
-        # not even reach the candidate test
-        shrunk = shapely.buffer(shapely.polygons(convex), -EPS, join_style="mitre") \
-            if convex else None
-        self.tree = shapely.STRtree(shrunk) if convex else None
-        self.other = np.array(other, dtype=object)
-        self.other_tree = shapely.STRtree(self.other) if other else None
-
-    def clear(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        ok = np.ones(len(p), dtype=bool)
-        if not len(p):
-            return ok
-        lines = shapely.linestrings(np.stack([p, q], axis=1))
-        if self.tree is not None:
-            li, pi = self.tree.query(lines)
-            step = max(1, CHUNK // (4 * self.nrm.shape[1]))
-            for s in range(0, len(li), step):
-                a, k = li[s:s + step], pi[s:s + step]
-                ok[a[self._enters(p[a], q[a] - p[a], k)]] = False
-        if self.other_tree is not None:
-            li, pi = self.other_tree.query(lines[ok])
-            idx = np.flatnonzero(ok)
-            hit = shapely.relate_pattern(lines[idx[li]], self.other[pi], "T********")
-            ok[idx[li[hit]]] = False
-        return ok
-
-    def _enters(self, p, d, k) -> np.ndarray:
-        """Segments p -> p + d (t in [0, 1]) that meet shrunk convex piece k."""
-        n = self.nrm[k]                                            # (s, H, 2)
-        rhs = self.off[k] - np.einsum("shj,sj->sh", n, p)
-        nd = np.einsum("shj,sj->sh", n, d)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = rhs / nd
-        t_in = np.maximum(np.where(nd < 0, t, -np.inf).max(axis=1), 0.0)
-        t_out = np.minimum(np.where(nd > 0, t, np.inf).min(axis=1), 1.0)
-        miss = ((nd == 0) & (rhs < 0)).any(axis=1)
-        return (t_in <= t_out) & ~miss
-
-
-def _minplus(right: np.ndarray, group, row, w, n_groups) -> np.ndarray:
-    """out[g, :] = min over entries e of group g of w[e] + right[row[e], :] (inf if none)."""
-    out = np.full((n_groups, right.shape[1]), np.inf)
-    if not len(group):
-        return out
+def _grouped(group, col, w, n_groups):
+    """CSR form of the entries (group, col, w): starts per group, cols, weights."""
     order = np.argsort(group, kind="stable")
-    group, row, w = group[order], row[order], w[order]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    ends = np.r_[starts[1:], len(group)]
-    per = max(1, CHUNK // max(right.shape[1], 1))
-    s = 0
-    while s < len(starts):                          # whole groups, about ``per`` entries
-        e = max(s + 1, int(np.searchsorted(ends, starts[s] + per, side="right")))
-        lo, hi = starts[s], ends[e - 1]
-        block = right[row[lo:hi]] + w[lo:hi, None]
-        out[group[starts[s:e]]] = np.minimum.reduceat(block, starts[s:e] - lo, axis=0)
-        s = e
-    return out
+    starts = np.searchsorted(group[order], np.arange(n_groups + 1))
+    return starts.astype(np.int64), col[order].astype(np.int64), w[order].astype(float)
+
+
+def _tree_order(graph) -> np.ndarray:
+    """All nodes, depth first along a minimum spanning tree of each component: most
+    nodes come right after a near neighbour (walk_jit.corner_distances starts from
+    the rows of done neighbours)."""
+    mst = minimum_spanning_tree(graph)
+    _, label = connected_components(mst, directed=False)
+    roots = np.unique(label, return_index=True)[1]
+    order = [depth_first_order(mst, r, directed=False, return_predecessors=False)
+             for r in roots]
+    order = np.concatenate(order) if order else np.zeros(0, np.int64)
+    missing = np.setdiff1d(np.arange(graph.shape[0]), order)
+    return np.r_[order, missing].astype(np.int64)
 
 
 def distance_table(F, points: np.ndarray) -> np.ndarray:
@@ -285,16 +208,17 @@ def distance_table(F, points: np.ndarray) -> np.ndarray:
     C, P = len(corners[0]), len(uniq)
     i, j, d = visible_pairs(F, np.vstack([corners[0], uniq]), corners)
     cc = (i < C) & (j < C)
-    graph = coo_matrix((d[cc], (i[cc], j[cc])), shape=(C, C)).tocsr()
-    dcc = dijkstra(graph, directed=False) if C else np.zeros((0, 0))
+    graph = coo_matrix((np.r_[d[cc], d[cc]], (np.r_[i[cc], j[cc]], np.r_[j[cc], i[cc]])),
+                       shape=(C, C)).tocsr()
     pc = (i < C) & (j >= C)                          # i a corner, j a point
     q, c, w = j[pc] - C, i[pc], d[pc]
-    GT = _minplus(dcc, q, c, w, P) if C else np.full((P, 0), np.inf)   # point -> corner
+    dcc = walk_jit.corner_distances(graph.indptr.astype(np.int64),
+                                    graph.indices.astype(np.int64), graph.data,
+                                    _tree_order(graph), N_HELPERS)
+    GT = walk_jit.minplus(dcc, *_grouped(q, c, w, P))             # point -> corner
     G = np.ascontiguousarray(GT.T)
-    D = _minplus(G, q, c, w, P) if C else np.full((P, P), np.inf)
+    D = walk_jit.minplus(G, *_grouped(q, c, w, P))                # point -> point
     pp = i >= C
     a, b = i[pp] - C, j[pp] - C
     D[a, b] = np.minimum(D[a, b], d[pp])
-    D = np.minimum(D, D.T)
-    np.fill_diagonal(D, 0.0)
-    return D if P == len(points) and (inv == np.arange(P)).all() else D[np.ix_(inv, inv)]
+    return walk_jit.symmetric_table(D, inv.astype(np.int64))

@@ -79,7 +79,34 @@ def method_paragraphs(cmp: Comparison) -> list[str]:
               "block: p(i) and p(i,j) are sums over the category's books, and walking inside "
               "a block is not counted. Compare block layouts only with block layouts.")
         return [p1, p2, p3]
+    if all(ev.layout.shelved for ev in cmp.evaluations):
+        return [p1, p2, shelving_paragraph(cmp)]
     return [p1, p2]
+
+
+def shelving_paragraph(cmp: Comparison) -> str:
+    """What the figures mean for shelving plans, and the price of findability when the
+    comparison holds both a call-number blocks plan and a free plan."""
+    text = ("<b>Shelving plans.</b> Every book has a slot on a shelf; distances are walked "
+            "in the aisles, around the ranges (MODEL.md section 8), from the entrance to the "
+            "pick point in front of a book's bay. A plan that keeps call-number blocks keeps "
+            "every class together and in call-number order, so patrons and staff still find "
+            "books by call number; a free plan may put any book on any shelf.")
+    kind = {}
+    for name, ev in zip(cmp.names, cmp.evaluations):
+        method = str(ev.layout.solver.get("method", ""))
+        if "call-number blocks" in method:
+            kind.setdefault("blocks", (name, ev))
+        elif method.startswith("shelving: table search"):
+            kind.setdefault("free", (name, ev))
+    if "blocks" in kind and "free" in kind:
+        (nb, eb), (nf, ef) = kind["blocks"], kind["free"]
+        sb, sf = eb.cost["total"], ef.cost["total"]
+        text += (f" <b>The price of findability:</b> {html.escape(nb)} keeps the classes in "
+                 f"call-number order at S = {sb:.3f} m; the free plan {html.escape(nf)} reaches "
+                 f"{sf:.3f} m, {100 * (sb - sf) / sb:.1f} % less walking, at the cost of "
+                 f"shelves no longer in call-number order.")
+    return text
 
 
 def _strip_tags(s: str) -> str:

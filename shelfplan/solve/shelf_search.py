@@ -239,6 +239,7 @@ class TableSearch:
         W = self.W
         i = int(self.rng.choice(self.active))
         cols = W.indices[W.indptr[i]:W.indptr[i + 1]]
+        cols = cols[self.where[cols] >= 0]          # only books the search may move
         group = np.concatenate([[i], self.rng.permutation(cols)[:5]]).astype(np.int64)
         near = self.around[self.loc[i], :16]
         for b in group:
@@ -254,7 +255,8 @@ class TableSearch:
                 self.S += self._move_delta(int(b), target, j)
                 kernel.apply_move(int(b), target, j, self.loc, self.load, self.members,
                                   self.where)
-        return np.unique(np.concatenate([group] + [self._strongest(b, 8) for b in group]))
+        touched = np.unique(np.concatenate([group] + [self._strongest(b, 8) for b in group]))
+        return touched[self.where[touched] >= 0]
 
     def _strongest(self, b: int, k: int) -> np.ndarray:
         """Book b's ``k`` heaviest partners."""

@@ -1,0 +1,235 @@
+"""Call-number blocks on the shelves (MODEL.md 8.5): the order of the runs.
+
+Each category is one contiguous run of the shelving order, its books in
+call-number order; the plan is then fixed by the order of the K runs and by
+where the free slots go (``lead`` free slots before the first run, the rest
+after the last). :func:`solve_runs` searches that order: a quadratic
+assignment over K blocks of different lengths, by swaps of two blocks,
+insertions of a block elsewhere and reversals of a stretch of blocks, plus
+shifts of the lead, each priced by the exact S_walk of the resulting plan
+(:func:`shelfplan.solve.runs_kernel.order_cost`, compiled), first
+improvement, from the better of today's order and a class-based (COI) order;
+random reversals kick it once it converges, kept only when they pay.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from shelfplan.model.shelving import ShelfProblem
+from shelfplan.solve import runs_kernel as kernel
+from shelfplan.solve.record import Record, as_rng, seed_info
+from shelfplan.solve.shelving import active_books
+
+__all__ = ["Blocks", "blocks_of", "solve_runs", "coi_order", "plan_from_order"]
+
+
+class Blocks:
+    """Books grouped into call-number blocks: ``block`` (n,) block of each book,
+    ``rank`` (n,) its place in the block's call-number order, ``sizes`` (K,),
+    ``names`` (K,), blocks numbered in call-number order of their first book."""
+
+    def __init__(self, problem: ShelfProblem, categories, outside=None):
+        cats = np.array(["\uffff(none)" if c is None else str(c) for c in categories],
+                        dtype=object) if categories is not None else \
+            np.full(problem.n, "\uffff(none)", dtype=object)
+        inside = np.ones(problem.n, dtype=bool)
+        if outside is not None:
+            inside[outside] = False                 # books of a display zone: no block
+        self.inside = inside
+        key = problem.order_key[inside]
+        names, inv = np.unique(cats[inside], return_inverse=True)
+        first = np.full(len(names), np.iinfo(np.int64).max)
+        np.minimum.at(first, inv, key)
+        by_call = np.argsort(first, kind="stable")
+        relabel = np.empty(len(names), dtype=np.int64)
+        relabel[by_call] = np.arange(len(names))
+        block = relabel[inv]
+        self.names = np.array([None if str(x).startswith("\uffff") else x
+                               for x in names[by_call]], dtype=object)
+        self.sizes = np.bincount(block, minlength=len(names)).astype(np.int64)
+        order = np.lexsort((key, block))
+        start = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
+        rank = np.empty(len(block), dtype=np.int64)
+        rank[order] = np.arange(len(block)) - start[block[order]]
+        self.block = np.full(problem.n, -1, dtype=np.int64)
+        self.rank = np.full(problem.n, -1, dtype=np.int64)
+        self.block[inside], self.rank[inside] = block, rank
+
+    @property
+    def K(self) -> int:
+        return len(self.sizes)
+
+
+def blocks_of(problem: ShelfProblem) -> Blocks:
+    return Blocks(problem, problem.categories)
+
+
+class _Pricer:
+    """Exact S_walk of (order, lead) for one problem, compiled."""
+
+    def __init__(self, problem: ShelfProblem, blocks: Blocks, zone=None, fixed_loc=None):
+        self.blocks = blocks
+        all_loc = np.repeat(np.arange(problem.m), problem.capacity).astype(np.int64)
+        keep = np.ones(len(all_loc), dtype=bool) if zone is None else ~np.isin(all_loc, zone)
+        self.slot_index = np.nonzero(keep)[0]         # the runs' slots, in shelving order
+        self.slot_loc = all_loc[keep]
+        self.free = int(len(self.slot_loc) - blocks.inside.sum())
+        self.fixed_loc = (np.full(problem.n, -1, dtype=np.int64) if fixed_loc is None
+                          else np.asarray(fixed_loc, dtype=np.int64))
+        W = problem.symmetric_weights()
+        W.sort_indices()
+        self.W, self.D, self.p = W, np.ascontiguousarray(problem.D), problem.p
+        self.books = active_books(problem).astype(np.int64)
+        self.evals = 0
+
+    def __call__(self, order: np.ndarray, lead: int) -> float:
+        self.evals += 1
+        b, W = self.blocks, self.W
+        return kernel.order_cost(np.asarray(order, dtype=np.int64), b.sizes, int(lead),
+                                 self.books, b.block, b.rank, self.slot_loc, self.D, self.p,
+                                 W.indptr, W.indices, W.data, self.fixed_loc)
+
+    def sequence(self, order: np.ndarray, lead: int) -> np.ndarray:
+        """Each block book's slot in the whole shelving order (0-based; -1 for books
+        outside the blocks) for (order, lead)."""
+        b = self.blocks
+        start = kernel.starts(np.asarray(order, dtype=np.int64), b.sizes, int(lead))
+        out = np.full(len(b.block), -1, dtype=np.int64)
+        out[b.inside] = self.slot_index[start[b.block[b.inside]] + b.rank[b.inside]]
+        return out
+
+    def locations(self, order: np.ndarray, lead: int) -> np.ndarray:
+        """Location of every block book for (order, lead) (the fixed ones elsewhere)."""
+        seq = self.sequence(order, lead)
+        loc = self.fixed_loc.copy()
+        loc[seq >= 0] = self.slot_loc_all[seq[seq >= 0]]
+        return loc
+
+    @property
+    def slot_loc_all(self) -> np.ndarray:
+        out = np.empty(self.slot_index.max() + 1 if len(self.slot_index) else 0,
+                       dtype=np.int64)
+        out[self.slot_index] = self.slot_loc
+        return out
+
+
+def coi_order(problem: ShelfProblem, blocks: Blocks, pricer: _Pricer) -> tuple[np.ndarray, int]:
+    """Class-based storage by COI: blocks by loans per book, the densest laid at the point
+    of the shelving order nearest the entrance, the next ones on alternate sides."""
+    inside = blocks.inside
+    mass = np.bincount(blocks.block[inside], weights=problem.p[inside], minlength=blocks.K)
+    dense = np.argsort(-mass / blocks.sizes, kind="stable")
+    left, right = [], []
+    for k, b in enumerate(dense[1:]):
+        (right if k % 2 == 0 else left).append(b)
+    order = np.array(left[::-1] + [dense[0]] + right, dtype=np.int64)
+    d = problem.D[0, pricer.slot_loc + 1]
+    target = int(np.argmin(d))
+    before = int(blocks.sizes[left].sum()) + int(blocks.sizes[dense[0]]) // 2
+    lead = int(np.clip(target - before, 0, pricer.free))
+    return order, lead
+
+
+def _moves(K: int, q: int, rng, width: int):
+    """Candidate moves of the block at position q: ('swap'|'insert'|'reverse', t)."""
+    if K <= width:
+        ts = np.arange(K)
+    else:
+        ts = np.unique(np.concatenate([rng.choice(K, width, replace=False),
+                                       np.clip(q + np.arange(-3, 4), 0, K - 1)]))
+    ts = ts[ts != q]
+    for t in ts:
+        yield "swap", int(t)
+        yield "insert", int(t)
+        if abs(int(t) - q) > 1:
+            yield "reverse", int(t)
+
+
+def _apply(order: np.ndarray, kind: str, q: int, t: int) -> np.ndarray:
+    new = order.copy()
+    if kind == "swap":
+        new[q], new[t] = order[t], order[q]
+    elif kind == "insert":
+        b = order[q]
+        rest = np.delete(order, q)
+        new = np.insert(rest, t, b)
+    else:
+        a, z = min(q, t), max(q, t)
+        new[a:z + 1] = order[a:z + 1][::-1]
+    return new
+
+
+def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48):
+    K = len(order)
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        for b in rng.permutation(K):
+            q = int(np.nonzero(order == b)[0][0])
+            for kind, t in _moves(K, q, rng, width):
+                new = _apply(order, kind, q, t)
+                c = pricer(new, lead)
+                if c < S - 1e-12 * max(1.0, S):
+                    order, S, improved = new, c, True
+                    break
+            if time.monotonic() > deadline:
+                return order, lead, S
+        for step in (1, 5, 30, 150, 750):
+            for cand in (lead - step, lead + step):
+                if 0 <= cand <= pricer.free:
+                    c = pricer(order, cand)
+                    if c < S - 1e-12 * max(1.0, S):
+                        lead, S, improved = cand, c, True
+    return order, lead, S
+
+
+def solve_runs(problem: ShelfProblem, blocks: Blocks, *, seed=0, time_limit: float = 50.0,
+               patience: int = 50, progress=None, zone=None, fixed_loc=None):
+    """The block order of lowest S_walk found; ``(seq, order, lead, info)`` with ``seq``
+    every block book's slot in the shelving order. ``zone`` (locations) is left to the
+    books outside the blocks, which stand at ``fixed_loc``."""
+    pricer = _Pricer(problem, blocks, zone, fixed_loc)
+    rng = as_rng(seed)
+    kicks = 0
+    # a candidate is the block order with the lead appended
+    record = Record(lambda x: pricer(x[:-1], x[-1]), lambda x: True, time_limit=time_limit,
+                    say=progress, label="S_walk")
+    pack = lambda order, lead: np.append(order, lead).astype(np.int64)  # noqa: E731
+    with record.stage():
+        record.offer(pack(np.arange(blocks.K), 0), "call-number order")
+        record.offer(pack(*coi_order(problem, blocks, pricer)), "class-based storage (COI)")
+        best = record.best("internal: no block order")
+        order, lead, S = best[:-1].copy(), int(best[-1]), record.F
+        order, lead, S = _descend(pricer, order, lead, S, rng, record.deadline)
+        record.offer(pack(order, lead), "block search")
+        failed = 0
+        while failed < patience and blocks.K > 3 and not record.time_up():
+            kicks += 1
+            a, z = sorted(rng.choice(blocks.K, 2, replace=False))
+            kicked = order.copy()
+            kicked[a:z + 1] = kicked[a:z + 1][::-1]
+            o2, l2, S2 = _descend(pricer, kicked, lead, pricer(kicked, lead), rng,
+                                  record.deadline)
+            if S2 < S - 1e-12 * max(1.0, S):
+                order, lead, S, failed = o2, l2, S2, 0
+            else:
+                failed += 1
+        record.offer(pack(order, lead), "block search + kicks")
+    record.time_up()
+    best = record.best("internal: no block order")
+    order, lead = best[:-1], int(best[-1])
+    info = {"method": "shelving: call-number blocks", "seed": seed_info(seed),
+            "blocks": int(blocks.K), "block_order": [None if blocks.names[b] is None
+                                                     else str(blocks.names[b]) for b in order],
+            "lead_free_slots": int(lead), "evaluations": int(pricer.evals),
+            "kicks": kicks, "stopped_by": record.stopped_by, "history": record.history,
+            "seconds": round(float(time_limit - record.left()), 3)}
+    return pricer.sequence(order, lead), order, lead, info
+
+
+def plan_from_order(problem: ShelfProblem, blocks: Blocks, order, lead: int = 0) -> np.ndarray:
+    """Every book's slot in the shelving order for a block order (baselines, tests)."""
+    return _Pricer(problem, blocks).sequence(np.asarray(order, dtype=np.int64), int(lead))

@@ -1,0 +1,170 @@
+"""Call-number blocks on the shelves (MODEL.md 8.5): the order of the runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import shelfplan
+from shelfplan.cli import main
+from shelfplan.errors import LayoutError
+from shelfplan.ingest.callsort import sort_keys
+from shelfplan.model.hall import load_hall
+from shelfplan.model.shelving import shelved_cost
+from shelfplan.shelf import shelf_problem
+from shelfplan.solve.runs import _Pricer, blocks_of, coi_order, plan_from_order
+
+from conftest import DATA, SAMPLE_LOANS
+
+STACKED = DATA / "stacked_hall.json"
+HOLDINGS = DATA / "holdings.csv"
+
+
+def shelving_order(hall_json: dict) -> dict:
+    """(range, face, section) -> its place in the shelving order, from MODEL.md 8.5 and
+    the hall file alone (banks expanded in r order)."""
+    ranges = []
+    for e in hall_json["stacks"]:
+        if "bank" in e:
+            ranges += [(f"{e['bank']}-{r + 1}", e.get("faces", "both"), e["sections"])
+                       for r in range(e["ranges"])]
+        else:
+            ranges.append((e["id"], e.get("faces", "both"), e["sections"]))
+    order, k = {}, 0
+    for rid, faces, S in ranges:
+        seq = ([("left", s) for s in range(1, S + 1)] + [("right", s) for s in range(S, 0, -1)]
+               if faces == "both" else [(faces, s) for s in range(1, S + 1)])
+        for face, s in seq:
+            order[(rid, face, s)] = k
+            k += 1
+    return order
+
+
+def runs_are_blocks(data: dict) -> bool:
+    place = shelving_order(data["hall"])
+    recs = sorted(data["items"], key=lambda r: (place[(r["range"], r["face"], r["section"])],
+                                                r["shelf"], r["slot"]))
+    cats = [r["category"] for r in recs]
+    starts = [c for k, c in enumerate(cats) if k == 0 or c != cats[k - 1]]
+    if len(starts) != len(set(starts)):
+        return False
+    keys = sort_keys([r["call_number"] for r in recs])
+    return all(keys[k] <= keys[k + 1] for k in range(len(recs) - 1) if cats[k] == cats[k + 1])
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return shelf_problem(str(SAMPLE_LOANS), load_hall(STACKED), holdings=str(HOLDINGS))[1]
+
+
+def test_the_compiled_price_is_the_plans_s_walk(problem):
+    blocks = blocks_of(problem)
+    pricer = _Pricer(problem, blocks)
+    L = np.repeat(np.arange(problem.m), problem.capacity)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        order, lead = rng.permutation(blocks.K), int(rng.integers(0, pricer.free + 1))
+        seq = plan_from_order(problem, blocks, order, lead)
+        assert len(np.unique(seq)) == problem.n and seq.min() >= lead
+        assert pricer(order, lead) == pytest.approx(shelved_cost(L[seq], problem)["total"],
+                                                    rel=1e-12)
+
+
+def test_todays_order_is_the_callnumber_baseline(problem, tmp_path):
+    blocks = blocks_of(problem)
+    L = np.repeat(np.arange(problem.m), problem.capacity)
+    today = shelved_cost(L[plan_from_order(problem, blocks, np.arange(blocks.K))], problem)
+    base = shelfplan.baseline("callnumber", SAMPLE_LOANS, hall=STACKED, holdings=HOLDINGS)
+    assert today["total"] == pytest.approx(base.objective["total"], rel=1e-12)
+
+
+def test_blocks_fit_keeps_every_class_one_run_in_call_number_order(tmp_path):
+    out = tmp_path / "blocks.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--holdings", str(HOLDINGS), "--keep-order", "blocks",
+                                  "--time-limit", "6", "-o", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert runs_are_blocks(data)
+    free = shelfplan.fit(SAMPLE_LOANS, hall=STACKED, holdings=HOLDINGS, time_limit=4)
+    today = shelfplan.baseline("callnumber", SAMPLE_LOANS, hall=STACKED, holdings=HOLDINGS)
+    assert runs_are_blocks(json.loads(json.dumps(today.to_dict())))
+    assert not runs_are_blocks(json.loads(json.dumps(free.to_dict())))
+    S = data["objective"]["total"]
+    assert free.objective["total"] < S < today.objective["total"]
+
+
+def test_blocks_beat_class_based_storage(problem):
+    from shelfplan.solve.runs import solve_runs
+
+    blocks = blocks_of(problem)
+    pricer = _Pricer(problem, blocks)
+    coi = pricer(*coi_order(problem, blocks, pricer))
+    seq, order, lead, info = solve_runs(problem, blocks, time_limit=3, seed=0)
+    assert pricer(order, lead) <= coi
+    assert sorted(order.tolist()) == list(range(blocks.K))
+
+
+def test_keep_order_needs_stacks():
+    with pytest.raises(LayoutError, match="needs a hall with stacks"):
+        shelfplan.fit(SAMPLE_LOANS, hall=DATA / "hall.json", keep_order="blocks")
+    with pytest.raises(LayoutError, match="`keep_order` must be one of none, blocks"):
+        shelfplan.fit(SAMPLE_LOANS, hall=STACKED, keep_order="runs")
+
+
+def display_books_out_of_order(data, k):
+    """The k most borrowed books stand in the display ranges; every other category
+    is one run in call-number order once the display books are set aside."""
+    shown = sorted(data["items"], key=lambda r: -r["p"])[:k]
+    ranges = set(data["solver"]["display"]["ranges"])
+    rest = [r for r in data["items"] if r["id"] not in {s["id"] for s in shown}]
+    return all(r["range"] in ranges for r in shown), runs_are_blocks({**data, "items": rest})
+
+
+def test_a_display_zone_of_the_most_borrowed_books(tmp_path):
+    out = tmp_path / "display.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--holdings", str(HOLDINGS), "--keep-order", "blocks",
+                                  "--display-books", "40", "--time-limit", "5", "-o", str(out),
+                                  "-q"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["solver"]["display"]["books"] == 40
+    in_zone, blocks = display_books_out_of_order(data, 40)
+    assert in_zone and blocks
+
+
+def test_display_zone_errors(tmp_path):
+    out = tmp_path / "x.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--keep-order", "blocks", "--display-ranges", "Q-7",
+                                  "-o", str(out)])
+    assert r.exit_code == 1 and "the display zone names no range 'Q-7'" in r.output
+    assert not out.exists()
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--display-books", "5", "-o", str(out)])
+    assert r.exit_code == 2 and "go with --keep-order blocks" in r.output
+
+
+def test_the_report_names_the_price_of_findability(tmp_path):
+    runner = CliRunner()
+    files = {}
+    for name, extra in {"today": ["baseline", "callnumber"], "blocks": ["fit"],
+                        "free": ["fit"]}.items():
+        files[name] = tmp_path / f"{name}.json"
+        args = [*extra, str(SAMPLE_LOANS), "--hall", str(STACKED), "--holdings", str(HOLDINGS),
+                "-o", str(files[name]), "-q"]
+        if name != "today":
+            args += ["--time-limit", "4"] + (["--keep-order", "blocks"] if name == "blocks"
+                                             else [])
+        assert runner.invoke(main, args).exit_code == 0
+    out = tmp_path / "report.html"
+    r = runner.invoke(main, ["report", str(files["today"]), str(files["blocks"]),
+                             str(files["free"]), "--loans", str(SAMPLE_LOANS), "-o", str(out),
+                             "-q"])
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    assert "The price of findability" in page and "walked in the aisles" in page
