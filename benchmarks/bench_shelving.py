@@ -330,6 +330,8 @@ def scale_one(books: int, locations: int, T: float, seed: int) -> dict:
             "time_limit": T, "seed": seed, "generate_seconds": round(gen_s, 2),
             "table_seconds": round(timing.get("table", float("nan")), 2),
             "fit_seconds": round(fit_s, 2), "stopped_by": lay.solver.get("stopped_by"),
+            "solver_seconds": lay.solver.get("seconds"), "kicks": lay.solver.get("kicks"),
+            "history": lay.solver.get("history"),
             "S_fit": lay.objective["total"],
             "S_fit_peer": peers.s_walk(lay.shelf["loc"], prob.D, prob.p, W) if same else None,
             "S_popularity": peers.s_walk(pop, prob.D, prob.p, W),
