@@ -110,6 +110,11 @@ def greedy_fill(order: np.ndarray, D: np.ndarray, capacity: np.ndarray, p: np.nd
     free = capacity.astype(np.int64).copy()
     loc = np.full(n, -1, dtype=np.int64)
     by_entrance = np.lexsort((np.arange(m), D[0, 1:]))
+    k = min(8, m)
+    # the k places nearest each place, once (a partial sort per row: O(m^2), not m^2 log m
+    # per placed partner)
+    next_to = np.argpartition(D[1:, 1:], k - 1, axis=1)[:, :k] if m > k else \
+        np.tile(np.arange(m), (m, 1))
     head = 0
     for i in order:
         while free[by_entrance[head]] == 0:
@@ -122,7 +127,7 @@ def greedy_fill(order: np.ndarray, D: np.ndarray, capacity: np.ndarray, p: np.nd
         if placed.any():
             mine = loc[cols[placed]]
             # the places next to the partners' (by walking distance) are candidates too
-            extra = np.unique(np.argsort(D[mine + 1, 1:], axis=1)[:, :8])
+            extra = np.unique(next_to[mine])
             near = np.unique(np.concatenate([near, extra[free[extra] > 0]]))
             cost = p[i] * D[0, near + 1] + D[np.ix_(near + 1, mine + 1)] @ vals[placed]
         else:
