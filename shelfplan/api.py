@@ -94,7 +94,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         kicks: int | None = None, until=None, read_options: dict | None = None,
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
         progress=None, generalise=None, tune: bool = False, tune_time: float = 2.0,
-        tune_folds: int = 2, holdings=None, keep_order: str = "none") -> Layout:
+        tune_folds: int = 2, holdings=None, keep_order: str = "none",
+        method: str = "constrained") -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -113,9 +114,21 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     p(i,j) so that they generalise; ``tune`` picks them by time-based
     cross-validation on the loans (:func:`tune_options`; ``tune_folds`` splits,
     ``tune_time`` seconds per quick layout, on top of ``time_limit``).
+
+    ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
+    layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7,
+    :mod:`shelfplan.solve.embed`; docs/embeddings.md).
     """
     t_start = time.monotonic()
     hall = _hall(hall)
+    if method != "constrained":
+        from shelfplan.embedded import fit_embedded
+        return fit_embedded(method, loans, hall, holdings=holdings, seed=seed,
+                            time_limit=time_limit, until=until, read_options=read_options,
+                            generalise=generalise, init=init != "auto", kicks=kicks is not None,
+                            current=current is not None, move_cost=bool(move_cost),
+                            max_moves=max_moves is not None, tune=tune,
+                            keep_order=keep_order != "none")
     if _stacked(hall, holdings, read_options, current=current, max_moves=max_moves,
                 move_cost=move_cost, tune=tune):
         from shelfplan.shelf import fit_plan
