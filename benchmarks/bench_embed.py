@@ -1,0 +1,233 @@
+"""Is word2vec the best shelf plan? SNE, t-SNE and skip-gram against fit and the baselines.
+
+Quality (``--quality``): for each data set the loans are split by time (epub_wu
+at 2007-01-01, the others at the start of their last 20 %); every method is
+fitted on the loans before the split, in the free hall (the default hall of
+the fitting loans) and in a hall with stacks (data/stacked_hall.json for the
+sample, one sized in code otherwise), and judged in sample (S or S_walk on
+the fitting loans) and held out (on the later loans). Also: seconds, the
+peak memory of the run (each run in a forked child, traced by tracemalloc:
+Python and numpy allocations, not the C heaps of gensim or openTSNE) and
+how well the layout keeps co-borrowed pairs together
+(share of the pair weight p(i,j) + p(j,i) within 1 m and 2 m, its mean
+distance; on stacks also the share in the same location).
+
+Speed (``--speed``): skip-gram on about a million synthetic loans (the
+embedding alone and the whole ``fit``), and every method on 5,000 items with
+fit's default time limit.
+
+    python benchmarks/bench_embed.py --quality --sets sample epub synth --time-limit 20
+    python benchmarks/bench_embed.py --speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_walk import stacked_hall  # noqa: E402
+from shelfplan.api import baseline, fit, load_problem  # noqa: E402
+from shelfplan.embedded import fit_embedded  # noqa: E402
+from shelfplan.ingest.loans import filter_until, read_loans  # noqa: E402
+from shelfplan.ingest.synth import generate_loans  # noqa: E402
+from shelfplan.judge.evaluate import evaluate, restrict  # noqa: E402
+from shelfplan.judge.heldout import split_date  # noqa: E402
+from shelfplan.layout import atomic_write  # noqa: E402
+from shelfplan.model.estimate import estimate  # noqa: E402
+from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
+
+EPUB = "/work/shared/data/epub_wu/loans.csv"
+RESULTS = ROOT / "benchmarks" / "results"
+METHODS = ("fit", "sne", "tsne", "skipgram", "skipgram-2d", "popularity", "callnumber", "random")
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(job, q):
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        lay, err = job(), None
+    except Exception as exc:  # reported, never hidden
+        lay, err = None, f"{type(exc).__name__}: {exc}"
+    sec = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    q.put((lay, sec, peak, rss_mib(), err))
+
+
+def measured(job):
+    """(layout, seconds, peak MiB traced, error) of ``job()`` in a forked child; the peak
+    is what Python and numpy allocate (tracemalloc), not gensim's or openTSNE's C heap."""
+    q = mp.get_context("fork").Queue()
+    p = mp.get_context("fork").Process(target=_child, args=(job, q))
+    p.start()
+    lay, sec, peak, rss, err = q.get()
+    p.join()
+    return lay, sec, peak, err
+
+
+def layout_job(name, loans, hall, T, seed=0):
+    if name == "fit":
+        return lambda: fit(loans, hall, seed=seed, time_limit=T)
+    if name in ("popularity", "callnumber", "random"):
+        return lambda: baseline(name, loans, hall, seed=seed)
+    method, dim = (name.split("-")[0], 2) if name.endswith("-2d") else (name, None)
+    return lambda: fit_embedded(method, loans, hall, seed=seed, time_limit=T, dim=dim)
+
+
+def pair_share(layout, loans) -> dict:
+    """Share of the co-borrowed pair weight of ``loans`` within 2 m (and, on stacks, in the
+    same location), over the books the layout places."""
+    est = estimate(restrict(loans, layout.items))
+    I, J, W = est.symmetric_pairs()
+    if W.sum() == 0:
+        return {}
+    where = layout.index()
+    idx = np.array([where[str(i)] for i in est.items])
+    X = layout.positions[idx]
+    d = np.linalg.norm(X[I] - X[J], axis=1)
+    out = {"within_1m": float(W[d <= 1.0].sum() / W.sum()),
+           "within_2m": float(W[d <= 2.0].sum() / W.sum()),
+           "mean_m": float(W @ d / W.sum())}
+    if layout.shelved:
+        loc = layout.shelf["loc"][idx]
+        out["same_location"] = float(W[loc[I] == loc[J]].sum() / W.sum())
+    return out
+
+
+def sized_stacked_hall(n_books: int):
+    """A hall with stacks for ``n_books`` books: 40 slots a location, ~1.5x the books."""
+    spec = stacked_hall(max(10, int(np.ceil(1.5 * n_books / 40))))
+    for s in spec["stacks"]:
+        s.update(shelves=4, books_per_shelf=10)
+    spec["name"] = f"stacks for {n_books} books"
+    return hall_from_dict(spec, source="bench")
+
+
+def data_set(name: str, tmp: Path):
+    if name == "epub":
+        loans = read_loans(EPUB)
+        return loans, __import__("pandas").Timestamp("2007-01-01")
+    if name == "sample":
+        loans = read_loans(ROOT / "data" / "loans.csv")
+    else:
+        path = tmp / "synth.csv"
+        generate_loans(1500, loans_per_item=12, seed=7).to_csv(path, index=False)
+        loans = read_loans(path)
+    return loans, split_date(loans)
+
+
+def quality(sets, T, seed, say):
+    rows = []
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_embed_{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name in sets:
+        loans, cut = data_set(name, tmp)
+        past = filter_until(loans, until=cut)
+        _, prob = load_problem(past)
+        halls = {"free": prob.hall,
+                 "stacks": load_hall(ROOT / "data" / "stacked_hall.json") if name == "sample"
+                 else sized_stacked_hall(prob.n)}
+        for hname, hall in halls.items():
+            for m in METHODS:
+                lay, sec, mib, err = measured(layout_job(m, past, hall, T, seed))
+                row = {"set": name, "hall": hname, "method": m, "cut": f"{cut:%Y-%m-%d}",
+                       "items": prob.n, "seconds": round(sec, 2), "peak_mib": round(mib, 1)}
+                if err:
+                    row["error"] = err
+                else:
+                    held = evaluate(lay, loans, since=cut)
+                    row.update(S_in=lay.objective["total"], S_out=held.cost["total"],
+                               LB_in=lay.lower_bound["total"],
+                               pairs_in=pair_share(lay, past),
+                               pairs_out=pair_share(lay, filter_until(loans, since=cut)))
+                rows.append(row)
+                say(f"{name:6} {hname:6} {m:12} " + (err or
+                    f"S_in {row['S_in']:.4f}  S_out {row['S_out']:.4f}  {sec:6.1f} s  "
+                    f"{mib:6.1f} MiB  pairs<=2m {row['pairs_out'].get('within_2m', 0):.3f}"))
+    return rows
+
+
+def speed(seed, say):
+    from shelfplan.solve.embed import sentences
+    from shelfplan.solve.embed_learn import skipgram_embed
+
+    out = {}
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_embed_{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / "million.csv"
+    t0 = time.perf_counter()
+    generate_loans(20000, loans_per_item=50, seed=seed).to_csv(path, index=False)
+    loans = read_loans(path)
+    say(f"1M: {loans.n_loans} loans generated and read in {time.perf_counter() - t0:.1f} s")
+    items = np.unique(loans.table["item"].astype(str))
+    book = np.searchsorted(items, loans.table["item"].astype(str).to_numpy())
+    t1 = time.perf_counter()
+    sent = sentences(loans.table["session"].to_numpy(), book, len(items))
+    t2 = time.perf_counter()
+    _, info = skipgram_embed(sent, dim=3, seed=seed)
+    t3 = time.perf_counter()
+    out["skipgram_1M"] = {"loans": int(loans.n_loans), "items": int(len(items)),
+                          "sentences_s": round(t2 - t1, 2), "word2vec_s": round(t3 - t2, 2),
+                          "embedding_s": round(t3 - t1, 2), **info}
+    say(f"1M: sentences {t2 - t1:.1f} s, word2vec {t3 - t2:.1f} s ({info['sentences']} "
+        f"sentences, window {info['window']})")
+    lay, sec, mib, err = measured(lambda: fit_embedded("skipgram", loans, None, seed=seed))
+    out["skipgram_1M"].update(fit_s=round(sec, 2), fit_peak_mib=round(mib, 1), error=err,
+                              S=None if lay is None else lay.objective["total"])
+    say(f"1M: fit --method skipgram {sec:.1f} s, {mib:.0f} MiB traced, {err or 'ok'}")
+    lay, sec, mib, err = measured(lambda: fit_embedded("sne", loans, None, seed=seed))
+    out["sne_20000_items"] = {"seconds": round(sec, 2), "peak_mib": round(mib, 1), "error": err,
+                              "S": None if lay is None else lay.objective["total"],
+                              "embedding": None if lay is None else lay.solver["embedding"]}
+    say(f"20000 items: fit --method sne {sec:.1f} s, {err or 'ok'}")
+    path5 = tmp / "five.csv"
+    generate_loans(5000, loans_per_item=10, seed=seed).to_csv(path5, index=False)
+    five = read_loans(path5)
+    for m in ("fit", "sne", "tsne", "skipgram"):
+        lay, sec, mib, err = measured(layout_job(m, five, None, 50.0, seed))
+        out[f"5000_{m}"] = {"seconds": round(sec, 2), "peak_mib": round(mib, 1), "error": err,
+                            "S": None if lay is None else lay.objective["total"],
+                            "embedding": None if lay is None else lay.solver.get("embedding")}
+        say(f"5000 items: {m} {sec:.1f} s, S {out[f'5000_{m}']['S']}, {err or 'ok'}")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quality", action="store_true")
+    ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--sets", nargs="+", default=["sample", "epub", "synth"])
+    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    say = lambda m: print(m, flush=True)  # noqa: E731
+    load = os.getloadavg()
+    meta = {"load_average_at_start": [round(x, 2) for x in load], "cores": os.cpu_count(),
+            "time_limit": args.time_limit, "seed": args.seed}
+    say(f"load average {load[0]:.1f} on {os.cpu_count()} cores")
+    if args.quality:
+        res = {"meta": meta, "rows": quality(args.sets, args.time_limit, args.seed, say)}
+        atomic_write(RESULTS / f"embed_quality{args.tag}.json", lambda fh: json.dump(res, fh, indent=1))
+    if args.speed:
+        res = {"meta": meta, "speed": speed(args.seed, say)}
+        atomic_write(RESULTS / f"embed_speed{args.tag}.json", lambda fh: json.dump(res, fh, indent=1))
+
+
+if __name__ == "__main__":
+    main()
