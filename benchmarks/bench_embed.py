@@ -207,6 +207,29 @@ def speed(seed, say):
     return out
 
 
+def markdown(rows) -> str:
+    """The quality rows as one table per data set and hall."""
+    out = []
+    for key in dict.fromkeys((r["set"], r["hall"]) for r in rows):
+        part = [r for r in rows if (r["set"], r["hall"]) == key]
+        out += [f"### {key[0]}, {key[1]} hall ({part[0]['items']} books, held out from "
+                f"{part[0]['cut']})", "",
+                "| method | S in sample | S held out | s | peak MiB | pairs <= 1 m | "
+                "pairs <= 2 m | mean pair m | same location |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in part:
+            if "error" in r:
+                out.append(f"| {r['method']} | {r['error']} |||||||| ")
+                continue
+            q = r["pairs_out"]
+            same = f"{q['same_location']:.3f}" if "same_location" in q else "-"
+            out.append(f"| {r['method']} | {r['S_in']:.4f} | {r['S_out']:.4f} | "
+                       f"{r['seconds']:.1f} | {r['peak_mib']:.0f} | {q['within_1m']:.3f} | "
+                       f"{q['within_2m']:.3f} | {q['mean_m']:.2f} | {same} |")
+        out.append("")
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quality", action="store_true")
@@ -215,18 +238,29 @@ def main():
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tag", default="")
+    ap.add_argument("--markdown", action="store_true",
+                    help="only rewrite embed_quality.md from embed_quality.json")
     args = ap.parse_args()
     say = lambda m: print(m, flush=True)  # noqa: E731
     load = os.getloadavg()
     meta = {"load_average_at_start": [round(x, 2) for x in load], "cores": os.cpu_count(),
             "time_limit": args.time_limit, "seed": args.seed}
+    if args.markdown:
+        res = json.loads((RESULTS / f"embed_quality{args.tag}.json").read_text())
+        atomic_write(RESULTS / f"embed_quality{args.tag}.md",
+                     lambda fh: fh.write(markdown(res["rows"])))
+        return
     say(f"load average {load[0]:.1f} on {os.cpu_count()} cores")
     if args.quality:
         res = {"meta": meta, "rows": quality(args.sets, args.time_limit, args.seed, say)}
-        atomic_write(RESULTS / f"embed_quality{args.tag}.json", lambda fh: json.dump(res, fh, indent=1))
+        atomic_write(RESULTS / f"embed_quality{args.tag}.json",
+                     lambda fh: json.dump(res, fh, indent=1))
+        atomic_write(RESULTS / f"embed_quality{args.tag}.md",
+                     lambda fh: fh.write(markdown(res["rows"])))
     if args.speed:
         res = {"meta": meta, "speed": speed(args.seed, say)}
-        atomic_write(RESULTS / f"embed_speed{args.tag}.json", lambda fh: json.dump(res, fh, indent=1))
+        atomic_write(RESULTS / f"embed_speed{args.tag}.json",
+                     lambda fh: json.dump(res, fh, indent=1))
 
 
 if __name__ == "__main__":
