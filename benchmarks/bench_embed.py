@@ -18,6 +18,7 @@ fit's default time limit.
 
     python benchmarks/bench_embed.py --quality --sets sample epub synth --time-limit 20
     python benchmarks/bench_embed.py --speed
+    python benchmarks/bench_embed.py --geometry     # where the popular books go
 """
 
 from __future__ import annotations
@@ -207,6 +208,30 @@ def speed(seed, say):
     return out
 
 
+def geometry(seed, say) -> dict:
+    """Where each embedding puts the popular books: rank correlation of p(i) with the
+    distance to the entrance node (token) and with the vector's norm, all the loans."""
+    from scipy.stats import spearmanr
+
+    from shelfplan.embedded import _visits
+    from shelfplan.solve.embed import embed
+
+    out = {}
+    for name, path in (("sample", ROOT / "data" / "loans.csv"), ("epub", EPUB)):
+        loans = read_loans(path)
+        est, prob = load_problem(loans)
+        for m in ("sne", "tsne", "skipgram"):
+            V, ve, _ = embed(m, prob.p, est.pair, np.arange(prob.n),
+                             visits=_visits(loans, prob.items), seed=seed)
+            rec = {"dist_to_entrance": float(spearmanr(np.linalg.norm(V - ve, axis=1),
+                                                       prob.p)[0]),
+                   "norm": float(spearmanr(np.linalg.norm(V, axis=1), prob.p)[0])}
+            out[f"{name}_{m}"] = rec
+            say(f"{name} {m}: spearman(p, distance to entrance) {rec['dist_to_entrance']:+.2f}, "
+                f"spearman(p, norm) {rec['norm']:+.2f}")
+    return out
+
+
 def markdown(rows) -> str:
     """The quality rows as one table per data set and hall."""
     out = []
@@ -234,6 +259,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--geometry", action="store_true",
+                    help="where each embedding puts the popular books (rank correlations)")
     ap.add_argument("--sets", nargs="+", default=["sample", "epub", "synth"])
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -257,6 +284,10 @@ def main():
                      lambda fh: json.dump(res, fh, indent=1))
         atomic_write(RESULTS / f"embed_quality{args.tag}.md",
                      lambda fh: fh.write(markdown(res["rows"])))
+    if args.geometry:
+        res = {"meta": meta, "geometry": geometry(args.seed, say)}
+        atomic_write(RESULTS / f"embed_geometry{args.tag}.json",
+                     lambda fh: json.dump(res, fh, indent=1))
     if args.speed:
         res = {"meta": meta, "speed": speed(args.seed, say)}
         atomic_write(RESULTS / f"embed_speed{args.tag}.json",
