@@ -122,7 +122,6 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     t_start = time.monotonic()
     hall = _hall(hall)
     if method != "constrained":
-        from shelfplan.embedded import fit_embedded
         return fit_embedded(method, loans, hall, holdings=holdings, seed=seed,
                             time_limit=time_limit, until=until, read_options=read_options,
                             generalise=generalise, init=init != "auto", kicks=kicks is not None,
@@ -296,3 +295,43 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
         raise LayoutError("incremental proposals (`current`, `max_moves`, `move_cost`) are "
                           "for halls without stacks; fit the shelving plan from scratch")
     return True
+
+
+def fit_embedded(method: str, loans, hall=None, *, holdings=None, seed=0,
+                 time_limit: float = 50.0, until=None, read_options=None, generalise=None,
+                 dim=None, **given) -> Layout:
+    """``fit(method=sne|tsne|skipgram)``: the layout of an embedding of the loans
+    (:mod:`shelfplan.solve.embed`), a shelving plan on a hall with stacks; ``dim`` the
+    embedding's dimension; ``given``: the solver options the caller set (errors here)."""
+    from shelfplan.solve.embed import check_method, embed_plan, embed_positions
+
+    t0 = time.monotonic()
+    check_method(method, **given)
+    hall = _hall(hall)
+    if not isinstance(loans, Loans):
+        loans = read_loans(loans, **(read_options or {}))
+    loans = filter_until(loans, until=until)
+    deadline = t0 + max(1.0, time_limit - 1.0)
+    if _stacked(hall, holdings, read_options):
+        from shelfplan.shelf import make_plan, shelf_problem
+        est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
+                                     generalise=generalise)
+        loc, info = embed_plan(method, problem, est, _visits(loans, problem.items), dim=dim,
+                               seed=seed, deadline=deadline)
+        return make_plan(problem, est, loc, info)
+    est, problem = load_problem(loans, hall, until=until, generalise=generalise)
+    if problem.blocks:
+        raise LayoutError(f"`method` {method} places single books or titles; `level` "
+                          f"category (blocks of books) needs `method` constrained")
+    X, info = embed_positions(method, problem, est, _visits(loans, problem.items), dim=dim,
+                              seed=seed, deadline=deadline)
+    return make_layout(problem, est, X, info)
+
+
+def _visits(loans: Loans, items) -> tuple[np.ndarray, np.ndarray]:
+    """(session, 0-based book) of every loan; -1 for books outside ``items``."""
+    import pandas as pd
+
+    book = pd.Index(np.asarray(items, dtype=object)).get_indexer(
+        loans.table["item"].astype(str))
+    return loans.table["session"].to_numpy(np.int64), np.asarray(book, dtype=np.int64)

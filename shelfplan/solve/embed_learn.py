@@ -57,14 +57,18 @@ def tsne_embed(P: sp.csr_matrix, *, dim: int = 2, seed=0, n_iter: int = 750,
                       random_state=rs, verbose=False)
     early = max(1, n_iter // 4)
     done = 0
-    while done < n_iter and (done == 0 or deadline is None or time.monotonic() < deadline):
+    last = 0.0                                  # seconds of the last chunk: stop before
+    while done < n_iter and (done == 0 or deadline is None     # one would overrun
+                             or time.monotonic() + last < deadline):
         step = min(n_iter - done, 25)
+        t = time.monotonic()
         if done < early:
             E = E.optimize(n_iter=min(step, early - done), exaggeration=12, momentum=0.5)
             done += min(step, early - done)
         else:
             E = E.optimize(n_iter=step, momentum=0.8)
             done += step
+        last = time.monotonic() - t
     kl = E.kl_divergence
     return np.asarray(E), {"iterations": done, "of": n_iter,
                            "kl_divergence": None if kl is None else float(kl),
