@@ -95,7 +95,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
         progress=None, generalise=None, tune: bool = False, tune_time: float = 2.0,
         tune_folds: int = 2, holdings=None, keep_order: str = "none",
-        display: dict | None = None) -> Layout:
+        display: dict | None = None, method: str = "constrained") -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -114,6 +114,10 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     p(i,j) so that they generalise; ``tune`` picks them by time-based
     cross-validation on the loans (:func:`tune_options`; ``tune_folds`` splits,
     ``tune_time`` seconds per quick layout, on top of ``time_limit``).
+
+    ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
+    layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7,
+    :mod:`shelfplan.solve.embed`; docs/embeddings.md).
     """
     t_start = time.monotonic()
     if max_moves is not None and max_moves < 0:
@@ -123,6 +127,13 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if (max_moves is not None or move_cost) and current is None:
         raise LayoutError("`move_cost` and `max_moves` need `current` (today's layout)")
     hall = _hall(hall)
+    if method != "constrained":
+        return fit_embedded(method, loans, hall, holdings=holdings, seed=seed,
+                            time_limit=time_limit, until=until, read_options=read_options,
+                            generalise=generalise, init=init != "auto", kicks=kicks is not None,
+                            current=current is not None, move_cost=bool(move_cost),
+                            max_moves=max_moves is not None, tune=tune,
+                            keep_order=keep_order != "none" or bool(display))
     if hall is None and current is not None:
         if not isinstance(current, Layout):
             current = read_layout(current)
@@ -291,3 +302,43 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
                           "blocks: give `current`, `max_moves` and `keep_order` blocks "
                           "(`move_cost` is for halls without stacks)")
     return True
+
+
+def fit_embedded(method: str, loans, hall=None, *, holdings=None, seed=0,
+                 time_limit: float = 50.0, until=None, read_options=None, generalise=None,
+                 dim=None, **given) -> Layout:
+    """``fit(method=sne|tsne|skipgram)``: the layout of an embedding of the loans
+    (:mod:`shelfplan.solve.embed`), a shelving plan on a hall with stacks; ``dim`` the
+    embedding's dimension; ``given``: the solver options the caller set (errors here)."""
+    from shelfplan.solve.embed import check_method, embed_plan, embed_positions
+
+    t0 = time.monotonic()
+    check_method(method, **given)
+    hall = _hall(hall)
+    if not isinstance(loans, Loans):
+        loans = read_loans(loans, **(read_options or {}))
+    loans = filter_until(loans, until=until)
+    deadline = t0 + max(1.0, time_limit - 1.0)
+    if _stacked(hall, holdings, read_options):
+        from shelfplan.shelf import make_plan, shelf_problem
+        est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
+                                     generalise=generalise)
+        loc, info = embed_plan(method, problem, est, _visits(loans, problem.items), dim=dim,
+                               seed=seed, deadline=deadline)
+        return make_plan(problem, est, loc, info)
+    est, problem = load_problem(loans, hall, until=until, generalise=generalise)
+    if problem.blocks:
+        raise LayoutError(f"`method` {method} places single books or titles; `level` "
+                          f"category (blocks of books) needs `method` constrained")
+    X, info = embed_positions(method, problem, est, _visits(loans, problem.items), dim=dim,
+                              seed=seed, deadline=deadline)
+    return make_layout(problem, est, X, info)
+
+
+def _visits(loans: Loans, items) -> tuple[np.ndarray, np.ndarray]:
+    """(session, 0-based book) of every loan; -1 for books outside ``items``."""
+    import pandas as pd
+
+    book = pd.Index(np.asarray(items, dtype=object)).get_indexer(
+        loans.table["item"].astype(str))
+    return loans.table["session"].to_numpy(np.int64), np.asarray(book, dtype=np.int64)

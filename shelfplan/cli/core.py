@@ -17,6 +17,7 @@ Examples:
   shelfplan fit data/loans.csv --hall data/hall.json -o layout.json
   shelfplan fit data/loans.csv --current current.json --max-moves 50 -o proposal.json
   shelfplan fit data/loans.csv --tune -o layout.json      # estimates that generalise
+  shelfplan fit data/loans.csv --method skipgram -o w2v.json   # word2vec as the layout
   shelfplan fit data/loans.csv --shrink-category 0.5 --half-life 180d -o layout.json
   shelfplan fit data/loans.csv --hall data/stacked_hall.json --holdings data/holdings.csv \\
       -o plan.json --shelf-list shelflist.csv              # a shelving plan
@@ -35,6 +36,11 @@ Examples:
                    "stop paying; 300 with --current]; more can lower S, at the cost of time.")
 @click.option("--init", type=click.Choice(["auto", "popularity", "spectral"]), default="auto",
               show_default=True, help="Starting layout(s) for the solver.")
+@click.option("--method", type=click.Choice(["constrained", "sne", "tsne", "skipgram"]),
+              default="constrained", show_default=True,
+              help="constrained: the solver (MODEL.md 3-5); sne, tsne, skipgram: an embedding "
+                   "of the loans seated in the hall (MODEL.md 7, docs/embeddings.md; tsne and "
+                   "skipgram need pip install \"shelfplan[embed]\").")
 @until_option
 @click.option("--current", type=click.Path(dir_okay=False),
               help="Today's layout (a layout file): propose changes to it.")
@@ -79,7 +85,7 @@ Examples:
                    "write the order in which the runs move (CSV), no shelf ever overflowing.")
 @loans_options
 @quiet_option
-def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move_cost,
+def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
         tune_time, tune_folds, holdings, shelf_list, keep_order, display_books, display_ranges,
         shift_plan, read_options, quiet):
@@ -133,7 +139,8 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, until, current, move
                             current=current, move_cost=move_cost, max_moves=max_moves,
                             progress=say, generalise=generalise, tune=tune,
                             tune_time=tune_time, tune_folds=tune_folds, holdings=holdings,
-                            keep_order=keep_order, display=display)
+                            keep_order=keep_order, display=display,
+                            method=method)
     finally:
         if say is not None:
             say.close()
