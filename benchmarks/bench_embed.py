@@ -49,7 +49,7 @@ from shelfplan.layout import atomic_write  # noqa: E402
 from shelfplan.model.estimate import estimate  # noqa: E402
 from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
 
-EPUB = "/work/shared/data/epub_wu/loans.csv"
+EPUB = str(ROOT.parent / "shared" / "data" / "epub_wu" / "loans.csv")
 RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("fit", "sne", "tsne", "skipgram", "skipgram-2d", "popularity", "callnumber", "random")
 

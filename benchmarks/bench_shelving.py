@@ -63,7 +63,7 @@ from shelfplan.ingest.loans import read_loans  # noqa: E402
 from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
 from shelfplan.shelf import make_plan, shelf_problem  # noqa: E402
 
-#: ../shared/data/epub_wu next to the repository (a worktree under /work/wt finds /work/shared)
+#: ../shared/data/epub_wu next to the repository (or one level further up, for a worktree)
 EPUB = next((d for d in (os.path.join(REPO, "..", "shared", "data", "epub_wu"),
                          os.path.join(REPO, "..", "..", "shared", "data", "epub_wu"))
              if os.path.isdir(d)), os.path.join(REPO, "..", "shared", "data", "epub_wu"))

@@ -10,7 +10,7 @@ default rectangular hall sized with ``--headroom`` lattice sites per item);
 then all are compared on the later loans (``compare --since``) and, for
 contrast, on the fitting loans (in sample).
 
-Data sets: ``epub`` (/work/shared/data/epub_wu, series as categories),
+Data sets: ``epub`` (../shared/data/epub_wu, series as categories),
 ``sample`` (data/loans.csv) and ``drift`` (synthetic: the package's generator
 twice on the same catalogue, a share of the books swapped to other topics
 in the second run, and the sessions moving from the first run to the second
@@ -49,7 +49,8 @@ from shelfplan.layout import atomic_write, write_layout
 from shelfplan.model.hall import default_hall
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = {"epub": "/work/shared/data/epub_wu/loans.csv", "sample": str(ROOT / "data/loans.csv")}
+SETS = {"epub": str(ROOT.parent / "shared" / "data" / "epub_wu" / "loans.csv"),
+        "sample": str(ROOT / "data/loans.csv")}
 
 
 def drift_loans(path: str, n_items: int = 600, share: float = 0.3, seed: int = 0) -> str:

@@ -30,9 +30,8 @@ from scipy.optimize import quadratic_assignment
 
 from shelfplan.solve.shelf_search import TableSearch
 
+#: ../shared/data/qaplib beside the repository
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "qaplib"
-if not DEFAULT_DIR.is_dir():
-    DEFAULT_DIR = Path("/work/shared/data/qaplib")
 
 
 #: seconds kept back from the budget for the last chunk and the exact recount

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("qaplib_bench", ROOT / "benchmarks" / "qaplib.py")
 qaplib = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(qaplib)
-
-QAPLIB = qaplib.DEFAULT_DIR
-needs_qaplib = pytest.mark.skipif(not (QAPLIB / "bks.csv").is_file(),
-                                  reason="the shared QAPLIB folder is not here")
 
 
 def brute_optimum(A, B):
@@ -51,14 +46,18 @@ def test_neither_matrix_symmetric_is_not_applicable():
     assert qaplib.solve_table(A, A, seconds=0.1) is None
 
 
-@needs_qaplib
-@pytest.mark.parametrize("name", ["nug12", "chr12a", "had12", "tai12a", "scr12"])
-def test_small_qaplib_instances_reach_their_optimum(name):
-    A, B = qaplib.read_dat(QAPLIB / f"{name}.dat")
-    t = time.monotonic()
-    perm, _ = qaplib.solve_table(A, B, seconds=3.0)
-    assert time.monotonic() - t < 6.0
-    assert qaplib.qap_cost(A, B, perm) == qaplib.read_bks(QAPLIB)[name]
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_grid_instances_reach_the_brute_force_optimum(seed):
+    # a nug-like instance made here (the QAPLIB files stay in ../shared, for the benchmark):
+    # 8 places on a 2 x 4 grid (Manhattan distances), random flows; 8! = 40,320 checked
+    rng = np.random.default_rng(seed)
+    xy = np.array([(i, j) for i in range(2) for j in range(4)])
+    B = np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2)
+    F = rng.integers(0, 6, (8, 8))
+    A = F + F.T
+    np.fill_diagonal(A, 0)
+    perm, _ = qaplib.solve_table(A, B, seconds=2.0)
+    assert qaplib.qap_cost(A, B, perm) == brute_optimum(A, B)
 
 
 def test_the_benchmark_prints_one_row_per_instance(tmp_path, capsys):
