@@ -14,7 +14,7 @@ import numpy as np
 from shelfplan.solve.baselines import baseline_layout
 from shelfplan.model.bound import lower_bound
 from shelfplan.errors import LayoutError
-from shelfplan.model.estimate import Estimates, estimate
+from shelfplan.model.estimate import Estimates, estimate_loans
 from shelfplan.model.hall import Hall, check_capacity, default_hall, load_hall
 from shelfplan.layout import Layout, as_written, hall_difference, read_layout
 from shelfplan.ingest.loans import Loans, filter_until, read_loans
@@ -31,12 +31,7 @@ def load_problem(loans, hall=None, *, until=None, read_options: dict | None = No
     """Loans (path, ``-``, or :class:`Loans`) and a hall (path, :class:`Hall` or None)
     to estimates and a problem, with the capacity checked. ``generalise``: the
     estimation options of :mod:`shelfplan.model.shrink` (None: MODEL.md)."""
-    if not isinstance(loans, Loans):
-        loans = read_loans(loans, **(read_options or {}))
-    loans = filter_until(loans, until=until)
-    est = estimate(loans, generalise)
-    if until is not None:
-        est.summary["until"] = str(until)
+    est = estimate_loans(loans, until=until, read_options=read_options, generalise=generalise)
     books = est.n if est.sizes is None else int(est.sizes.sum())
     if hall is None:
         hall = default_hall(books) if est.sizes is None else _block_hall(est.sizes, books)

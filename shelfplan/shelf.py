@@ -17,9 +17,8 @@ import pandas as pd
 
 from shelfplan.errors import LayoutError
 from shelfplan.ingest.callsort import sort_keys
-from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.layout import Layout
-from shelfplan.model.estimate import Estimates, estimate
+from shelfplan.model.estimate import Estimates, estimate_loans
 from shelfplan.model.hall import Hall
 from shelfplan.model.shelving import (ShelfProblem, check_slots, shelved_cost, shelving_lower_bound,
                                      slot_positions, slots)
@@ -74,12 +73,7 @@ def with_holdings(est: Estimates, holdings) -> tuple[Estimates, np.ndarray | Non
 def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=None,
                   generalise=None) -> tuple[Estimates, ShelfProblem]:
     """Loans (and holdings) in a stacked hall to the shelving problem."""
-    if not isinstance(loans, Loans):
-        loans = read_loans(loans, **(read_options or {}))
-    loans = filter_until(loans, until=until)
-    est = estimate(loans, generalise)
-    if until is not None:
-        est.summary["until"] = str(until)
+    est = estimate_loans(loans, until=until, read_options=read_options, generalise=generalise)
     est, calls = with_holdings(est, holdings)
     check_slots(est.n, hall)
     return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls), calls)

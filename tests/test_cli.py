@@ -396,12 +396,12 @@ def test_ctrl_c_during_fit_still_writes_a_feasible_layout(runner, tmp_path, monk
 
 
 def test_ctrl_c_while_reading_writes_nothing(runner, tmp_path, monkeypatch):
-    import shelfplan.api as api_mod
+    import shelfplan.ingest.loans as loans_mod
 
     def interrupted(*args, **kw):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api_mod, "read_loans", interrupted)
+    monkeypatch.setattr(loans_mod, "read_loans", interrupted)
     out = tmp_path / "out.json"
     result = invoke(runner, "fit", TINY_LOANS, "-o", out)
     assert result.exit_code == 130

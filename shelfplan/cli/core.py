@@ -106,7 +106,7 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
     shelve from.
     """
     from shelfplan.api import fit as fit_layout
-    from shelfplan.layout import check_output_path, write_layout
+    from shelfplan.layout import check_output_path
 
     if (move_cost or max_moves is not None) and not current:
         raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")

@@ -37,6 +37,22 @@ from shelfplan.model.problem import Problem
 log = logging.getLogger(__name__)
 
 
+def _loan_estimates(ids, name, loans, since, until, read_options, warnings):
+    """Estimates of the loans restricted to the books ``ids`` of a table (which books are
+    missing goes to ``warnings``); ``(estimates, rows of ids, coverage)``."""
+    data = prepare_loans(loans, since=since, until=until, read_options=read_options)
+    cov = coverage(data, ids)
+    if cov["items_missing"]:
+        warnings.append(f"{data.source}: {cov['items_missing']} borrowed items "
+                        f"({100 * cov['share_loans_missing']:.1f} % of loans) are not in "
+                        f"{name}; left out of p and the objective")
+    if cov["loans_missing"] == cov["loans"]:
+        raise LayoutError(f"{name}: none of its items appears in {data.source}; check that "
+                          f"both use the same item ids")
+    est = estimate(restrict(data, ids))
+    return est, pd.Index(ids).get_indexer(est.items), cov
+
+
 def check_positions(X: np.ndarray, ids: np.ndarray, hall: Hall, name: str = "positions"
                     ) -> tuple[dict, list[str]]:
     """Feasibility counts and warnings for imported positions (spacing, hall)."""
@@ -82,17 +98,8 @@ def import_positions(source, hall, *, loans=None, since=None, until=None,
     p = np.zeros(len(ids))
     objective, lb, estimation = {}, {}, {}
     if loans is not None:
-        data = prepare_loans(loans, since=since, until=until, read_options=read_options)
-        cov = coverage(data, ids)
-        if cov["items_missing"]:
-            warnings.append(f"{data.source}: {cov['items_missing']} borrowed items "
-                            f"({100 * cov['share_loans_missing']:.1f} % of loans) are not in "
-                            f"{name}; left out of p and the objective")
-        if cov["loans_missing"] == cov["loans"]:
-            raise LayoutError(f"{name}: none of its items appears in {data.source}; check that "
-                              f"both use the same item ids")
-        est = estimate(restrict(data, ids))
-        index = pd.Index(ids).get_indexer(est.items)
+        est, index, cov = _loan_estimates(ids, name, loans, since, until, read_options,
+                                          warnings)
         p[index] = est.p
         objective = walking_cost(X[index], Problem.from_estimates(est, hall))
         lb = lower_bound(est.p, est.pair, hall.d_min, hall.height)
@@ -151,17 +158,8 @@ def import_shelf_list(source, hall: Hall, *, loans=None, since=None, until=None,
                     positions=slot_positions(st, loc, shelf, slot),
                     shelf={"loc": loc, "shelf": shelf, "slot": slot, "callnumber": calls})
     if loans is not None:
-        data = prepare_loans(loans, since=since, until=until, read_options=read_options)
-        cov = coverage(data, ids)
-        if cov["items_missing"]:
-            warnings.append(f"{data.source}: {cov['items_missing']} borrowed items "
-                            f"({100 * cov['share_loans_missing']:.1f} % of loans) are not in "
-                            f"{name}; left out of p and the objective")
-        if cov["loans_missing"] == cov["loans"]:
-            raise LayoutError(f"{name}: none of its items appears in {data.source}; check that "
-                              f"both use the same item ids")
-        est = estimate(restrict(data, ids))
-        index = pd.Index(ids).get_indexer(est.items)
+        est, index, cov = _loan_estimates(ids, name, loans, since, until, read_options,
+                                          warnings)
         p[index] = est.p
         objective, _, lb = plan_cost(layout, est, index)
         estimation = dict(est.summary)

@@ -190,3 +190,16 @@ def session_size_histogram(loans: Loans) -> pd.Series:
     """Number of sessions by their count of distinct items."""
     _, _, sizes, _ = incidence(loans)
     return pd.Series(sizes).value_counts().sort_index()
+
+
+def estimate_loans(loans, *, until=None, read_options=None, generalise=None) -> Estimates:
+    """Loans (a path, ``-`` or :class:`Loans`) before ``until`` to their estimates
+    (``generalise``: the options of :mod:`shelfplan.model.shrink`, None for MODEL.md)."""
+    from shelfplan.ingest.loans import filter_until, read_loans
+
+    if not isinstance(loans, Loans):
+        loans = read_loans(loans, **(read_options or {}))
+    est = estimate(filter_until(loans, until=until), generalise)
+    if until is not None:
+        est.summary["until"] = str(until)
+    return est
