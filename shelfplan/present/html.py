@@ -82,14 +82,8 @@ def _wall_lines(hall, z0: float, z1: float) -> tuple:
     return ox, oy, oz
 
 
-def _hall_3d(fig, go, layout: Layout, at3: dict) -> None:
-    """Floor, walls as outlines, obstacles (solid), entrance.
-
-    No see-through wall or door faces: WebGL picking would take them for the
-    nearest object and the books behind them would never show their hover label.
-    """
-    hall = layout.hall
-    z0, z1 = hall.z_range
+def hall_shell(fig, go, hall, z0: float, z1: float, at3: dict) -> None:
+    """The floor, the walls as outlines and the obstacles (solid) between z0 and z1."""
     tri = geo.triangles(hall.footprint)
     fig.add_trace(go.Mesh3d(x=hall.footprint[:, 0], y=hall.footprint[:, 1],
                             z=np.full(len(hall.footprint), z0), i=tri[:, 0], j=tri[:, 1],
@@ -105,6 +99,17 @@ def _hall_3d(fig, go, layout: Layout, at3: dict) -> None:
                                 opacity=1.0, flatshading=True, name="obstacle",
                                 legendgroup="obstacles", showlegend=(q == 0),
                                 hoverinfo="name"), **at3)
+
+
+def _hall_3d(fig, go, layout: Layout, at3: dict) -> None:
+    """Floor, walls as outlines, obstacles (solid), entrance.
+
+    No see-through wall or door faces: WebGL picking would take them for the
+    nearest object and the books behind them would never show their hover label.
+    """
+    hall = layout.hall
+    z0, z1 = hall.z_range
+    hall_shell(fig, go, hall, z0, z1, at3)
     door = geo.door(layout)
     fig.add_trace(go.Scatter3d(x=door[[0, 1, 1, 0, 0], 0], y=door[[0, 1, 1, 0, 0], 1],
                                z=[z0, z0, z1, z1, z0], mode="lines", hoverinfo="skip",

@@ -18,7 +18,7 @@ import numpy as np
 from shelfplan.layout import Layout
 from shelfplan.present import geometry as geo
 from shelfplan.present.edges import resolve_edges
-from shelfplan.present.html import _edges, _finish, _subplots, _wall_lines, plotly_modules
+from shelfplan.present.html import _edges, _finish, _subplots, hall_shell, plotly_modules
 from shelfplan.present.style import (DEFAULT_MAX_CATEGORIES, ENTRANCE_COLOR, HEAT_UNDER,
                                      OBSTACLE_EDGE, OBSTACLE_FACE, POPULARITY_CMAP, PointStyle,
                                      check_choice, VIEWS, point_style)
@@ -67,21 +67,7 @@ def _scene(fig, go, layout: Layout, at3: dict) -> None:
     """Floor, walls, obstacles, bookcases (frames, shelves, uprights) and the entrance."""
     hall = layout.hall
     z0, z1 = geo.shelved_z()
-    tri = geo.triangles(hall.footprint)
-    fig.add_trace(go.Mesh3d(x=hall.footprint[:, 0], y=hall.footprint[:, 1],
-                            z=np.full(len(hall.footprint), z0), i=tri[:, 0], j=tri[:, 1],
-                            k=tri[:, 2], color="#dfe3ec", opacity=0.5, hoverinfo="skip",
-                            showlegend=False, name="floor", flatshading=True), **at3)
-    ox, oy, oz = _wall_lines(hall, z0, z1)
-    fig.add_trace(go.Scatter3d(x=ox, y=oy, z=oz, mode="lines", hoverinfo="skip",
-                               line=dict(color="#59617a", width=2), showlegend=False,
-                               name="walls"), **at3)
-    for q, ob in enumerate(hall.obstacles):
-        x, y, z, i, j, k = geo.mesh_prism(ob, z0, z1)
-        fig.add_trace(go.Mesh3d(x=x, y=y, z=z, i=i, j=j, k=k, color=OBSTACLE_FACE,
-                                opacity=1.0, flatshading=True, name="obstacle",
-                                legendgroup="obstacles", showlegend=(q == 0),
-                                hoverinfo="name"), **at3)
+    hall_shell(fig, go, hall, z0, z1, at3)
     stacks = hall.stacks
     segs = np.concatenate([_box_edges(geo.range_rects(stacks), z0, z1),
                            geo.bookcase_lines(stacks, z1)])
