@@ -15,6 +15,13 @@ qaplib = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(qaplib)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _compiled():
+    """Compile the kernels before any timed search: on a fresh install numba compiles
+    them on first use, which would eat a search's seconds."""
+    qaplib.warm_up()
+
+
 def brute_optimum(A, B):
     n = len(A)
     return min(qaplib.qap_cost(A, B, np.array(p)) for p in itertools.permutations(range(n)))
