@@ -168,6 +168,7 @@ def test_the_report_names_the_price_of_findability(tmp_path):
     assert r.exit_code == 0, r.output
     page = out.read_text(encoding="utf-8")
     assert "The price of findability" in page and "walked in the aisles" in page
+    assert "alt='stack map'" in page and f"Stack map: {files['free']}" in page
 
 
 def test_incremental_blocks_keep_the_budget_and_the_shift_never_overflows(tmp_path):

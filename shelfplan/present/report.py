@@ -167,7 +167,22 @@ def _page(cmp: Comparison, title: str | None) -> dict:
                 intro=intro, notes=_notes(cmp), table=comparison_rows(cmp), books=books,
                 in_sample=in_sample_rows(cmp) if cmp.in_sample is not None else None,
                 paras=method_paragraphs(cmp), noun=unit_noun(cmp.evaluations[0].layout),
-                figs={"plan": compare_figure(cmp), "walks": walks_figure(cmp)})
+                figs={"plan": compare_figure(cmp), "walks": walks_figure(cmp),
+                      **_stack_map(cmp)}, map_of=cmp.names[-1])
+
+
+def _stack_map(cmp: Comparison) -> dict:
+    """The stack map of the last proposal (a shelving plan with call numbers), if any."""
+    lay = cmp.evaluations[-1].layout
+    if not lay.shelved or lay.shelf.get("callnumber") is None:
+        return {}
+    from matplotlib.figure import Figure
+
+    from shelfplan.present.stackmap import plot_stack_map
+
+    fig = Figure(figsize=(12, 8))
+    plot_stack_map(lay, fig.add_subplot())
+    return {"map": fig}
 
 
 def _markdown(page: dict, stem: str) -> tuple[str, list[str]]:
@@ -184,12 +199,19 @@ def _markdown(page: dict, stem: str) -> tuple[str, list[str]]:
         md += [_md_table(page["in_sample"]), ""]
     md += [f"![Floor plans]({os.path.basename(plan_png)})", "",
            f"![Visit walks]({os.path.basename(walks_png)})", ""]
+    written = [plan_png, walks_png]
+    if "map" in page["figs"]:
+        map_png = f"{stem}-map.png"
+        save_png(page["figs"]["map"], map_png)
+        md += [f"## Stack map: {page['map_of']}", "",
+               f"![Stack map]({os.path.basename(map_png)})", ""]
+        written.append(map_png)
     for name, added, saved in page["books"]:
         md += [f"## {page['noun'].capitalize()} most affected: {name}", "",
                "Most walking added:", "", _md_table(added) if len(added) > 1 else "none", "",
                "Most walking saved:", "", _md_table(saved) if len(saved) > 1 else "none", ""]
     md += ["## Method", ""] + [_strip_tags(p) + "\n" for p in page["paras"]]
-    return "\n".join(md), [plan_png, walks_png]
+    return "\n".join(md), written
 
 
 def _html(page: dict) -> str:
@@ -207,6 +229,9 @@ def _html(page: dict) -> str:
         h.append(_html_table(page["in_sample"]))
     h += [f"<img alt='floor plans' src='data:image/png;base64,{img['plan']}'>",
           f"<img alt='visit walks' src='data:image/png;base64,{img['walks']}'>"]
+    if "map" in img:
+        h += [f"<h2>Stack map: {html.escape(page['map_of'])}</h2>",
+              f"<img alt='stack map' src='data:image/png;base64,{img['map']}'>"]
     for name, added, saved in page["books"]:
         h += [f"<h2>{page['noun'].capitalize()} most affected: {html.escape(name)}</h2>",
               "<p>Most walking added</p>",
