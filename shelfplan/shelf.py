@@ -216,6 +216,14 @@ def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed,
     return make_plan(problem, est, None, info, sequence=seq)
 
 
+def _loose(opts, message: str) -> None:
+    """A warning, or with ``strict`` an error that says how to fix it."""
+    if opts.get("strict"):
+        raise LayoutError(f"{message}; give every book a category or a call number (or "
+                          f"drop `strict`)")
+    log.warning("%s", message)
+
+
 def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:
     """The categories blocks are made of: classes derived from the call numbers with
     ``category_from="callnumber"`` (``scheme``, ``category_level``), else the books'
@@ -230,11 +238,16 @@ def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:
         cats, scheme, bad = parse(list(problem.callnumbers), opts.get("scheme") or "auto",
                                   opts.get("category_level") or 1)
         if bad:
-            log.warning("%d books have call numbers that do not parse as %s classes; they "
-                        "form the block 'other'", bad, scheme)
+            from shelfplan.ingest.callnumber import OTHER
+            k = int(np.argmax(cats == OTHER))
+            _loose(opts, f"{bad} books have call numbers that do not parse as {scheme} "
+                         f"classes (e.g. {problem.callnumbers[k]!r} of {problem.items[k]!r}); "
+                         f"they form the block {OTHER!r}")
     missing = sum(c is None for c in cats)
     if missing:
-        log.warning("%d books have no category; they form one block of their own", missing)
+        k = next(i for i, c in enumerate(cats) if c is None)
+        _loose(opts, f"{missing} books have no category or call number (e.g. "
+                     f"{problem.items[k]!r}); they form one block of their own")
     return cats
 
 

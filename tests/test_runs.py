@@ -222,3 +222,28 @@ def test_a_shift_plan_by_hand_never_puts_two_books_in_a_slot():
         where[mine] = target
     assert (where == swapped).all()
     assert any(s[4] for s in steps)                    # the cycle needed a staging step
+
+
+def test_books_without_a_category_are_counted_or_refused_with_strict(tmp_path, caplog):
+    lines = HOLDINGS.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",")
+    cut = [head.index(c) for c in ("category", "call_number") if c in head]
+    rows = [line.split(",") for line in lines[1:]]
+    for r in rows[-3:]:                                # three books never borrowed
+        for c in cut:
+            r[c] = ""
+    bare = tmp_path / "bare.csv"
+    bare.write_text("\n".join([lines[0]] + [",".join(r) for r in rows]) + "\n",
+                    encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        lay = shelfplan.fit(SAMPLE_LOANS, hall=STACKED, holdings=bare, keep_order="blocks",
+                            time_limit=2)
+    assert "3 books have no category or call number" in caplog.text
+    assert lay.shelved
+    out = tmp_path / "x.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(STACKED),
+                                  "--holdings", str(bare), "--keep-order", "blocks",
+                                  "--strict", "-o", str(out)])
+    assert r.exit_code == 1 and "3 books have no category or call number" in r.output
+    last = r.output.strip().splitlines()[-1]           # warnings of the reader may come first
+    assert not out.exists() and last.startswith("Error:") and "Traceback" not in r.output
