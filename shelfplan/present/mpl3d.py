@@ -66,12 +66,12 @@ def plot_3d(layout: Layout, ax=None, *, color_by: str = "category", edges=None,
     return art
 
 
-def _draw_hall(ax, layout: Layout) -> dict:
-    """Floor, walls (light) and obstacles (solid)."""
+def _draw_hall(ax, layout: Layout, z_range=None) -> dict:
+    """Floor, walls (light) and obstacles (solid), from z0 to z1 (default the hall's)."""
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     hall = layout.hall
-    z0, z1 = hall.z_range
+    z0, z1 = hall.z_range if z_range is None else z_range
     return {
         "floor": ax.add_collection3d(Poly3DCollection(
             [[(x, y, z0) for x, y in hall.footprint]], facecolors=[FLOOR_FACE],

@@ -25,9 +25,8 @@ from shelfplan.present import geometry as geo
 from shelfplan.present.edges import resolve_edges
 from shelfplan.present.floor import _draw_edges as _draw_edges_2d
 from shelfplan.present.floor import draw_entrance, draw_hall, frame
-from shelfplan.present.mpl3d import _draw_edges, _draw_entrance, _frame
-from shelfplan.present.style import (FLOOR_FACE, HEAT_UNDER, OBSTACLE_EDGE, OBSTACLE_FACE,
-                                     RASTERIZE_ABOVE, WALL_EDGE, WALL_FACE, PointStyle, escape,
+from shelfplan.present.mpl3d import _draw_edges, _draw_entrance, _draw_hall, _frame
+from shelfplan.present.style import (HEAT_UNDER, RASTERIZE_ABOVE, PointStyle, escape,
                                      legend_handles, plan_title, rasterize)
 from shelfplan.present.stacks_style import (RANGE_EDGE, RANGE_FACE, LocationStyle, key_handles,
                                             location_style)
@@ -155,15 +154,7 @@ def _hall_3d(ax, layout: Layout, z0: float, z1: float) -> dict:
     rects = geo.range_rects(stacks)
     boxes = [f for rect in rects for f in geo.prism_faces(rect, z0, z1, caps=True)]
     return {
-        "floor": ax.add_collection3d(Poly3DCollection(
-            [[(x, y, z0) for x, y in hall.footprint]], facecolors=[FLOOR_FACE],
-            edgecolors=[WALL_EDGE], linewidths=0.8, zorder=0)),
-        "walls": ax.add_collection3d(Poly3DCollection(
-            geo.prism_faces(hall.footprint, z0, z1, caps=False), facecolors=[WALL_FACE],
-            edgecolors=[WALL_EDGE], linewidths=0.8, zorder=1)),
-        "obstacles": [ax.add_collection3d(Poly3DCollection(
-            geo.prism_faces(ob, z0, z1), facecolors=OBSTACLE_FACE, edgecolors=OBSTACLE_EDGE,
-            linewidths=0.6, zorder=2)) for ob in hall.obstacles],
+        **_draw_hall(ax, layout, (z0, z1)),
         "bookcases": ax.add_collection3d(Poly3DCollection(
             boxes, facecolors=[to_rgba(RANGE_FACE, 0.25)],
             edgecolors=[to_rgba(RANGE_EDGE, 0.45)], linewidths=0.4, zorder=2.5)),
