@@ -10,21 +10,18 @@ Chromium is installed.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import select
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from shelfplan.present.stackmap import where, write_stack_map
+from chromium import CHROMIUM, DevTools, problems
 from test_signs import TINY_BOOKS, tiny_plan  # noqa: F401
 from test_signs import today  # noqa: F401  (the sample's call-number shelving)
 
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
@@ -34,104 +31,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-class DevTools:
-    """A minimal Chrome DevTools Protocol client over --remote-debugging-pipe."""
-
-    def __init__(self, user_data_dir: Path):
-        to_r, to_w = os.pipe()
-        from_r, from_w = os.pipe()
-        hi_r = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10)
-        hi_w = fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
-        os.close(to_r)
-        os.close(from_w)
-
-        def child_fds():
-            os.dup2(hi_r, 3)
-            os.dup2(hi_w, 4)
-
-        self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={user_data_dir}",
-             "--window-size=1200,900", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4), preexec_fn=child_fds)
-        os.close(hi_r)
-        os.close(hi_w)
-        self.w, self.r, self.buf, self.next_id = to_w, from_r, b"", 0
-        self.events, self.session = [], None
-
-    def _read(self, deadline: float) -> dict:
-        while b"\0" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no answer from chromium")
-            if select.select([self.r], [], [], left)[0]:
-                chunk = os.read(self.r, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("chromium closed the pipe")
-                self.buf += chunk
-        msg, self.buf = self.buf.split(b"\0", 1)
-        return json.loads(msg)
-
-    def send(self, method: str, params: dict | None = None, timeout: float = 60.0) -> dict:
-        self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params or {}}
-        if self.session:
-            msg["sessionId"] = self.session
-        os.write(self.w, json.dumps(msg).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read(deadline)
-            if reply.get("id") == self.next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_event(self, method: str, timeout: float = 60.0) -> dict:
-        deadline = time.monotonic() + timeout
-        for ev in self.events:
-            if ev.get("method") == method:
-                return ev
-        while True:
-            ev = self._read(deadline)
-            self.events.append(ev)
-            if ev.get("method") == method:
-                return ev
-
-    def js(self, expression: str):
-        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        if "exceptionDetails" in res:
-            raise RuntimeError(res["exceptionDetails"])
-        return res["result"].get("value")
-
-    def close(self) -> None:
-        try:
-            os.write(self.w, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait()
-        finally:
-            os.close(self.w)
-            os.close(self.r)
-
-
-def problems(events: list) -> list:
-    out = []
-    for ev in events:
-        m, p = ev.get("method"), ev.get("params", {})
-        if m == "Runtime.exceptionThrown":
-            out.append(json.dumps(p.get("exceptionDetails"))[:500])
-        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-            out.append(" ".join(str(a.get("value", a.get("description"))) for a in p["args"]))
-        elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
-            out.append(p["entry"]["text"])
-    return out
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    dt = DevTools(tmp_path_factory.mktemp("profile"))
+    dt = DevTools(tmp_path_factory.mktemp("profile"), FLAGS, window="1200,900")
     try:
         targets = dt.send("Target.getTargets")["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
