@@ -314,3 +314,23 @@ def test_fit_reads_a_stream():
     text = random_loans_csv(8, 10, seed=9)
     lay = fit(io.StringIO(text), hall=str(SMALL_HALL), time_limit=1)
     assert_feasible(lay.positions, SMALL_HALL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 40), st.integers(0, 10_000))
+def test_nearest_free_matches_a_brute_force_greedy(n, spare, seed):
+    # the stale-tree greedy must give exactly what the plain greedy gives: each
+    # target, in order, takes the free site nearest it
+    from shelfplan.solve.starts import _nearest_free
+    rng = np.random.default_rng(seed)
+    sites = rng.random((n + spare, 3))
+    T = rng.random((n, 3)) * 1.5 - 0.25
+    order = rng.permutation(n)
+    free = np.ones(len(sites), dtype=bool)
+    want = np.empty_like(T)
+    for i in order:
+        d = np.linalg.norm(sites - T[i], axis=1)
+        d[~free] = np.inf
+        want[i] = sites[np.argmin(d)]
+        free[np.argmin(d)] = False
+    assert np.array_equal(_nearest_free(T, sites, order), want)

@@ -13,7 +13,10 @@ swapping with its occupant or into a free slot, priced exactly
    prices changed are swept again; ``k`` doubles from 16 to 512 whenever a
    sweep lowers S by less than 0.1 %; converged when a sweep at 512 lowers it by
    less than 0.03 % (or moves no book): kicks pay more than such sweeps.
-2. :meth:`SiteSearch.kick`: the books of 4-10 neighbouring slots around a centre
+2. :meth:`SiteSearch.anneal`: simulated annealing from the converged layout, in
+   rounds of doubling length, each from the best layout so far and polished by
+   sweeps, while a round pays at least ``ANNEAL_TOL`` of S.
+3. :meth:`SiteSearch.kick`: the books of 4-10 neighbouring slots around a centre
    book (drawn with probability proportional to its own cost: the worst placed
    books most often) are shuffled and re-optimised; a kick is kept only when S
    drops. Adaptive: kicks stop once ``QUIET`` batches in a row lowered S by less
@@ -53,6 +56,15 @@ KICK_STEP, KICK_BATCH = 25, 2000
 #: adaptive kicks: stop after QUIET batches in a row each worth less than KICK_TOL * S
 KICK_TOL = 1e-4
 QUIET = 3
+#: annealing rounds: round r takes ANNEAL_MOVES * n * 2**r Metropolis steps, its
+#: temperature falling geometrically from ANNEAL_T0 * S / n to ANNEAL_END times that;
+#: rounds stop when one lowers S by less than ANNEAL_TOL of it
+ANNEAL_MOVES, ANNEAL_T0, ANNEAL_END, ANNEAL_TOL = 500, 0.5, 1e-3, 1e-3
+#: candidate slots of a step (the ANNEAL_K nearest the book's own slot, with probability
+#: ANNEAL_LOCAL, else nearest a random partner's), steps per compiled call
+ANNEAL_K, ANNEAL_LOCAL, ANNEAL_STEP = 16, 0.9, 20_000
+#: the sweeps that polish an annealed layout stop at this k
+POLISH_K = 64
 
 
 def site_pool(X: np.ndarray, by_distance: np.ndarray, d_min: float,
@@ -93,6 +105,7 @@ class SiteSearch:
         self._knn_s = 0.0
         self.reprice()
         self.sweeps = self.moves = self.kicks_tried = self.kicks_kept = 0
+        self.anneal_rounds = self.anneal_steps = 0
         self.k = K_START
         self.converged = False
 
@@ -185,6 +198,58 @@ class SiteSearch:
             else:
                 books = dirty[rng.permutation(len(dirty))]
 
+    def anneal(self, rounds: int | None = None, *, seed=0, deadline: float | None = None,
+               tick=None) -> int:
+        """Annealing rounds (``rounds`` of them, or None: while one lowers S by at
+        least ``ANNEAL_TOL`` of it); the layout ends on the best seen. Returns the
+        rounds run."""
+        rng = as_rng(seed)
+        K.seed_rng(int(rng.integers(2 ** 31)))
+        table = self.knn(ANNEAL_K)
+        r = 0
+        while rounds is None or r < rounds:
+            before = self.S
+            out = self._anneal_round(ANNEAL_MOVES * self.n * 2 ** r, table, deadline, tick)
+            self.k, self.converged = K_START, False
+            out |= not self.converge(rng, deadline=deadline, k_max=POLISH_K, tick=tick)
+            r += 1
+            if out or (rounds is None and before - self.S < ANNEAL_TOL * before):
+                break
+        self.anneal_rounds += r
+        return r
+
+    def _anneal_round(self, steps: int, table, deadline, tick) -> bool:
+        """One round of ``steps`` Metropolis steps (fewer when ``deadline`` comes
+        first: the temperature then falls by the clock); True when cut by time."""
+        k = min(ANNEAL_K, self.m - 1)
+        T0 = ANNEAL_T0 * self.S / max(self.n, 1)
+        t0 = time.monotonic()
+        span = None if deadline is None else 0.95 * (deadline - t0)
+        best, keep = self.S, self.site.copy()
+        S, done, out = best, 0, False
+        while done < steps:
+            frac = done / steps
+            if span is not None:
+                if span <= 0 or time.monotonic() - t0 >= span:
+                    out = True
+                    break
+                frac = max(frac, (time.monotonic() - t0) / span)
+            if tick is not None:
+                tick()
+            step = min(ANNEAL_STEP, steps - done)
+            taken, gain = K.anneal(*self._args(), table, step, k, T0 * ANNEAL_END ** frac,
+                                   ANNEAL_LOCAL)
+            done += step
+            self.anneal_steps += step
+            S += gain
+            if S < best:
+                best, keep = S, self.site.copy()
+        self.site[:] = keep
+        self.occ[:] = -1
+        self.occ[keep] = np.arange(self.n)
+        self.reprice()
+        return out
+
     def kick(self, count: int | None = None, *, seed=0, deadline: float | None = None,
              tick=None) -> int:
         """Kicks of each size of ``KICK_SIZES`` in turn (the small ones only below
@@ -251,6 +316,7 @@ def _warm() -> None:
     K.sweep(*args, knn, books, books.copy(), 2, f64(0.0), np.zeros(3, dtype=bool))
     K.seed_rng(0)
     K.kicks(*args, knn, 1, 2, 2, 3, KICK_TARGET, f64(0.0), KICK_PULL)
+    K.anneal(*args, knn, 2, 2, 1.0, ANNEAL_LOCAL)
 
 
 _warm()

@@ -291,3 +291,34 @@ def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smi
             for r in range(nl - 1, -1, -1):
                 apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, log_i[r], log_s[r])
     return kept, gain
+
+
+@njit(cache=True)
+def anneal(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, temp, local):
+    """``count`` Metropolis steps at temperature ``temp``: a random book to a random
+    slot among the ``kk`` nearest its own (with probability ``local``) or among the
+    ``kk`` nearest a random partner's slot, swapping with the occupant; a step that
+    raises S by ``d`` is taken with probability ``exp(-d / temp)``. Returns (steps
+    taken, total delta)."""
+    n = len(site)
+    taken, gain = 0, 0.0
+    for _ in range(count):
+        i = np.random.randint(n)
+        a = site[i]
+        deg = ptr[i + 1] - ptr[i]
+        if deg == 0 or np.random.random() < local:
+            t = knn[a, 1 + np.random.randint(kk)]
+        else:
+            t = knn[site[nbr[ptr[i] + np.random.randint(deg)]], np.random.randint(kk)]
+        if t == a:
+            continue
+        for q in range(ptr[i], ptr[i + 1]):
+            wbuf[nbr[q]] = wts[q]
+        dl = move_delta(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
+        for q in range(ptr[i], ptr[i + 1]):
+            wbuf[nbr[q]] = 0.0
+        if dl < 0.0 or np.random.random() < np.exp(-dl / temp):
+            apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
+            taken += 1
+            gain += dl
+    return taken, gain

@@ -11,7 +11,8 @@ Stages, each a function below:
    continuous layout made feasible, or carried onto the lattice;
 4. site search (:mod:`shelfplan.solve.ils`, compiled): moves and swaps over the
    start's positions and the free lattice sites, candidate lists deepening from
-   16 to 512, then kicks aimed at the worst placed books until they stop paying;
+   16 to 512, then simulated annealing in rounds while they pay, then kicks aimed
+   at the worst placed books until they stop paying;
 5. incremental: from today's layout, with a move cost and a move budget, plus
    single-book relocations (:mod:`shelfplan.solve.relocate`).
 
@@ -51,7 +52,8 @@ __all__ = ["solve", "SolveResult", "STAGES", "nearest_sites", "popularity_start"
 STAGES = (3.0, 30.0, 300.0, 3000.0)
 INITS = ("auto", "popularity", "spectral")
 STARTS = ("popularity", "spectral")
-METHOD = "lattice starts + L-BFGS-B penalty continuation + repair/snap + site search + kicks"
+METHOD = ("lattice starts + L-BFGS-B penalty continuation + repair/snap + site search + "
+          "annealing + kicks")
 #: shares of the time limit: the continuation stops at CONT_SHARE, the repair at REPAIR_SHARE
 CONT_SHARE, REPAIR_SHARE = 0.15, 0.25
 #: ... but the continuation may always take this many seconds, up to a third of the limit
@@ -287,6 +289,11 @@ def _search(run: _Run, candidates: dict) -> None:
         if run.rec.time_up():
             break
     _, _, name, ss = min(found, key=lambda t: t[:2])
+    if not run.rec.time_up():
+        rounds = ss.anneal(seed=run.seed, deadline=run.deadline,
+                           tick=lambda: run.rec.tick("annealing"))
+        run.rec.offer(ss.positions(), f"{name} + site search + annealing ({rounds} rounds, "
+                                      f"{ss.anneal_steps} steps)")
     kept = ss.kick(run.kicks, seed=run.seed, deadline=run.deadline,
                    tick=lambda: run.rec.tick("kicks"))
     run.kicks_tried = ss.kicks_tried

@@ -115,18 +115,31 @@ def snap_to_sites(X: np.ndarray, problem: Problem, sites: np.ndarray) -> np.ndar
     rank[np.lexsort((np.arange(n), r))] = np.arange(n)
     rs = np.sort(np.linalg.norm(sites - e, axis=1))
     T = e + (X - e) * (rs[rank] / np.maximum(r, 1e-12))[:, None]
-    tree = cKDTree(sites)
+    return _nearest_free(T, sites, np.lexsort((np.arange(n), -problem.p)))
+
+
+def _nearest_free(T: np.ndarray, sites: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Each target of ``T`` in ``order`` takes the free site nearest it. The KD-tree
+    holds the free sites and some taken ones: it is rebuilt over the free sites
+    once half of those it holds are taken, so a query of a few neighbours nearly
+    always finds a free one (a tree over all sites slows to a crawl as they fill)."""
     free = np.ones(len(sites), dtype=bool)
-    out = np.empty_like(X)
-    for i in np.lexsort((np.arange(n), -problem.p)):
+    out = np.empty((len(T), sites.shape[1]))
+    ids = np.arange(len(sites))
+    tree, stale = cKDTree(sites), 0
+    for i in order:
+        if stale > len(ids) // 2:
+            ids = np.flatnonzero(free)
+            tree, stale = cKDTree(sites[ids]), 0
         k = 8
         while True:
-            _, c = tree.query(T[i], k=min(k, len(sites)))
-            c = np.atleast_1d(c)
+            _, c = tree.query(T[i], k=min(k, len(ids)))
+            c = ids[np.atleast_1d(c)]
             c = c[free[c]]
             if len(c):
                 out[i] = sites[c[0]]
                 free[c[0]] = False
+                stale += 1
                 break
             k *= 4
     return out
