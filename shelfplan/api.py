@@ -90,7 +90,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
         progress=None, generalise=None, tune: bool = False, tune_time: float = 2.0,
         tune_folds: int = 2, holdings=None, keep_order: str = "none",
-        display: dict | None = None, method: str = "constrained") -> Layout:
+        display: dict | None = None, method: str = "constrained",
+        started: float | None = None) -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -113,8 +114,12 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
     layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7,
     :mod:`shelfplan.solve.embed`; docs/embeddings.md).
+
+    ``started``: the ``time.monotonic()`` at which the clock of ``time_limit`` started
+    (default: this call), so that a caller's own work (the CLI's imports, which
+    load or compile the solver's kernels) comes out of the limit too.
     """
-    t_start = time.monotonic()
+    t_start = time.monotonic() if started is None else float(started)
     if max_moves is not None and max_moves < 0:
         raise LayoutError(f"`max_moves` must be 0 or more, got {max_moves}")
     if move_cost < 0:
@@ -136,7 +141,8 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if _stacked(hall, holdings, read_options, current=current, max_moves=max_moves,
                 move_cost=move_cost, tune=tune, keep_order=keep_order):
         from shelfplan.shelf import fit_plan
-        return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=time_limit,
+        left = max(1.0, time_limit - (time.monotonic() - t_start))
+        return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=left,
                         kicks=kicks, until=until, read_options=read_options,
                         progress=progress, generalise=generalise, keep_order=keep_order,
                         display=display, current=current, max_moves=max_moves)

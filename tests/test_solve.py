@@ -334,3 +334,13 @@ def test_nearest_free_matches_a_brute_force_greedy(n, spare, seed):
         want[i] = sites[np.argmin(d)]
         free[np.argmin(d)] = False
     assert np.array_equal(_nearest_free(T, sites, order), want)
+
+
+def test_fit_clock_can_start_before_the_call():
+    # the CLI starts the clock before importing the solver: what was spent before
+    # the call comes out of the solver's share of the limit
+    import time as _time
+    lay = fit(SAMPLE_LOANS, SAMPLE_HALL, seed=0, time_limit=50.0,
+              started=_time.monotonic() - 48.5)
+    assert lay.solver["time_limit"] == 1.0
+    assert is_feasible(lay.positions, lay.hall)

@@ -105,6 +105,7 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
     aisles (S_walk, MODEL.md section 8); --shelf-list writes the list to
     shelve from.
     """
+    started = time.monotonic()      # importing the solver (its compiled kernels) counts
     from shelfplan.api import fit as fit_layout
     from shelfplan.layout import check_output_path
 
@@ -140,7 +141,7 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
                             progress=say, generalise=generalise, tune=tune,
                             tune_time=tune_time, tune_folds=tune_folds, holdings=holdings,
                             keep_order=keep_order, display=display,
-                            method=method)
+                            method=method, started=started)
     finally:
         if say is not None:
             say.close()
