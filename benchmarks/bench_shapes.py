@@ -6,6 +6,8 @@ on four hall shapes and several sizes (issue 13).
     python benchmarks/bench_shapes.py --big            # ... and 25,000
     python benchmarks/bench_shapes.py --sizes 1000 --shapes lshape,corridor --time 30
     python benchmarks/bench_shapes.py --sample         # the bundled sample: default vs 60 s
+    python benchmarks/bench_shapes.py --cli --sizes 200,5000,25000 --shapes rect,corridor
+                                                       # the time limit, on the command
 
 Loans: ``shelfplan.ingest.synth.generate_loans(n, loans_per_item=10, seed=0)``
 written to a CSV in a temporary directory; every method reads that file.
@@ -32,6 +34,12 @@ wall time, reading included, at most ``--time`` + 2 s.
 ``--sample``: ``fit`` on ``data/loans.csv`` and ``data/hall.json`` with its defaults (the
 adaptive stop, 50 s cap), and a reference run with ``--time 60`` whose kicks go on
 until the time is up; prints both, S and seconds.
+
+``--cli``: the time-limit promise on the command itself: ``shelfplan fit CSV --hall
+HALL -o OUT --time-limit --time -q`` in a fresh process (``python -m shelfplan``),
+timed from before the process starts to its exit: the interpreter, the imports
+(loading the compiled kernels) and reading the loans included; one row per
+(shape, n), written to ``<out>_cli.md``.
 
 Output: ``<out>.json`` (raw, rewritten after every instance) and ``<out>.md`` (the
 table); ``--out`` defaults to ``benchmarks/results/shapes_quick`` with ``--quick``,
@@ -238,6 +246,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sample", action="store_true",
                     help="only the bundled sample: default fit against a 60 s run")
+    ap.add_argument("--cli", action="store_true",
+                    help="time `shelfplan fit` in a fresh process (the time-limit promise)")
     ap.add_argument("--out", default=None,
                     help="output path without extension (default benchmarks/results/shapes"
                          " or shapes_quick)")
@@ -277,8 +287,39 @@ def sample_run(seed: int = 0) -> str:
     return "\n".join(out) + f"\n\nload average {os.getloadavg()[0]:.2f}\n"
 
 
+def cli_run(sizes, shapes, time_limit: float, out: str) -> str:
+    """``shelfplan fit`` as a user runs it, wall time from outside the process."""
+    import subprocess
+    rows = ["| hall | items | --time-limit | wall s | on time (limit + 2 s) | S |",
+            "|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="shelfplan-cli-") as tmp:
+        for n in sizes:
+            csv = os.path.join(tmp, f"loans_{n}.csv")
+            generate_loans(n, loans_per_item=10, seed=0).to_csv(csv, index=False)
+            for shape in shapes:
+                hall = os.path.join(tmp, f"{shape}_{n}.json")
+                with open(hall, "w") as fh:
+                    json.dump(make_hall(shape, n).to_dict(), fh)
+                lay = os.path.join(tmp, "out.json")
+                t0 = time.monotonic()
+                subprocess.run([sys.executable, "-m", "shelfplan", "fit", csv, "--hall", hall,
+                                "-o", lay, "--time-limit", str(time_limit), "-q"], check=True)
+                wall = time.monotonic() - t0
+                with open(lay) as fh:
+                    S = json.load(fh)["objective"]["total"]
+                ok = "yes" if wall <= time_limit + ON_TIME else "**no**"
+                rows.append(f"| {shape} | {n:,} | {time_limit:g} | {wall:.1f} | {ok} | {S:.4f} |")
+                say(rows[-1])
+    text = "\n".join(rows) + f"\n\nload average {os.getloadavg()[0]:.2f} at the end\n"
+    atomic_write(out + "_cli.md", lambda fh: fh.write(text))
+    return text
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if a.cli:
+        print(cli_run(a.sizes, a.shapes, a.time, a.out))
+        return 0
     if a.sample:
         print(sample_run(a.seed))
         return 0

@@ -289,15 +289,17 @@ def _search(run: _Run, candidates: dict) -> None:
         if run.rec.time_up():
             break
     _, _, name, ss = min(found, key=lambda t: t[:2])
+    how = f"{name} + site search"
     if not run.rec.time_up():
         rounds = ss.anneal(seed=run.seed, deadline=run.deadline,
                            tick=lambda: run.rec.tick("annealing"))
-        run.rec.offer(ss.positions(), f"{name} + site search + annealing ({rounds} rounds, "
+        run.rec.offer(ss.positions(), f"{how} + annealing ({rounds} rounds, "
                                       f"{ss.anneal_steps} steps)")
+        how += " + annealing"
     kept = ss.kick(run.kicks, seed=run.seed, deadline=run.deadline,
                    tick=lambda: run.rec.tick("kicks"))
     run.kicks_tried = ss.kicks_tried
-    run.rec.offer(ss.positions(), f"{name} + site search + {kept} of {ss.kicks_tried} kicks")
+    run.rec.offer(ss.positions(), f"{how} + {kept} of {ss.kicks_tried} kicks")
 
 
 def _incremental(run: _Run) -> None:
