@@ -146,7 +146,8 @@ def quality(sets, T, seed, say):
         for hname, hall in halls.items():
             for m in METHODS:
                 lay, sec, mib, err = measured(layout_job(m, past, hall, T, seed))
-                row = {"set": name, "hall": hname, "method": m, "cut": f"{cut:%Y-%m-%d}",
+                row = {"set": name, "hall": hname, "method": m, "seed": seed,
+                       "cut": f"{cut:%Y-%m-%d}",
                        "items": prob.n, "seconds": round(sec, 2), "peak_mib": round(mib, 1)}
                 if err:
                     row["error"] = err
@@ -157,7 +158,7 @@ def quality(sets, T, seed, say):
                                pairs_in=pair_share(lay, past),
                                pairs_out=pair_share(lay, filter_until(loans, since=cut)))
                 rows.append(row)
-                say(f"{name:6} {hname:6} {m:12} " + (err or
+                say(f"{name:6} {hname:6} {m:12} seed {seed} " + (err or
                     f"S_in {row['S_in']:.4f}  S_out {row['S_out']:.4f}  {sec:6.1f} s  "
                     f"{mib:6.1f} MiB  pairs<=2m {row['pairs_out'].get('within_2m', 0):.3f}"))
     return rows
@@ -260,6 +261,9 @@ def main():
     ap.add_argument("--sets", nargs="+", default=["sample", "epub", "synth"])
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+",
+                    help="--quality: run every seed (rows carry their seed; the tables give "
+                         "medians and the spread); default: --seed alone")
     ap.add_argument("--tag", default="")
     ap.add_argument("--markdown", action="store_true",
                     help="only rewrite embed_quality.md from embed_quality.json")
@@ -275,9 +279,13 @@ def main():
         return
     say(f"load average {load[0]:.1f} on {os.cpu_count()} cores")
     if args.quality:
-        res = {"meta": meta, "rows": quality(args.sets, args.time_limit, args.seed, say)}
-        atomic_write(RESULTS / f"embed_quality{args.tag}.json",
-                     lambda fh: json.dump(res, fh, indent=1))
+        meta["seeds"] = args.seeds or [args.seed]
+        res = {"meta": meta, "rows": []}
+        for seed in meta["seeds"]:                  # saved after each seed
+            res["rows"] += quality(args.sets, args.time_limit, seed, say)
+            res["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            atomic_write(RESULTS / f"embed_quality{args.tag}.json",
+                         lambda fh: json.dump(res, fh, indent=1))
         atomic_write(RESULTS / f"embed_quality{args.tag}.md",
                      lambda fh: fh.write(markdown(res["rows"])))
     if args.geometry:

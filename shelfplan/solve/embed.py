@@ -108,7 +108,7 @@ def embed(method: str, p, pair, books, *, visits=None, dim=None, seed=0,
         where = np.full(len(p), -1)
         where[books] = np.arange(A)
         vec, info = skipgram_embed(sentences(visits[0], where[visits[1]], A), dim=dim,
-                                   seed=seed)
+                                   seed=seed, deadline=deadline)
         V = np.array([vec.get(str(k), np.zeros(dim)) for k in range(A)])
         return V, np.asarray(vec[ENTRANCE_TOKEN], dtype=float), info
     a, b, w = _graph(np.asarray(p, dtype=float), pair, books)
