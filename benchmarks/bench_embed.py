@@ -49,7 +49,9 @@ from shelfplan.layout import atomic_write  # noqa: E402
 from shelfplan.model.estimate import estimate  # noqa: E402
 from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
 
-EPUB = str(ROOT.parent / "shared" / "data" / "epub_wu" / "loans.csv")
+# ../shared from the main checkout, ../../shared from a worktree in /work/wt
+EPUB = str(next((d / "shared" / "data" / "epub_wu" / "loans.csv" for d in ROOT.parents
+                 if (d / "shared" / "data" / "epub_wu").is_dir()), ROOT.parent / "shared"))
 RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("fit", "sne", "tsne", "skipgram", "skipgram-2d", "popularity", "callnumber", "random")
 
@@ -205,6 +207,48 @@ def speed(seed, say):
     return out
 
 
+def _scale_child(name, path, T, seed, q):
+    """One run of the scale test in a fresh interpreter: wall, CPU, peak RSS, S."""
+    w, c = time.perf_counter(), time.process_time()
+    try:
+        lay = layout_job(name, path, None, T, seed)()
+        rec = {"S": lay.objective["total"], "books": lay.n,
+               "embedding": lay.solver.get("embedding")}
+    except Exception as exc:  # reported, never hidden
+        rec = {"error": f"{type(exc).__name__}: {exc}"}
+    rec.update(wall_s=round(time.perf_counter() - w, 2), cpu_s=round(time.process_time() - c, 2),
+               peak_rss_mib=round(rss_mib(), 1))
+    q.put(rec)
+
+
+def scale(n_items, T, seed, say, methods=("popularity", "fit", "sne", "tsne", "skipgram")):
+    """Every method on ``n_items`` synthetic books (10 loans each) with ``T`` s, each in a
+    fresh interpreter (spawn), so the peak RSS is the run's own (imports included)."""
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_embed_{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"scale{n_items}.csv"
+    table = generate_loans(n_items, loans_per_item=10, seed=seed)
+    table.to_csv(path, index=False)
+    n_loans = len(table)
+    del table
+    ctx = mp.get_context("spawn")
+    out = {}
+    for m in methods:
+        q = ctx.Queue()
+        load = round(os.getloadavg()[0], 2)
+        p = ctx.Process(target=_scale_child, args=(m, str(path), T, seed, q))
+        p.start()
+        rec = q.get()
+        p.join()
+        rec.update(load_average=load, loans=n_loans)      # the reading is in the time
+        out[m] = rec
+        say(f"{n_items} items, {m}: " + (rec.get("error") or
+            f"S {rec['S']:.4f}  {rec['wall_s']} s ({rec['cpu_s']} s CPU)  "
+            f"peak RSS {rec['peak_rss_mib']} MiB  load {load}  {rec['embedding'] or ''}"))
+    path.unlink()
+    return out
+
+
 def geometry(seed, say) -> dict:
     """Where each embedding puts the popular books: rank correlation of p(i) with the
     distance to the entrance node (token) and with the vector's norm, all the loans."""
@@ -258,8 +302,11 @@ def main():
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--geometry", action="store_true",
                     help="where each embedding puts the popular books (rank correlations)")
+    ap.add_argument("--scale", type=int, metavar="N",
+                    help="every method on N synthetic books (e.g. 25000) with fit's limit "
+                         "(--time-limit, 50 s unless given): time, CPU, peak RSS, S")
     ap.add_argument("--sets", nargs="+", default=["sample", "epub", "synth"])
-    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--time-limit", type=float)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--seeds", type=int, nargs="+",
                     help="--quality: run every seed (rows carry their seed; the tables give "
@@ -272,6 +319,7 @@ def main():
     load = os.getloadavg()
     meta = {"load_average_at_start": [round(x, 2) for x in load], "cores": os.cpu_count(),
             "time_limit": args.time_limit, "seed": args.seed}
+    T = args.time_limit
     if args.markdown:
         res = json.loads((RESULTS / f"embed_quality{args.tag}.json").read_text())
         atomic_write(RESULTS / f"embed_quality{args.tag}.md",
@@ -280,9 +328,10 @@ def main():
     say(f"load average {load[0]:.1f} on {os.cpu_count()} cores")
     if args.quality:
         meta["seeds"] = args.seeds or [args.seed]
+        meta["time_limit"] = T or 20.0
         res = {"meta": meta, "rows": []}
         for seed in meta["seeds"]:                  # saved after each seed
-            res["rows"] += quality(args.sets, args.time_limit, seed, say)
+            res["rows"] += quality(args.sets, T or 20.0, seed, say)
             res["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
             atomic_write(RESULTS / f"embed_quality{args.tag}.json",
                          lambda fh: json.dump(res, fh, indent=1))
@@ -291,6 +340,11 @@ def main():
     if args.geometry:
         res = {"meta": meta, "geometry": geometry(args.seed, say)}
         atomic_write(RESULTS / f"embed_geometry{args.tag}.json",
+                     lambda fh: json.dump(res, fh, indent=1))
+    if args.scale:
+        meta["time_limit"] = T or 50.0
+        res = {"meta": meta, "scale": scale(args.scale, T or 50.0, args.seed, say)}
+        atomic_write(RESULTS / f"embed_scale{args.scale}{args.tag}.json",
                      lambda fh: json.dump(res, fh, indent=1))
     if args.speed:
         res = {"meta": meta, "speed": speed(args.seed, say)}
