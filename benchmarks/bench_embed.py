@@ -157,6 +157,7 @@ def quality(sets, T, seed, say):
                     held = evaluate(lay, loans, since=cut)
                     row.update(S_in=lay.objective["total"], S_out=held.cost["total"],
                                LB_in=lay.lower_bound["total"],
+                               embedding=lay.solver.get("embedding"),
                                pairs_in=pair_share(lay, past),
                                pairs_out=pair_share(lay, filter_until(loans, since=cut)))
                 rows.append(row)
@@ -273,13 +274,50 @@ def geometry(seed, say) -> dict:
     return out
 
 
+def _median(rows, key, cols, method, get):
+    vals = [get(r) for r in rows if (r["set"], r["hall"]) == key and r["method"] == method
+            and "error" not in r]
+    return (float(np.median(vals)), min(vals), max(vals), len(vals)) if vals else None
+
+
+def summary(rows) -> str:
+    """Medians over the seeds (min-max in brackets) of held-out S, in-sample S and the
+    held-out pair weight within 1 m, one column per data set and hall; the change of
+    held-out S against popularity order is that of the medians."""
+    keys = list(dict.fromkeys((r["set"], r["hall"]) for r in rows))
+    seeds = sorted({r.get("seed", 0) for r in rows})
+    head = "| method | " + " | ".join(f"{a} {b}" for a, b in keys) + " |"
+    rule = "|---|" + "---:|" * len(keys)
+    out = [f"## Medians over seeds {', '.join(map(str, seeds))} (min-max)", ""]
+    for title, get, rel in (("held-out S (S_walk on stacks), m", lambda r: r["S_out"], True),
+                            ("in-sample S, m", lambda r: r["S_in"], False),
+                            ("held-out pair weight within 1 m",
+                             lambda r: r["pairs_out"]["within_1m"], False)):
+        out += [f"### {title}", "", head, rule]
+        for m in dict.fromkeys(r["method"] for r in rows):
+            cells = []
+            for key in keys:
+                med = _median(rows, key, None, m, get)
+                pop = _median(rows, key, None, "popularity", get)
+                if med is None:
+                    cells.append("-")
+                    continue
+                c = f"{med[0]:.3f} ({med[1]:.3f}-{med[2]:.3f})"
+                if rel and m != "popularity" and pop:
+                    c += f" {100 * (med[0] / pop[0] - 1):+.0f} %"
+                cells.append(c)
+            out.append(f"| {m} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def markdown(rows) -> str:
-    """The quality rows as one table per data set and hall."""
-    out = []
-    for key in dict.fromkeys((r["set"], r["hall"]) for r in rows):
-        part = [r for r in rows if (r["set"], r["hall"]) == key]
-        out += [f"### {key[0]}, {key[1]} hall ({part[0]['items']} books, held out from "
-                f"{part[0]['cut']})", "",
+    """The medians over the seeds, then the rows as one table per data set, hall and seed."""
+    out = [summary(rows), ""]
+    for key in dict.fromkeys((r["set"], r["hall"], r.get("seed", 0)) for r in rows):
+        part = [r for r in rows if (r["set"], r["hall"], r.get("seed", 0)) == key]
+        out += [f"### {key[0]}, {key[1]} hall, seed {key[2]} ({part[0]['items']} books, "
+                f"held out from {part[0]['cut']})", "",
                 "| method | S in sample | S held out | s | peak MiB | pairs <= 1 m | "
                 "pairs <= 2 m | mean pair m | same location |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]

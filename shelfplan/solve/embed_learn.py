@@ -23,8 +23,10 @@ ENTRANCE_TOKEN = "<entrance>"
 FFT_MIN = 5000
 #: t-SNE iterations between two looks at the clock
 CHUNK = 25
-#: a chunk is taken to cost this many times the last one (later ones are slower)
+#: a chunk starts only if this many times the last one fits (later ones are slower)
 SAFETY = 1.5
+#: the iterations planned for the time left are costed at this many times the last pace
+PACE = 1.2
 EXTRA = {"tsne": "openTSNE", "skipgram": "gensim"}
 
 
@@ -48,10 +50,10 @@ def tsne_embed(P: sp.csr_matrix, *, dim: int = 2, seed=0, n_iter: int = 750,
     """t-SNE with the affinities ``P`` (symmetric, any scale; normalised here):
     openTSNE's gradient descent, early exaggeration 12 for the first quarter.
 
-    With a ``deadline`` the schedule is fitted to the time: the first chunk of
+    With a ``deadline`` the schedule is fitted to the time: every chunk of
     :data:`CHUNK` iterations is timed and, if ``n_iter`` would not fit in the time
-    left, fewer are planned (still a quarter of them exaggerated); a chunk starts
-    only when one more like the last fits before the deadline."""
+    left at that pace, fewer are planned (a quarter of them exaggerated, while the
+    exaggeration lasts); a chunk starts only when one more like the last fits."""
     need("tsne")
     from openTSNE import TSNEEmbedding, affinity, initialization
 
@@ -67,10 +69,9 @@ def tsne_embed(P: sp.csr_matrix, *, dim: int = 2, seed=0, n_iter: int = 750,
                       random_state=rs, verbose=False)
     plan = n_iter
     early = max(1, plan // 4)
-    done, last, stopped = 0, 0.0, False
+    done, last = 0, 0.0
     while done < plan:
         if done and deadline is not None and time.monotonic() + SAFETY * last > deadline:
-            stopped = True
             break
         step = min(plan - done, CHUNK, early - done if done < early else CHUNK)
         t = time.monotonic()
@@ -80,14 +81,14 @@ def tsne_embed(P: sp.csr_matrix, *, dim: int = 2, seed=0, n_iter: int = 750,
             E = E.optimize(n_iter=step, momentum=0.8)
         done += step
         last = (time.monotonic() - t) * CHUNK / step
-        if done == step and deadline is not None:          # the first chunk sets the plan
-            fits = int((deadline - time.monotonic()) / (SAFETY * last / CHUNK))
-            if done + fits < plan:
-                plan = max(done, done + fits)
-                early = max(done, min(early, plan // 4))
+        if deadline is not None:            # each chunk's pace re-plans what is left
+            fits = int((deadline - time.monotonic()) / (PACE * last / CHUNK))
+            plan = max(done, min(n_iter, done + fits))
+            if done < early:
+                early = max(done, min(n_iter // 4, plan // 4))
     kl = E.kl_divergence
     return np.asarray(E), {"iterations": done, "of": n_iter, "planned": plan,
-                           "early_exaggeration": early, "stopped_by_time": stopped,
+                           "early_exaggeration": early, "cut_by_time": done < n_iter,
                            "kl_divergence": None if kl is None else float(kl),
                            "gradient": method}
 
