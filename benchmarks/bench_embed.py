@@ -17,8 +17,13 @@ million synthetic loans (sentences and word2vec), and every method on 5,000
 items with fit's default time limit (50 s; SNE there uses the sampled
 normaliser).
 
-    python benchmarks/bench_embed.py --quality --sets sample epub synth --time-limit 20
+Scale (``--scale N``): every method on N synthetic books with fit's 50 s, each
+in a fresh interpreter: wall and CPU seconds, peak RSS, S, what the embedding did.
+
+    python benchmarks/bench_embed.py --quality --sets sample epub synth --time-limit 20 \
+        --seeds 0 1 2
     python benchmarks/bench_embed.py --speed
+    python benchmarks/bench_embed.py --scale 25000
     python benchmarks/bench_embed.py --geometry     # where the popular books go
 """
 
