@@ -17,8 +17,13 @@ million synthetic loans (sentences and word2vec), and every method on 5,000
 items with fit's default time limit (50 s; SNE there uses the sampled
 normaliser).
 
-    python benchmarks/bench_embed.py --quality --sets sample epub synth --time-limit 20
+Scale (``--scale N``): every method on N synthetic books with fit's 50 s, each
+in a fresh interpreter: wall and CPU seconds, peak RSS, S, what the embedding did.
+
+    python benchmarks/bench_embed.py --quality --sets sample epub synth --time-limit 20 \
+        --seeds 0 1 2
     python benchmarks/bench_embed.py --speed
+    python benchmarks/bench_embed.py --scale 25000
     python benchmarks/bench_embed.py --geometry     # where the popular books go
 """
 
@@ -49,7 +54,9 @@ from shelfplan.layout import atomic_write  # noqa: E402
 from shelfplan.model.estimate import estimate  # noqa: E402
 from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
 
-EPUB = str(ROOT.parent / "shared" / "data" / "epub_wu" / "loans.csv")
+# ../shared from the main checkout, ../../shared from a worktree in /work/wt
+EPUB = str(next((d / "shared" / "data" / "epub_wu" / "loans.csv" for d in ROOT.parents
+                 if (d / "shared" / "data" / "epub_wu").is_dir()), ROOT.parent / "shared"))
 RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("fit", "sne", "tsne", "skipgram", "skipgram-2d", "popularity", "callnumber", "random")
 
@@ -146,7 +153,8 @@ def quality(sets, T, seed, say):
         for hname, hall in halls.items():
             for m in METHODS:
                 lay, sec, mib, err = measured(layout_job(m, past, hall, T, seed))
-                row = {"set": name, "hall": hname, "method": m, "cut": f"{cut:%Y-%m-%d}",
+                row = {"set": name, "hall": hname, "method": m, "seed": seed,
+                       "cut": f"{cut:%Y-%m-%d}",
                        "items": prob.n, "seconds": round(sec, 2), "peak_mib": round(mib, 1)}
                 if err:
                     row["error"] = err
@@ -154,10 +162,11 @@ def quality(sets, T, seed, say):
                     held = evaluate(lay, loans, since=cut)
                     row.update(S_in=lay.objective["total"], S_out=held.cost["total"],
                                LB_in=lay.lower_bound["total"],
+                               embedding=lay.solver.get("embedding"),
                                pairs_in=pair_share(lay, past),
                                pairs_out=pair_share(lay, filter_until(loans, since=cut)))
                 rows.append(row)
-                say(f"{name:6} {hname:6} {m:12} " + (err or
+                say(f"{name:6} {hname:6} {m:12} seed {seed} " + (err or
                     f"S_in {row['S_in']:.4f}  S_out {row['S_out']:.4f}  {sec:6.1f} s  "
                     f"{mib:6.1f} MiB  pairs<=2m {row['pairs_out'].get('within_2m', 0):.3f}"))
     return rows
@@ -204,6 +213,48 @@ def speed(seed, say):
     return out
 
 
+def _scale_child(name, path, T, seed, q):
+    """One run of the scale test in a fresh interpreter: wall, CPU, peak RSS, S."""
+    w, c = time.perf_counter(), time.process_time()
+    try:
+        lay = layout_job(name, path, None, T, seed)()
+        rec = {"S": lay.objective["total"], "books": lay.n,
+               "embedding": lay.solver.get("embedding")}
+    except Exception as exc:  # reported, never hidden
+        rec = {"error": f"{type(exc).__name__}: {exc}"}
+    rec.update(wall_s=round(time.perf_counter() - w, 2), cpu_s=round(time.process_time() - c, 2),
+               peak_rss_mib=round(rss_mib(), 1))
+    q.put(rec)
+
+
+def scale(n_items, T, seed, say, methods=("popularity", "fit", "sne", "tsne", "skipgram")):
+    """Every method on ``n_items`` synthetic books (10 loans each) with ``T`` s, each in a
+    fresh interpreter (spawn), so the peak RSS is the run's own (imports included)."""
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_embed_{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"scale{n_items}.csv"
+    table = generate_loans(n_items, loans_per_item=10, seed=seed)
+    table.to_csv(path, index=False)
+    n_loans = len(table)
+    del table
+    ctx = mp.get_context("spawn")
+    out = {}
+    for m in methods:
+        q = ctx.Queue()
+        load = round(os.getloadavg()[0], 2)
+        p = ctx.Process(target=_scale_child, args=(m, str(path), T, seed, q))
+        p.start()
+        rec = q.get()
+        p.join()
+        rec.update(load_average=load, loans=n_loans)      # the reading is in the time
+        out[m] = rec
+        say(f"{n_items} items, {m}: " + (rec.get("error") or
+            f"S {rec['S']:.4f}  {rec['wall_s']} s ({rec['cpu_s']} s CPU)  "
+            f"peak RSS {rec['peak_rss_mib']} MiB  load {load}  {rec['embedding'] or ''}"))
+    path.unlink()
+    return out
+
+
 def geometry(seed, say) -> dict:
     """Where each embedding puts the popular books: rank correlation of p(i) with the
     distance to the entrance node (token) and with the vector's norm, all the loans."""
@@ -228,13 +279,50 @@ def geometry(seed, say) -> dict:
     return out
 
 
+def _median(rows, key, cols, method, get):
+    vals = [get(r) for r in rows if (r["set"], r["hall"]) == key and r["method"] == method
+            and "error" not in r]
+    return (float(np.median(vals)), min(vals), max(vals), len(vals)) if vals else None
+
+
+def summary(rows) -> str:
+    """Medians over the seeds (min-max in brackets) of held-out S, in-sample S and the
+    held-out pair weight within 1 m, one column per data set and hall; the change of
+    held-out S against popularity order is that of the medians."""
+    keys = list(dict.fromkeys((r["set"], r["hall"]) for r in rows))
+    seeds = sorted({r.get("seed", 0) for r in rows})
+    head = "| method | " + " | ".join(f"{a} {b}" for a, b in keys) + " |"
+    rule = "|---|" + "---:|" * len(keys)
+    out = [f"## Medians over seeds {', '.join(map(str, seeds))} (min-max)", ""]
+    for title, get, rel in (("held-out S (S_walk on stacks), m", lambda r: r["S_out"], True),
+                            ("in-sample S, m", lambda r: r["S_in"], False),
+                            ("held-out pair weight within 1 m",
+                             lambda r: r["pairs_out"]["within_1m"], False)):
+        out += [f"### {title}", "", head, rule]
+        for m in dict.fromkeys(r["method"] for r in rows):
+            cells = []
+            for key in keys:
+                med = _median(rows, key, None, m, get)
+                pop = _median(rows, key, None, "popularity", get)
+                if med is None:
+                    cells.append("-")
+                    continue
+                c = f"{med[0]:.3f} ({med[1]:.3f}-{med[2]:.3f})"
+                if rel and m != "popularity" and pop:
+                    c += f" {100 * (med[0] / pop[0] - 1):+.0f} %"
+                cells.append(c)
+            out.append(f"| {m} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def markdown(rows) -> str:
-    """The quality rows as one table per data set and hall."""
-    out = []
-    for key in dict.fromkeys((r["set"], r["hall"]) for r in rows):
-        part = [r for r in rows if (r["set"], r["hall"]) == key]
-        out += [f"### {key[0]}, {key[1]} hall ({part[0]['items']} books, held out from "
-                f"{part[0]['cut']})", "",
+    """The medians over the seeds, then the rows as one table per data set, hall and seed."""
+    out = [summary(rows), ""]
+    for key in dict.fromkeys((r["set"], r["hall"], r.get("seed", 0)) for r in rows):
+        part = [r for r in rows if (r["set"], r["hall"], r.get("seed", 0)) == key]
+        out += [f"### {key[0]}, {key[1]} hall, seed {key[2]} ({part[0]['items']} books, "
+                f"held out from {part[0]['cut']})", "",
                 "| method | S in sample | S held out | s | peak MiB | pairs <= 1 m | "
                 "pairs <= 2 m | mean pair m | same location |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -257,9 +345,15 @@ def main():
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--geometry", action="store_true",
                     help="where each embedding puts the popular books (rank correlations)")
+    ap.add_argument("--scale", type=int, metavar="N",
+                    help="every method on N synthetic books (e.g. 25000) with fit's limit "
+                         "(--time-limit, 50 s unless given): time, CPU, peak RSS, S")
     ap.add_argument("--sets", nargs="+", default=["sample", "epub", "synth"])
-    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--time-limit", type=float)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+",
+                    help="--quality: run every seed (rows carry their seed; the tables give "
+                         "medians and the spread); default: --seed alone")
     ap.add_argument("--tag", default="")
     ap.add_argument("--markdown", action="store_true",
                     help="only rewrite embed_quality.md from embed_quality.json")
@@ -268,6 +362,7 @@ def main():
     load = os.getloadavg()
     meta = {"load_average_at_start": [round(x, 2) for x in load], "cores": os.cpu_count(),
             "time_limit": args.time_limit, "seed": args.seed}
+    T = args.time_limit
     if args.markdown:
         res = json.loads((RESULTS / f"embed_quality{args.tag}.json").read_text())
         atomic_write(RESULTS / f"embed_quality{args.tag}.md",
@@ -275,14 +370,24 @@ def main():
         return
     say(f"load average {load[0]:.1f} on {os.cpu_count()} cores")
     if args.quality:
-        res = {"meta": meta, "rows": quality(args.sets, args.time_limit, args.seed, say)}
-        atomic_write(RESULTS / f"embed_quality{args.tag}.json",
-                     lambda fh: json.dump(res, fh, indent=1))
+        meta["seeds"] = args.seeds or [args.seed]
+        meta["time_limit"] = T or 20.0
+        res = {"meta": meta, "rows": []}
+        for seed in meta["seeds"]:                  # saved after each seed
+            res["rows"] += quality(args.sets, T or 20.0, seed, say)
+            res["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            atomic_write(RESULTS / f"embed_quality{args.tag}.json",
+                         lambda fh: json.dump(res, fh, indent=1))
         atomic_write(RESULTS / f"embed_quality{args.tag}.md",
                      lambda fh: fh.write(markdown(res["rows"])))
     if args.geometry:
         res = {"meta": meta, "geometry": geometry(args.seed, say)}
         atomic_write(RESULTS / f"embed_geometry{args.tag}.json",
+                     lambda fh: json.dump(res, fh, indent=1))
+    if args.scale:
+        meta["time_limit"] = T or 50.0
+        res = {"meta": meta, "scale": scale(args.scale, T or 50.0, args.seed, say)}
+        atomic_write(RESULTS / f"embed_scale{args.scale}{args.tag}.json",
                      lambda fh: json.dump(res, fh, indent=1))
     if args.speed:
         res = {"meta": meta, "speed": speed(args.seed, say)}

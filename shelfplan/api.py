@@ -319,21 +319,31 @@ def fit_embedded(method: str, loans, hall=None, *, holdings=None, seed=0,
     if not isinstance(loans, Loans):
         loans = read_loans(loans, **(read_options or {}))
     loans = filter_until(loans, until=until)
-    deadline = t0 + max(1.0, time_limit - 1.0)
     if _stacked(hall, holdings, read_options):
         from shelfplan.shelf import make_plan, shelf_problem
         est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
                                      generalise=generalise)
-        loc, info = embed_plan(method, problem, est, _visits(loans, problem.items), dim=dim,
-                               seed=seed, deadline=deadline)
+        vis = _visits(loans, problem.items)
+        loc, info = embed_plan(method, problem, est, vis, dim=dim, seed=seed,
+                               deadline=_deadline(t0, time_limit, time.monotonic()))
         return make_plan(problem, est, loc, info)
     est, problem = load_problem(loans, hall, until=until, generalise=generalise)
     if problem.blocks:
         raise LayoutError(f"`method` {method} places single books or titles; `level` "
                           f"category (blocks of books) needs `method` constrained")
-    X, info = embed_positions(method, problem, est, _visits(loans, problem.items), dim=dim,
-                              seed=seed, deadline=deadline)
+    vis = _visits(loans, problem.items)
+    X, info = embed_positions(method, problem, est, vis, dim=dim, seed=seed,
+                              deadline=_deadline(t0, time_limit, time.monotonic()))
     return make_layout(problem, est, X, info)
+
+
+def _deadline(t0: float, time_limit: float, now: float) -> float:
+    """When an embedding must stop learning: the limit counts from the call ``t0``
+    (reading the loans included); kept back for the assignment, the bound and the
+    layout file are a second and 1.5 times the reading and estimating took until
+    ``now`` (both grow with the books and with the load of the machine: measured,
+    the assignment takes about as long as the reading). At least a second to learn."""
+    return t0 + max(1.0, time_limit - 1.0 - 1.5 * (now - t0))
 
 
 def _visits(loans: Loans, items) -> tuple[np.ndarray, np.ndarray]:

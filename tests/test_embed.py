@@ -19,8 +19,13 @@ from shelfplan.cli import main
 from shelfplan.errors import ParameterError
 from shelfplan.ingest.synth import generate_loans
 from shelfplan.layout import read_layout
-from shelfplan.solve.embed import ENTRANCE_TOKEN, directions, seat, sentences
-from shelfplan.solve.embed_sne import draw_samples, sampled_objective, sne_embed, sne_objective
+from shelfplan.api import _deadline, load_problem
+from shelfplan.ingest.loans import read_loans
+from shelfplan.solve.embed import ENTRANCE_TOKEN, directions, nearest_free, seat, sentences, snap
+from shelfplan.solve.embed_learn import CHUNK, skipgram_embed, tsne_embed
+from shelfplan.solve.embed_sne import (draw_samples, sample_rows, sampled_objective, sne_embed,
+                                       sne_objective)
+from shelfplan.solve.starts import nearest_sites, snap_to_sites
 
 STACKED = DATA / "stacked_hall.json"
 
@@ -72,6 +77,33 @@ def test_sampled_gradient_matches_finite_differences():
     assert np.allclose(g, approx_fprime(V.ravel(), f, 1e-6), atol=1e-4, rtol=1e-4)
 
 
+def test_sampled_objective_by_hand():
+    # the case of the exact test, node 0 sampling node 2 (its one non-partner):
+    # Z_0 = e^-1 + (3 - 1 - 1) / 1 * e^-9 is exact, so L = log(1 + e^-8) again
+    V = np.array([[0.0], [1.0], [3.0]])
+    a, b, w = np.array([0]), np.array([1]), np.array([1.0])
+    K = np.array([[2], [0], [0]])
+    r = np.bincount(a, w, minlength=3)
+    f, g = sampled_objective(V, a, b, w, r, K)
+    assert f == pytest.approx(np.log1p(np.exp(-8.0)), rel=1e-12)
+    assert g == pytest.approx(sne_objective(V, a, b, w, r)[1], abs=1e-12)
+    row, col, indptr, c = sample_rows(a, b, K, 3)
+    # row 0: its sample 2 (weight 1) then its partner 1; rows 1 and 2: one sample each
+    assert row.tolist() == [0, 0, 1, 2] and col.tolist() == [2, 1, 0, 0]
+    assert indptr.tolist() == [0, 2, 3, 4] and c.tolist() == [1.0, 1.0, 2.0, 2.0]
+
+
+def test_sampled_gradient_matches_finite_differences_with_many_partners():
+    # rows with several partners and samples that repeat a partner
+    a, b, w, r = _graph(N=20, k=120, seed=4)
+    K = draw_samples(20, 6, np.random.default_rng(2))
+    V = np.random.default_rng(3).standard_normal((20, 2))
+    rows = sample_rows(a, b, K, 20)
+    f = lambda x: sampled_objective(x.reshape(20, 2), a, b, w, r, K, rows)[0]  # noqa: E731
+    g = sampled_objective(V, a, b, w, r, K, rows)[1].ravel()
+    assert np.allclose(g, approx_fprime(V.ravel(), f, 1e-6), atol=1e-4, rtol=1e-4)
+
+
 def test_samples_never_the_node_itself():
     K = draw_samples(50, 49, np.random.default_rng(0))
     assert (K != np.arange(50)[:, None]).all() and K.min() >= 0 and K.max() < 50
@@ -85,6 +117,46 @@ def test_sampled_objective_is_bounded_and_pulls_partners_together():
     d_pair = np.linalg.norm(V[a] - V[b], axis=1).mean()
     d_any = np.linalg.norm(V[a] - V[np.roll(b, 7)], axis=1).mean()
     assert d_pair < d_any
+
+
+# --- the time limit ---------------------------------------------------------------------
+# (no wall clock asserted: a deadline already past must cut each learner to its first step)
+
+
+def test_tsne_past_deadline_does_one_chunk():
+    a, b, w, _ = _graph(N=60, k=300, seed=2)
+    import scipy.sparse as sps
+    P = sps.coo_matrix((w, (a, b)), shape=(60, 60)).tocsr()
+    _, info = tsne_embed(P + P.T, seed=0, n_iter=400, deadline=0.0)
+    assert info["iterations"] == CHUNK and info["planned"] == CHUNK
+    assert info["of"] == 400 and info["cut_by_time"]
+    _, info = tsne_embed(P + P.T, seed=0, n_iter=60)
+    assert info["iterations"] == info["planned"] == 60 and not info["cut_by_time"]
+    assert info["early_exaggeration"] == 15
+
+
+def test_skipgram_past_deadline_trains_one_epoch():
+    sent = [[ENTRANCE_TOKEN, str(k % 7), str((k * 3) % 7)] for k in range(50)]
+    _, info = skipgram_embed(sent, seed=0, epochs=4, deadline=0.0)
+    assert (info["epochs"], info["of"]) == (1, 4)
+    _, info = skipgram_embed(sent, seed=0, epochs=4)
+    assert info["epochs"] == 4
+
+
+def test_sne_past_deadline_stops_after_the_first_iteration():
+    a, b, w, _ = _graph(N=300, k=900)
+    _, info = sne_embed(a, b, w, 300, dim=2, exact=False, samples=8, deadline=0.0)
+    assert info["rounds"] == 1 and info["iterations"] <= 1
+    a, b, w, _ = _graph(N=30, k=90)
+    _, info = sne_embed(a, b, w, 30, dim=2, deadline=0.0)
+    assert info["normaliser"] == "exact" and info["iterations"] <= 1
+
+
+def test_deadline_keeps_time_for_the_assignment():
+    # a second and 1.5 times the reading (here 4 s) are kept back from the 50 s
+    assert _deadline(100.0, 50.0, 104.0) == pytest.approx(143.0)
+    assert _deadline(100.0, 50.0, 100.0) == pytest.approx(149.0)
+    assert _deadline(100.0, 5.0, 104.0) == pytest.approx(101.0)      # never less than 1 s
 
 
 # --- orientation, sentences, seating ----------------------------------------------------
@@ -117,6 +189,22 @@ def test_seat_respects_capacities(n, seed):
     n = min(n, int(cap.sum()))
     loc = seat(rng.random((n, 2)) * 10, rng.random(n), pick, cap)
     assert (np.bincount(loc, minlength=7) <= cap).all() and len(loc) == n
+
+
+def test_snap_is_fits_step():
+    est, prob = load_problem(read_loans(SAMPLE_LOANS), SAMPLE_HALL)
+    sites = nearest_sites(prob)
+    X = prob.hall.entrance + np.random.default_rng(0).normal(size=(prob.n, 3)) * 4
+    assert np.array_equal(snap(X, prob, sites), snap_to_sites(X, prob, sites))
+
+
+def test_nearest_free_by_hand():
+    # points 0, 1, 2 on a line, one slot each; targets at 0.1, 0.2, 0.3 in that order:
+    # the first takes 0, the next finds its candidates full (k=1) and takes 1, then 2
+    pts = np.array([[0.0, 0], [1, 0], [2, 0]])
+    T = np.array([[0.1, 0], [0.2, 0], [0.3, 0]])
+    assert nearest_free(T, [0, 1, 2], pts, [1, 1, 1], k=1).tolist() == [0, 1, 2]
+    assert nearest_free(T, [2, 1, 0], pts, [2, 1, 1], k=1).tolist() == [1, 0, 0]
 
 
 # --- layouts ----------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize
 
-__all__ = ["sne_objective", "sampled_objective", "sne_embed", "EXACT_MAX"]
+__all__ = ["sne_objective", "sampled_objective", "sample_rows", "laplacian", "sne_embed",
+           "EXACT_MAX"]
 
 #: Nodes up to which the normaliser is exact.
 EXACT_MAX = 2000
@@ -29,22 +31,25 @@ EXACT_MAX = 2000
 BLOCK = 512
 
 
-def _attraction(V, a, b, w):
-    """sum_k w_k ||v_a - v_b||^2 and its gradient."""
-    diff = V[a] - V[b]
-    f = float(w @ np.einsum("kd,kd->k", diff, diff))
-    g = np.zeros_like(V)
-    gw = 2.0 * w[:, None] * diff
-    for d in range(V.shape[1]):
-        g[:, d] += np.bincount(a, gw[:, d], minlength=len(V))
-        g[:, d] -= np.bincount(b, gw[:, d], minlength=len(V))
-    return f, g
+def laplacian(a, b, w, N: int) -> sp.csr_matrix:
+    """The Laplacian of ``S = W + W^T`` (``W``: the pairs ``(a, b, w)``):
+    ``sum_k w_k ||v_a - v_b||^2 = tr(V^T L V)``, its gradient ``2 L V``."""
+    W = sp.coo_matrix((w, (a, b)), shape=(N, N)).tocsr()
+    S = W + W.T
+    return (sp.diags(np.asarray(S.sum(axis=1)).ravel()) - S).tocsr()
 
 
-def sne_objective(V, a, b, w, r):
+def _attraction(V, a, b, w, L=None):
+    """sum_k w_k ||v_a - v_b||^2 and its gradient (``L``: :func:`laplacian`, if known)."""
+    L = laplacian(a, b, w, len(V)) if L is None else L
+    LV = L @ V
+    return float(np.einsum("nd,nd->", V, LV)), 2.0 * LV
+
+
+def sne_objective(V, a, b, w, r, L=None):
     """L and dL/dV with the exact normaliser; ``(a, b, w)`` the pairs of P, ``r`` its
-    row sums. ``V`` is ``(N, d)``."""
-    f, g = _attraction(V, a, b, w)
+    row sums, ``L`` their :func:`laplacian` if known. ``V`` is ``(N, d)``."""
+    f, g = _attraction(V, a, b, w, L)
     rows = np.nonzero(r > 0)[0]
     sq = np.einsum("nd,nd->n", V, V)
     for s in range(0, len(rows), BLOCK):
@@ -61,34 +66,47 @@ def sne_objective(V, a, b, w, r):
     return f, g
 
 
-def sampled_objective(V, a, b, w, r, K):
+def sample_rows(a, b, K, N: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of the estimated normalisers as one sparse pattern: row ``i`` holds
+    its samples ``K[i]`` then its partners (the ``b`` of the pairs ``a == i``).
+    Returns (row, col, indptr, sample weight ``c`` of each entry; 1 for a partner)."""
+    m = K.shape[1]
+    deg = np.bincount(a, minlength=N)
+    indptr = np.concatenate([[0], np.cumsum(m + deg)])
+    col = np.empty(indptr[-1], dtype=np.int64)
+    weight = np.ones(indptr[-1])
+    at = indptr[:-1, None] + np.arange(m)
+    col[at] = K
+    weight[at] = (np.maximum(N - 1 - deg, 0) / m)[:, None]
+    order = np.argsort(a, kind="stable")
+    first = np.concatenate([[0], np.cumsum(deg)])[:-1]
+    sa = a[order]
+    col[indptr[sa] + m + np.arange(len(sa)) - first[sa]] = b[order]
+    return np.repeat(np.arange(N), m + deg), col, indptr, weight
+
+
+def sampled_objective(V, a, b, w, r, K, rows=None, L=None):
     """L and dL/dV with the normaliser of row ``i`` estimated: its partners (the pairs
     ``a == i``) exactly, the other nodes from the samples ``K[i]`` (``(N, m)``, none
     equal to ``i``), ``Z_i ~ sum_partners e + (N - 1 - deg_i) / m sum_s e``. Keeping
-    the partners in ``Z_i`` keeps ``q(j|i) <= 1``, so L stays bounded below."""
-    f, g = _attraction(V, a, b, w)
-    N, m = K.shape
-    deg = np.bincount(a, minlength=N)
-    c = np.maximum(N - 1 - deg, 0) / m
-    diff = V[:, None, :] - V[K]                      # (N, m, d)
-    D2 = np.einsum("nmd,nmd->nm", diff, diff)
-    de = V[a] - V[b]
-    D2e = np.einsum("kd,kd->k", de, de)
-    lo = D2.min(axis=1)                               # log-sum-exp: no underflow
-    np.minimum.at(lo, a, D2e)
-    E = c[:, None] * np.exp(-(D2 - lo[:, None]))
-    Ee = np.exp(-(D2e - lo[a]))
-    Z = E.sum(axis=1) + np.bincount(a, Ee, minlength=N)
+    the partners in ``Z_i`` keeps ``q(j|i) <= 1``, so L stays bounded below.
+    ``rows`` (:func:`sample_rows`) and ``L`` (:func:`laplacian`) fixed within a round;
+    the cost is O((N m + pairs) d), all in sparse products."""
+    N = len(V)
+    f, g = _attraction(V, a, b, w, L)
+    row, col, indptr, c = sample_rows(a, b, K, N) if rows is None else rows
+    diff = V[row] - V[col]
+    D2 = np.einsum("kd,kd->k", diff, diff)
+    lo = np.minimum.reduceat(D2, indptr[:-1])          # log-sum-exp: no underflow
+    E = c * np.exp(-(D2 - lo[row]))
+    Z = np.add.reduceat(E, indptr[:-1])
     on = r > 0
     f += float(r[on] @ (np.log(Z[on]) - lo[on]))
     scale = np.where(on, r / np.where(on, Z, 1.0), 0.0)
-    push = 2.0 * (E * scale[:, None])[:, :, None] * diff     # d/dv_k of r_i log Z_i
-    pe = 2.0 * (Ee * scale[a])[:, None] * de
-    g -= push.sum(axis=1)
-    flat = K.ravel()
-    for d in range(V.shape[1]):
-        g[:, d] += np.bincount(flat, push[:, :, d].ravel(), minlength=N)
-        g[:, d] += np.bincount(b, pe[:, d], minlength=N) - np.bincount(a, pe[:, d], minlength=N)
+    M = sp.csr_matrix((E * scale[row], col, indptr), shape=(N, N))   # r_i q(k|i)
+    out = np.asarray(M.sum(axis=1))
+    into = np.asarray(M.sum(axis=0)).T
+    g += 2.0 * ((M @ V - out * V) + (M.T @ V - into * V))
     return f, g
 
 
@@ -100,14 +118,18 @@ def draw_samples(N: int, m: int, rng) -> np.ndarray:
 
 def sne_embed(a, b, w, N: int, *, dim: int = 3, seed=0, deadline: float | None = None,
               samples: int = 64, maxiter: int = 300, rounds: int = 6,
-              exact: bool | None = None) -> tuple[np.ndarray, dict]:
-    """Points ``(N, dim)`` minimising L, and a record (objective, iterations, normaliser)."""
+              exact: bool | None = None, init=None) -> tuple[np.ndarray, dict]:
+    """Points ``(N, dim)`` minimising L, and a record (objective, iterations, normaliser);
+    ``init``: the starting points (default: standard normal)."""
     rng = np.random.default_rng(seed)
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     w = np.asarray(w, dtype=float)
     r = np.bincount(a, w, minlength=N)
     exact = N <= EXACT_MAX if exact is None else exact
     V = rng.standard_normal((N, dim))
+    if init is not None:
+        V = np.asarray(init, dtype=float).reshape(N, dim)
+    L = laplacian(a, b, w, N)
     deadline = np.inf if deadline is None else deadline
     iters = 0
 
@@ -117,10 +139,12 @@ def sne_embed(a, b, w, N: int, *, dim: int = 3, seed=0, deadline: float | None =
 
     for rnd in range(1 if exact else rounds):
         if exact:
-            fun = lambda x: sne_objective(x.reshape(N, dim), a, b, w, r)  # noqa: E731
+            fun = lambda x: sne_objective(x.reshape(N, dim), a, b, w, r, L)  # noqa: E731
         else:
             K = draw_samples(N, min(samples, N - 1), rng)
-            fun = lambda x, K=K: sampled_objective(x.reshape(N, dim), a, b, w, r, K)  # noqa: E731
+            rows = sample_rows(a, b, K, N)
+            fun = lambda x, K=K, rows=rows: sampled_objective(  # noqa: E731
+                x.reshape(N, dim), a, b, w, r, K, rows, L)
 
         def fg(x, fun=fun):
             f, g = fun(x)
