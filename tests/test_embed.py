@@ -21,7 +21,8 @@ from shelfplan.ingest.synth import generate_loans
 from shelfplan.layout import read_layout
 from shelfplan.api import _deadline, load_problem
 from shelfplan.ingest.loans import read_loans
-from shelfplan.solve.embed import ENTRANCE_TOKEN, directions, nearest_free, seat, sentences, snap
+from shelfplan.solve.embed import ENTRANCE_TOKEN, directions, seat, sentences
+from shelfplan.solve.starts import nearest_free
 from shelfplan.solve.embed_learn import CHUNK, skipgram_embed, tsne_embed
 from shelfplan.solve.embed_sne import (draw_samples, sample_rows, sampled_objective, sne_embed,
                                        sne_objective)
@@ -189,13 +190,6 @@ def test_seat_respects_capacities(n, seed):
     n = min(n, int(cap.sum()))
     loc = seat(rng.random((n, 2)) * 10, rng.random(n), pick, cap)
     assert (np.bincount(loc, minlength=7) <= cap).all() and len(loc) == n
-
-
-def test_snap_is_fits_step():
-    est, prob = load_problem(read_loans(SAMPLE_LOANS), SAMPLE_HALL)
-    sites = nearest_sites(prob)
-    X = prob.hall.entrance + np.random.default_rng(0).normal(size=(prob.n, 3)) * 4
-    assert np.array_equal(snap(X, prob, sites), snap_to_sites(X, prob, sites))
 
 
 def test_nearest_free_by_hand():

@@ -319,9 +319,9 @@ def test_fit_reads_a_stream():
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 60), st.integers(0, 40), st.integers(0, 10_000))
 def test_nearest_free_matches_a_brute_force_greedy(n, spare, seed):
-    # the stale-tree greedy must give exactly what the plain greedy gives: each
-    # target, in order, takes the free site nearest it
-    from shelfplan.solve.starts import _nearest_free
+    # the candidate-list greedy (k = 4 nearest, re-queried when they are full) must give
+    # exactly what the plain greedy gives: each target, in order, takes the free site nearest it
+    from shelfplan.solve.starts import nearest_free
     rng = np.random.default_rng(seed)
     sites = rng.random((n + spare, 3))
     T = rng.random((n, 3)) * 1.5 - 0.25
@@ -333,7 +333,8 @@ def test_nearest_free_matches_a_brute_force_greedy(n, spare, seed):
         d[~free] = np.inf
         want[i] = sites[np.argmin(d)]
         free[np.argmin(d)] = False
-    assert np.array_equal(_nearest_free(T, sites, order), want)
+    got = sites[nearest_free(T, order, sites, np.ones(len(sites), dtype=np.int64), k=4)]
+    assert np.array_equal(got, want)
 
 
 def test_fit_clock_can_start_before_the_call():

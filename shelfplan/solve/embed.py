@@ -35,13 +35,12 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from shelfplan.errors import ParameterError
 from shelfplan.solve.embed_learn import ENTRANCE_TOKEN, need, skipgram_embed, tsne_embed
 from shelfplan.solve.embed_sne import sne_embed
 from shelfplan.solve.record import seed_info
-from shelfplan.solve.starts import nearest_sites, popularity_start
+from shelfplan.solve.starts import nearest_free, nearest_sites, popularity_start, snap_to_sites
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +194,7 @@ def embed_positions(method: str, problem, est, visits=None, *, dim=None, seed=0,
     T2, height = _targets(V - ve, e[:2], hall.entrance_wall(), rs)
     z_lo, z_hi = hall.z_range
     z = z_lo + height * (z_hi - z_lo) if V.shape[1] >= 3 else np.full(len(T2), e[2])
-    X = snap(np.column_stack([T2, z]), problem, sites)
+    X = snap_to_sites(np.column_stack([T2, z]), problem, sites)
     return X, _record(method, dim, seed, t0, info, "snap to the n sites nearest the entrance")
 
 
@@ -229,49 +228,3 @@ def seat(T: np.ndarray, p: np.ndarray, pick: np.ndarray, capacity: np.ndarray) -
     """Each target, most borrowed first, into the location with a free slot whose pick
     point is nearest it (``capacity`` slots per location; enough in all)."""
     return nearest_free(T, np.lexsort((np.arange(len(T)), -np.asarray(p))), pick, capacity)
-
-
-def snap(X: np.ndarray, problem, sites: np.ndarray) -> np.ndarray:
-    """:func:`shelfplan.solve.starts.snap_to_sites` (the step ``fit`` uses), with the
-    nearest free site found by :func:`nearest_free`: the same sites, in
-    far less time at large n: the other's search widens as the sites near the targets
-    fill (13-74 s at 25,000 books)."""
-    e = problem.hall.entrance
-    r = np.linalg.norm(X - e, axis=1)
-    rank = np.empty(len(X), dtype=np.int64)
-    rank[np.lexsort((np.arange(len(X)), r))] = np.arange(len(X))
-    rs = np.sort(np.linalg.norm(sites - e, axis=1))
-    T = e + (X - e) * (rs[rank] / np.maximum(r, 1e-12))[:, None]
-    order = np.lexsort((np.arange(len(X)), -problem.p))
-    return sites[nearest_free(T, order, sites, np.ones(len(sites), dtype=np.int64))]
-
-
-def nearest_free(T, order, points, capacity, k: int = 16, window: int = 256) -> np.ndarray:
-    """For each target ``T[i]`` in ``order``, the point with capacity left nearest it
-    (greedy, as :func:`seat`). Candidates are the ``k`` nearest points, queried for all
-    targets at once; when a target's candidates are all full, the tree is rebuilt on
-    the points with room and the next ``window`` targets queried again (about 5 s
-    for 25,000 books on a loaded machine, 270 rebuilds)."""
-    free = np.asarray(capacity, dtype=np.int64).copy()
-    order = np.asarray(order, dtype=np.int64)
-    out = np.empty(len(T), dtype=np.int64)
-
-    def candidates(rest):
-        live = np.nonzero(free > 0)[0]
-        kk = min(k, len(live))
-        c = live[np.asarray(cKDTree(points[live]).query(T[rest], k=kk)[1]).reshape(-1, kk)]
-        return np.pad(c, ((0, 0), (0, C.shape[1] - kk)), mode="edge")  # fewer live than k
-
-    C = np.empty((len(T), min(k, len(points))), dtype=np.int64)
-    C[order] = candidates(order)
-    for pos, i in enumerate(order):
-        row = C[i]
-        room = row[free[row] > 0]
-        if not len(room):
-            rest = order[pos:pos + window]    # the next targets; later ones re-checked
-            C[rest] = candidates(rest)
-            row = C[i]
-            room = row[free[row] > 0]
-        out[i] = room[0]
-        free[room[0]] -= 1
-    return out
