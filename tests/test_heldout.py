@@ -214,8 +214,11 @@ def test_every_candidate_gets_the_same_seeds_and_the_default_needs_a_clear_win(l
         seen.append((tuple(sorted(options.items())), seed))
         return good if options.get("half_life", 0) > days / 2 else bad
 
-    chosen, tried = tune(loans, None, quick, folds=2, seed=5, seeds=2)
+    said = []
+    chosen, tried = tune(loans, None, quick, folds=2, seed=5, seeds=2, progress=said.append)
     assert chosen == {"half_life": round(days, 1)}
+    assert said[-1] == (f"tune: chosen half-life {round(days, 1):g}d (a candidate must beat the "
+                        f"default on every split and by 1.0 %)")
     for opts in {o for o, _ in seen}:            # 2 splits x the same 2 seeds each
         assert sorted(s for o, s in seen if o == opts) == [5, 5, 6, 6]
     rec = {tuple(sorted(r["options"].items())): r for r in tried}

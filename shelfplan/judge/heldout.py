@@ -234,6 +234,9 @@ def tune(loans: Loans, hall, quick, *, folds: int = 2, share: float = HOLDOUT_SH
     base["margin"] = margin
     winners = [r for r in tried if r["beats_default"]] or [base]
     best = min(winners, key=lambda r: (r["held_out_S"], len(r["options"])))
+    if progress:
+        progress(f"tune: chosen {_label(best['options'])} (a candidate must beat the default "
+                 f"on every split and by {100 * margin:.1f} %)")
     return dict(best["options"]), tried
 
 
