@@ -227,9 +227,9 @@ def _with_tuning(layout: Layout, tuning: dict | None) -> Layout:
 
 #: ``fit --tune``: seeds per candidate and split (the same for every candidate)
 TUNE_SEEDS = 2
-#: ... kicks of each quick layout (fixed work, so a layout depends on its seed and
+#: ... kicks of each quick shelving plan (fixed work, so a plan depends on its seed and
 #: options only, not on how busy the machine is); ``tune_time`` only caps it
-TUNE_KICKS, TUNE_PLAN_KICKS = 0, 50
+TUNE_PLAN_KICKS = 50
 
 
 def tune_options(loans, hall=None, *, until=None, read_options: dict | None = None,
@@ -239,9 +239,9 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
     candidate's held-out S). The loans (before ``until``) are split by time
     (:func:`shelfplan.judge.heldout.tune`); each candidate gets a quick layout per split
     and seed in the final fit's hall: the item solver's site search from the
-    popularity start to convergence (no continuation, ``TUNE_KICKS`` kicks), or on a
-    hall with stacks a shelving plan (of ``holdings``) with ``TUNE_PLAN_KICKS`` kicks,
-    judged by S_walk; ``tune_time`` seconds cap each."""
+    popularity start to convergence (:func:`_quick_positions`), or on a hall with
+    stacks a shelving plan (of ``holdings``) with ``TUNE_PLAN_KICKS`` kicks, judged by
+    S_walk; ``tune_time`` seconds cap each."""
     from shelfplan.judge.heldout import rolling_splits, tune
 
     if not (isinstance(tune_time, (int, float)) and tune_time > 0):
@@ -262,9 +262,7 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
 
         def quick(part, options, hall_, seed_):
             est, problem = load_problem(part, hall_, generalise=options)
-            res = solve(problem, seed=seed_, init="popularity", stages=(), kicks=TUNE_KICKS,
-                        time_limit=tune_time)
-            return make_layout(problem, est, res.positions, res.info)
+            return make_layout(problem, est, *_quick_positions(problem, seed_, tune_time))
 
     chosen, tried = tune(data, hall, quick, folds=folds, seed=seed, seeds=seeds,
                          progress=progress)
@@ -276,6 +274,23 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
                        "layouts fitted before the window, the same seeds for every candidate",
               "candidates": tried}
     return loans, chosen, record
+
+
+def _quick_positions(problem: Problem, seed: int, tune_time: float) -> tuple:
+    """The quick layout of ``tune`` in a free hall: the popularity start and the item
+    solver's site search to convergence (no continuation, annealing or kicks: fixed
+    work for a seed), ``tune_time`` seconds at most."""
+    from shelfplan.solve.ils import SiteSearch, site_pool
+    from shelfplan.solve.starts import popularity_start
+
+    t0, hall, s = time.monotonic(), problem.hall, problem.hall.sites()
+    by_distance = s[np.lexsort((*s[:, ::-1].T, np.linalg.norm(s - hall.entrance, axis=1)))]
+    search = SiteSearch(problem, site_pool(popularity_start(problem, by_distance[:problem.n]),
+                                           by_distance, hall.d_min))
+    done = search.converge(seed, deadline=t0 + tune_time)
+    return search.positions(), {"method": "tune: popularity start + site search", "seed": seed,
+                                "stopped_by": "done" if done else "time limit",
+                                "seconds": round(time.monotonic() - t0, 3)}
 
 
 def _quick_plan(holdings, tune_time: float):
