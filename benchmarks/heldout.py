@@ -6,9 +6,13 @@ before the split this fits the MODEL.md default (``fit``), a tuned fit
 (``fit --tune``: estimation options chosen by time-based cross-validation on
 those loans only), the same default fit with another seed (the solver's noise)
 and the popularity and call-number baselines, all in one free hall (the
-default rectangular hall sized with ``--headroom`` lattice sites per item);
+default rectangular hall sized with ``--headroom`` lattice sites per item) or,
+with ``--halls stacked``, as shelving plans in a hall with stacks (the sample's
+data/stacked_hall.json and data/holdings.csv; for the other sets a hall sized
+for every book of the loans and holdings of those books, :func:`stacked_setting`);
 then all are compared on the later loans (``compare --since``) and, for
-contrast, on the fitting loans (in sample).
+contrast, on the fitting loans (in sample). The load average is recorded
+before and after each set (the machine may be shared).
 
 Data sets: ``epub`` (../shared/data/epub_wu, series as categories),
 ``sample`` (data/loans.csv) and ``drift`` (synthetic: the package's generator
@@ -16,8 +20,8 @@ twice on the same catalogue, a share of the books swapped to other topics
 in the second run, and the sessions moving from the first run to the second
 linearly over the period: topics that drift).
 
-    python benchmarks/heldout.py --sets epub sample drift --time-limit 10 \
-        --out heldout-out --json benchmarks/results/heldout_results.json
+    python benchmarks/heldout.py --sets epub sample drift --halls free stacked \
+        --time-limit 10 --out heldout-out --json benchmarks/results/heldout_results.json
     python benchmarks/heldout.py LOANS.csv --split 2007-01-01   # one file
 
 The same with the CLI, for one data set:
@@ -46,10 +50,16 @@ from shelfplan.ingest.synth import generate_loans
 from shelfplan.judge.compare import compare
 from shelfplan.judge.heldout import split_date
 from shelfplan.layout import atomic_write, write_layout
-from shelfplan.model.hall import default_hall
+from shelfplan.model.hall import default_hall, hall_from_dict, load_hall
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_walk import stacked_hall  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = {"epub": str(ROOT.parent / "shared" / "data" / "epub_wu" / "loans.csv"),
+#: ../shared next to the checkout (a worktree under wt/ looks one level further up)
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+              ROOT.parent / "shared")
+SETS = {"epub": str(SHARED / "data" / "epub_wu" / "loans.csv"),
         "sample": str(ROOT / "data/loans.csv")}
 
 
@@ -84,22 +94,53 @@ def drift_loans(path: str, n_items: int = 600, share: float = 0.3, seed: int = 0
     return path
 
 
-def run_set(name: str, path: str, args, out: str) -> dict:
+def stacked_setting(name: str, path: str, out: str):
+    """(a hall with stacks, a holdings file) for a set: the sample's own, else a hall
+    sized for every book of the loans (``bench_walk.stacked_hall``: ~1.5 slots a book,
+    40 a location) and holdings of every book of the loans (call number = the loans'
+    call number, else category + id), so every later loan's book has a slot."""
+    if name == "sample":
+        return load_hall(ROOT / "data" / "stacked_hall.json"), str(ROOT / "data/holdings.csv")
+    d = pd.read_csv(path, dtype=str, keep_default_na=False).drop_duplicates("item_id")
+    cat = d["category"] if "category" in d else pd.Series([""] * len(d), index=d.index)
+    call = (d["call_number"] if "call_number" in d else
+            pd.Series([f"{c} {i}" if c else i for c, i in zip(cat, d["item_id"])], index=d.index))
+    hold = os.path.join(out, "holdings.csv")
+    pd.DataFrame({"item_id": d["item_id"], "call_number": call, "category": cat}
+                 ).sort_values("item_id").to_csv(hold, index=False)
+    spec = stacked_hall(max(10, int(np.ceil(1.5 * len(d) / 40))))
+    for st in spec["stacks"]:
+        st.update(shelves=4, books_per_shelf=10)
+    spec["name"] = f"stacks for {len(d)} books (benchmarks/heldout.py)"
+    return hall_from_dict(spec, source="heldout"), hold
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_set(name: str, path: str, args, out: str, stacked: bool = False) -> dict:
     loans = read_loans(path, level=args.level)
     cut = pd.Timestamp(args.split) if args.split else split_date(loans, args.holdout)
     train = filter_until(loans, until=cut)
-    hall = default_hall(int(train.table["item"].nunique()), headroom=args.headroom)
     os.makedirs(out, exist_ok=True)
+    holdings = None
+    if stacked:
+        hall, holdings = stacked_setting(name, path, out)
+    else:
+        hall = default_hall(int(train.table["item"].nunique()), headroom=args.headroom)
     atomic_write(os.path.join(out, "hall.json"), lambda fh: json.dump(hall.to_dict(), fh))
+    load_before = load_average()
+    T, h = args.time_limit, holdings
     lays, secs = {}, {}
     for label, make in (
-            ("callnumber", lambda: baseline("callnumber", loans, hall, until=cut)),
-            ("popularity", lambda: baseline("popularity", loans, hall, until=cut)),
-            ("fit", lambda: fit(loans, hall, seed=args.seed, time_limit=args.time_limit,
-                                until=cut)),
+            ("callnumber", lambda: baseline("callnumber", loans, hall, until=cut, holdings=h)),
+            ("popularity", lambda: baseline("popularity", loans, hall, until=cut, holdings=h)),
+            ("fit", lambda: fit(loans, hall, seed=args.seed, time_limit=T, until=cut,
+                                holdings=h)),
             ("fit-seed1", lambda: fit(loans, hall, seed=args.seed + 1, until=cut,
-                                      time_limit=args.time_limit)),
-            ("tuned", lambda: fit(loans, hall, seed=args.seed, time_limit=args.time_limit,
+                                      time_limit=T, holdings=h)),
+            ("tuned", lambda: fit(loans, hall, seed=args.seed, time_limit=T, holdings=h,
                                   until=cut, tune=True, tune_time=args.tune_time,
                                   tune_folds=args.folds))):
         t0 = time.monotonic()
@@ -121,7 +162,9 @@ def run_set(name: str, path: str, args, out: str) -> dict:
                      "in_sample_S": s.cost["total"], "in_sample_walk_mean": s.walk["mean"],
                      "seconds": secs[label]})
     tuning = lays["tuned"].solver["tuning"]
-    return {"set": name, "loans": path, "cut": f"{cut:%Y-%m-%d}",
+    return {"set": name, "hall": "stacked" if stacked else "free", "loans": path,
+            "holdings": holdings, "load_average": [load_before, load_average()],
+            "margin": tuning["margin"], "cut": f"{cut:%Y-%m-%d}",
             "train_loans": int(len(train.table)), "judge_loans": held.basis["loans_all"],
             "judged_loans_used": held.basis["loans_used"], "items": int(lays["fit"].n),
             "chosen": tuning["chosen"], "candidates": tuning["candidates"], "rows": rows}
@@ -130,9 +173,12 @@ def run_set(name: str, path: str, args, out: str) -> dict:
 def markdown(res: dict) -> str:
     rows = {r["layout"]: r for r in res["rows"]}
     best_base = min(rows["callnumber"]["held_out_S"], rows["popularity"]["held_out_S"])
-    lines = [f"**{res['set']}** ({res['items']} books; fit on {res['train_loans']} loans before "
+    lines = [f"**{res['set']}, {res['hall']} hall** ({res['items']} books; fit on "
+             f"{res['train_loans']} loans before "
              f"{res['cut']}, judged on {res['judged_loans_used']} of {res['judge_loans']} later "
-             f"loans; tuned: {res['chosen'] or 'MODEL.md default'})", "",
+             f"loans; tuned: {res['chosen'] or 'MODEL.md default'}, margin "
+             f"{100 * res['margin']:.1f} %; load average {res['load_average'][0]} before, "
+             f"{res['load_average'][1]} after)", "",
              "| layout | held-out S (m) | vs fit | held-out walk mean (m) | coverage | "
              "in-sample S (m) | seconds |", "|---|---:|---:|---:|---:|---:|---:|"]
     s_fit = rows["fit"]["held_out_S"]
@@ -157,13 +203,17 @@ def main(argv=None) -> int:
     ap.add_argument("--split", help="judge from this date [default: the last --holdout]")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of the period judged")
     ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per fit")
-    ap.add_argument("--tune-time", type=float, default=2.0, help="seconds per quick layout")
+    ap.add_argument("--tune-time", type=float, default=10.0,
+                    help="seconds at most per quick layout")
     ap.add_argument("--folds", type=int, default=2, help="rolling splits for --tune")
     ap.add_argument("--drift-share", type=float, default=0.3,
                     help="drift set: share of books that change topic")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--headroom", type=float, default=4.0,
                     help="hall size: lattice sites per item (fit's default hall uses 2)")
+    ap.add_argument("--halls", nargs="+", default=["free"], choices=["free", "stacked"],
+                    help="free: the default rectangular hall; stacked: a hall with stacks "
+                         "and holdings (MODEL.md section 8)")
     ap.add_argument("--out", default="heldout-out", help="directory for layouts")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args(argv)
@@ -172,13 +222,21 @@ def main(argv=None) -> int:
         (s, SETS.get(s) or drift_loans(os.path.join(args.out, "drift_loans.csv"),
                                        share=args.drift_share, seed=args.seed))
         for s in args.sets]
+    fit(SETS["sample"], time_limit=2)             # numba's kernels compiled before any timing
+    if "stacked" in args.halls:
+        fit(SETS["sample"], ROOT / "data" / "stacked_hall.json", time_limit=2,
+            holdings=str(ROOT / "data/holdings.csv"))
     results = []
-    for name, path in todo:
-        res = run_set(name, path, args, os.path.join(args.out, name))
-        results.append(res)
-        print(markdown(res), "\n", flush=True)
-    if args.json:
-        atomic_write(args.json, lambda fh: json.dump(results, fh, indent=1))
+    for hall in args.halls:
+        for name, path in todo:
+            res = run_set(name, path, args, os.path.join(args.out, hall, name),
+                          stacked=hall == "stacked")
+            results.append(res)
+            print(markdown(res), "\n", flush=True)
+            if args.json:         # after every set: a long run keeps what it measured
+                atomic_write(args.json, lambda fh: json.dump(results, fh, indent=1))
+                atomic_write(os.path.splitext(args.json)[0] + ".md", lambda fh: fh.write(
+                    "\n\n".join(markdown(r) for r in results) + "\n"))
     return 0
 
 

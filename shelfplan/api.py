@@ -88,7 +88,7 @@ def make_layout(problem: Problem, est: Estimates, X: np.ndarray, solver: dict) -
 def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str = "auto",
         kicks: int | None = None, until=None, read_options: dict | None = None,
         current=None, move_cost: float = 0.0, max_moves: int | None = None,
-        progress=None, generalise=None, tune: bool = False, tune_time: float = 2.0,
+        progress=None, generalise=None, tune: bool = False, tune_time: float = 10.0,
         tune_folds: int = 2, holdings=None, keep_order: str = "none",
         display: dict | None = None, method: str = "constrained",
         started: float | None = None) -> Layout:
@@ -109,7 +109,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     ``category``, ``neighbours``, ``popularity``, ``half_life``) estimates p and
     p(i,j) so that they generalise; ``tune`` picks them by time-based
     cross-validation on the loans (:func:`tune_options`; ``tune_folds`` splits,
-    ``tune_time`` seconds per quick layout, on top of ``time_limit``).
+    ``tune_time`` seconds at most per quick layout, on top of ``time_limit``).
 
     ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
     layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7,
@@ -141,11 +141,18 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if _stacked(hall, holdings, read_options, current=current, max_moves=max_moves,
                 move_cost=move_cost, tune=tune, keep_order=keep_order):
         from shelfplan.shelf import fit_plan
+        tuning = None
+        if tune:
+            loans, generalise, tuning = tune_options(
+                loans, hall, until=until, read_options=read_options, seed=seed,
+                tune_time=tune_time, folds=tune_folds, progress=progress, holdings=holdings)
+            t_start = time.monotonic()
         left = max(1.0, time_limit - (time.monotonic() - t_start))
-        return fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=left,
-                        kicks=kicks, until=until, read_options=read_options,
-                        progress=progress, generalise=generalise, keep_order=keep_order,
-                        display=display, current=current, max_moves=max_moves)
+        layout = fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=left,
+                          kicks=kicks, until=until, read_options=read_options,
+                          progress=progress, generalise=generalise, keep_order=keep_order,
+                          display=display, current=current, max_moves=max_moves)
+        return _with_tuning(layout, tuning)
     if keep_order != "none":
         raise LayoutError("`keep_order` blocks keeps call-number runs on shelves: it needs a "
                           "hall with stacks (for halls without, use `level` category)")
@@ -207,21 +214,37 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     layout = make_layout(problem, est, res.positions, res.info)
     if anchor is not None:
         _moves_as_written(layout, anchor, move_cost)
+    return _with_tuning(layout, tuning)
+
+
+def _with_tuning(layout: Layout, tuning: dict | None) -> Layout:
+    """The tuning's record in the layout file (``solver.tuning``, ``estimation.tuning``)."""
     if tuning is not None:
         layout.solver["tuning"] = tuning
         layout.estimation["tuning"] = {k: tuning[k] for k in ("chosen", "folds", "cuts")}
     return layout
 
 
+#: ``fit --tune``: seeds per candidate and split (the same for every candidate)
+TUNE_SEEDS = 2
+#: ... kicks of each quick shelving plan (fixed work, so a plan depends on its seed and
+#: options only, not on how busy the machine is); ``tune_time`` only caps it
+TUNE_PLAN_KICKS = 50
+
+
 def tune_options(loans, hall=None, *, until=None, read_options: dict | None = None,
-                 seed: int = 0, tune_time: float = 2.0, folds: int = 2, progress=None):
+                 seed: int = 0, tune_time: float = 10.0, folds: int = 2, progress=None,
+                 holdings=None, seeds: int = TUNE_SEEDS):
     """``fit --tune``: (the loans read, the chosen estimation options, a record of every
     candidate's held-out S). The loans (before ``until``) are split by time
-    (:func:`shelfplan.judge.heldout.tune`); each candidate gets a quick layout of
-    ``tune_time`` seconds per split in the final fit's hall."""
+    (:func:`shelfplan.judge.heldout.tune`); each candidate gets a quick layout per split
+    and seed in the final fit's hall: the item solver's site search from the
+    popularity start to convergence (:func:`_quick_positions`), or on a hall with
+    stacks a shelving plan (of ``holdings``) with ``TUNE_PLAN_KICKS`` kicks, judged by
+    S_walk; ``tune_time`` seconds cap each."""
     from shelfplan.judge.heldout import rolling_splits, tune
 
-    if tune_time <= 0:
+    if not (isinstance(tune_time, (int, float)) and tune_time > 0):
         raise LayoutError(f"`tune_time` must be more than 0 seconds, got {tune_time}")
     if not isinstance(loans, Loans):
         loans = read_loans(loans, **(read_options or {}))
@@ -230,24 +253,58 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
         raise LayoutError(f"`tune` needs loans with dates (a timestamp column) to split by "
                           f"time; {data.source} has none: name it with --time-col, or drop "
                           f"`tune`")
-    if hall is None:          # the final fit's default hall, so the quick layouts match it
-        _, problem = load_problem(data)
-        hall = problem.hall
-    elif not isinstance(hall, Hall):
-        hall = load_hall(hall)
+    hall = _hall(hall)
+    if hall is not None and hall.stacks is not None:
+        quick = _quick_plan(holdings, tune_time)
+    else:
+        if hall is None:      # the final fit's default hall, so the quick layouts match it
+            hall = load_problem(data)[1].hall
 
-    def quick(part, options, hall_, seed_):
-        est, problem = load_problem(part, hall_, generalise=options)
-        res = solve(problem, seed=seed_, time_limit=tune_time, kicks=20)
-        return make_layout(problem, est, res.positions, res.info)
+        def quick(part, options, hall_, seed_):
+            est, problem = load_problem(part, hall_, generalise=options)
+            return make_layout(problem, est, *_quick_positions(problem, seed_, tune_time))
 
-    chosen, tried = tune(data, hall, quick, folds=folds, seed=seed, progress=progress)
+    chosen, tried = tune(data, hall, quick, folds=folds, seed=seed, seeds=seeds,
+                         progress=progress)
     cuts = [f"{c:%Y-%m-%d}" for _, _, c in rolling_splits(data, folds)]
     record = {"chosen": chosen, "folds": folds, "cuts": cuts, "quick_seconds": tune_time,
-              "score": "mean held-out S (MODEL.md estimates of each judge window) of a "
-                       "quick layout fitted before the window",
+              "seeds": [seed + k for k in range(seeds)],
+              "margin": tried[0]["margin"],
+              "score": "mean held-out S (MODEL.md estimates of each judge window) of quick "
+                       "layouts fitted before the window, the same seeds for every candidate",
               "candidates": tried}
     return loans, chosen, record
+
+
+def _quick_positions(problem: Problem, seed: int, tune_time: float) -> tuple:
+    """The quick layout of ``tune`` in a free hall: the popularity start and the item
+    solver's site search to convergence (no continuation, annealing or kicks: fixed
+    work for a seed), ``tune_time`` seconds at most."""
+    from shelfplan.solve.ils import SiteSearch, site_pool
+    from shelfplan.solve.starts import popularity_start
+
+    t0, hall, s = time.monotonic(), problem.hall, problem.hall.sites()
+    by_distance = s[np.lexsort((*s[:, ::-1].T, np.linalg.norm(s - hall.entrance, axis=1)))]
+    search = SiteSearch(problem, site_pool(popularity_start(problem, by_distance[:problem.n]),
+                                           by_distance, hall.d_min))
+    done = search.converge(seed, deadline=t0 + tune_time)
+    return search.positions(), {"method": "tune: popularity start + site search", "seed": seed,
+                                "stopped_by": "done" if done else "time limit",
+                                "seconds": round(time.monotonic() - t0, 3)}
+
+
+def _quick_plan(holdings, tune_time: float):
+    """The quick shelving plan of ``tune`` on a hall with stacks (holdings read once)."""
+    from shelfplan.ingest.holdings import Holdings, read_holdings
+    from shelfplan.shelf import fit_plan
+
+    if holdings is not None and not isinstance(holdings, Holdings):
+        holdings = read_holdings(holdings)
+
+    def quick(part, options, hall_, seed_):
+        return fit_plan(part, hall_, holdings=holdings, seed=seed_, time_limit=tune_time,
+                        kicks=TUNE_PLAN_KICKS, generalise=options)
+    return quick
 
 
 def _moves_as_written(layout: Layout, anchor: np.ndarray, move_cost: float) -> None:
@@ -293,9 +350,10 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
     if level != "item":
         raise LayoutError(f"a hall with stacks places single books; `level` {level} is for "
                           f"halls without stacks")
-    if incremental.get("tune"):
-        raise LayoutError("`tune` is for halls without stacks so far; give the strengths "
-                          "(`shrink_category`, `half_life`, ...) a tuned free-hall fit chose")
+    if incremental.get("tune") and (incremental.get("keep_order", "none") != "none"
+                                    or incremental.get("current") is not None):
+        raise LayoutError("`tune` on a hall with stacks is for plans from scratch; drop "
+                          "`keep_order` and `current`, or give the strengths a tuned fit chose")
     blocks = incremental.get("keep_order") == "blocks"
     if incremental.get("move_cost") or (not blocks and (
             incremental.get("current") is not None or incremental.get("max_moves") is not None)):

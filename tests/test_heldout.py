@@ -11,15 +11,19 @@ from click.testing import CliRunner
 from conftest import SAMPLE_HALL, SAMPLE_LOANS, TINY_LOANS
 from shelfplan.api import baseline, fit
 from shelfplan.cli import main
-from shelfplan.errors import LoansError
+from shelfplan.errors import LoansError, ParameterError
 from shelfplan.ingest.loans import read_loans
 from shelfplan.judge.compare import compare
 from shelfplan.judge.heldout import (beats, coverage_share, judge_start, rolling_splits,
-                                     saw_judge_period, split_date, time_split, tune)
+                                     saw_judge_period, seed_noise, split_date, time_split,
+                                     tune)
 from shelfplan.layout import read_layout, write_layout
+from shelfplan.model.hall import load_hall
 
 LOANS = SAMPLE_LOANS
 HALL = SAMPLE_HALL
+STACKED = SAMPLE_HALL.parent / "stacked_hall.json"
+HOLDINGS = SAMPLE_HALL.parent / "holdings.csv"
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +197,110 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(files, tmp_path, case, mes
         args = ["report", str(files["callnumber"]), str(files["pop_late"]), "--loans",
                 str(LOANS), "-o", str(out.with_suffix(".html"))]
     r = CliRunner().invoke(main, args + ["-q"])
+    assert r.exit_code == 1, r.output
+    assert message in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert list(out.parent.iterdir()) == []
+
+
+# --------------------------------------------------------------- tuning's scoring
+
+def test_every_candidate_gets_the_same_seeds_and_the_default_needs_a_clear_win(loans):
+    good, bad = baseline("popularity", LOANS, HALL), baseline("callnumber", LOANS, HALL)
+    t = loans.table["timestamp"]
+    days = (t.max() - t.min()) / pd.Timedelta(1, "D")
+    seen = []
+
+    def quick(part, options, hall, seed):      # only a half-life of the whole period helps
+        seen.append((tuple(sorted(options.items())), seed))
+        return good if options.get("half_life", 0) > days / 2 else bad
+
+    said = []
+    chosen, tried = tune(loans, None, quick, folds=2, seed=5, seeds=2, progress=said.append)
+    assert chosen == {"half_life": round(days, 1)}
+    assert said[-1] == (f"tune: chosen half-life {round(days, 1):g}d (a candidate must beat the "
+                        f"default on every split and by 1.0 %)")
+    for opts in {o for o, _ in seen}:            # 2 splits x the same 2 seeds each
+        assert sorted(s for o, s in seen if o == opts) == [5, 5, 6, 6]
+    rec = {tuple(sorted(r["options"].items())): r for r in tried}
+    assert [r["beats_default"] for r in tried].count(True) == 1
+    assert all(len(row) == 2 for row in tried[0]["per_seed_S"])
+    assert tried[0]["margin"] == 0.01              # the same layout for both seeds: no noise
+    assert rec[tuple(chosen.items())]["held_out_S"] < tried[0]["held_out_S"]
+
+
+def test_the_margin_grows_with_the_defaults_seed_noise(loans):
+    lays = {0: baseline("popularity", LOANS, HALL), 1: baseline("callnumber", LOANS, HALL)}
+
+    def quick(part, options, hall, seed):      # every candidate as noisy as the default
+        return lays[seed % 2]
+
+    chosen, tried = tune(loans, None, quick, folds=1, seeds=2)
+    base = tried[0]
+    assert chosen == {} and base["margin"] == pytest.approx(seed_noise(base))
+    s0, s1 = base["per_seed_S"][0]
+    assert base["margin"] == pytest.approx(abs(s1 - s0) / ((s0 + s1) / 2)) and base["margin"] > 0.1
+    assert not any(r["beats_default"] for r in tried)
+
+
+def test_bad_tune_seeds():
+    with pytest.raises(ParameterError, match="`tune_seeds` must be 1 or more, got 0"):
+        tune(read_loans(LOANS), None, None, seeds=0)
+
+
+# --------------------------------------------------------------- fit --tune on a stacked hall
+
+def test_tune_on_a_stacked_hall_records_the_options(tmp_path, monkeypatch):
+    import shelfplan.api
+    monkeypatch.setattr(shelfplan.api, "TUNE_PLAN_KICKS", 0)     # quicker quick plans
+    lay = fit(LOANS, STACKED, holdings=HOLDINGS, time_limit=3, tune=True, tune_time=2,
+              tune_folds=1, until="2025-03-08")
+    assert lay.shelved and len(lay.items) >= 1500
+    tun = lay.solver["tuning"]
+    assert tun["seeds"] == [0, 1] and tun["candidates"][0]["options"] == {}
+    assert all(len(c["per_seed_S"]) == 1 and len(c["per_seed_S"][0]) == 2
+               for c in tun["candidates"])
+    assert lay.estimation["tuning"]["chosen"] == tun["chosen"]
+    won = [c for c in tun["candidates"] if c["beats_default"]]
+    if tun["chosen"]:
+        assert tun["chosen"] in [c["options"] for c in won]
+        assert all(lay.estimation["generalise"][k] == v for k, v in tun["chosen"].items())
+    else:
+        assert won == []
+    out = tmp_path / "plan.json"
+    write_layout(lay, out)
+    assert read_layout(out).solver["tuning"]["chosen"] == tun["chosen"]
+
+
+def test_tune_on_a_stacked_hall_keeps_the_default_when_nothing_wins(loans):
+    from shelfplan.shelf import plan_baseline
+    plan = plan_baseline("popularity", LOANS, load_hall(STACKED), holdings=HOLDINGS)
+
+    def quick(part, options, hall, seed):      # a plan that ignores the options
+        return plan
+
+    chosen, tried = tune(loans, plan.hall, quick, folds=2, seeds=2)
+    assert chosen == {} and not any(r["beats_default"] for r in tried)
+    assert len({r["held_out_S"] for r in tried}) == 1
+
+
+@pytest.mark.parametrize("case, message", [
+    ("half_life", "--half-life must be a duration such as 90d"),
+    ("no_dates", "--tune needs loans with dates"),
+    ("empty_side", "leaves no loans to judge on"),
+    ("blocks", "--tune on a hall with stacks is for plans from scratch"),
+])
+def test_cli_stacked_tune_bad_input_is_one_line(tmp_path, case, message):
+    out = tmp_path / "out" / "x.json"
+    out.parent.mkdir()
+    loans = {"no_dates": _no_dates(tmp_path), "empty_side": TINY_LOANS}.get(case, LOANS)
+    args = ["fit", str(loans), "--hall", str(STACKED), "--tune", "-o", str(out), "-q"]
+    if case != "empty_side":
+        args += ["--holdings", str(HOLDINGS)]
+    if case == "half_life":
+        args += ["--half-life", "soon"]
+    if case == "blocks":
+        args += ["--keep-order", "blocks"]
+    r = CliRunner().invoke(main, args)
     assert r.exit_code == 1, r.output
     assert message in r.output and len(r.output.strip().splitlines()) == 1, r.output
     assert list(out.parent.iterdir()) == []

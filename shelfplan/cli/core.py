@@ -63,8 +63,9 @@ Examples:
 @click.option("--tune", is_flag=True,
               help="Pick the estimation options by time-based cross-validation on the loans "
                    "(held-out S of a quick layout per candidate, on stderr).")
-@click.option("--tune-time", type=click.FloatRange(min=0, min_open=True), default=2.0,
-              show_default=True, help="With --tune: seconds per quick layout.")
+@click.option("--tune-time", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True,
+              help="With --tune: seconds at most per quick layout (each stops when converged).")
 @click.option("--tune-folds", type=click.IntRange(min=1), default=2, show_default=True,
               help="With --tune: rolling time splits of the last 20 % of the period.")
 @holdings_option
