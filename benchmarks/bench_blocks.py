@@ -40,7 +40,7 @@ from shelving_peers import s_walk  # noqa: E402
 
 import shelfplan  # noqa: E402
 from shelfplan.shelf import block_categories, shelf_problem  # noqa: E402
-from shelfplan.solve.runs import Blocks  # noqa: E402
+from shelfplan.solve.runs import Runs  # noqa: E402
 
 
 def plan_of(order, blocks, slot_loc, lead=0):
@@ -75,7 +75,7 @@ def swap_ls(order, blocks, slot_loc, D, p, W, seconds, seed):
 
 def run(name, loans, holdings, hall, T, seed, out_rows, curve_rows):
     est, prob = shelf_problem(loans, hall, holdings=holdings)
-    blocks = Blocks(prob, block_categories(prob))
+    blocks = Runs(prob, block_categories(prob))
     D, p, W = prob.D, prob.p, prob.symmetric_weights()
     slot_loc = np.repeat(np.arange(prob.m), prob.capacity)
     today = np.arange(blocks.K)

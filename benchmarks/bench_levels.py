@@ -85,7 +85,7 @@ def slsqp_peer(problem, X0: np.ndarray, maxiter: int = 200):
 
     from shelfplan.model.objective import entrance_term, pair_term
 
-    geo = blocks.Blocks(problem)
+    geo = blocks.Discs(problem)
     n = problem.n
     rho, marg = geo.rho, geo.margin
     iu, ju = np.triu_indices(n, k=1)

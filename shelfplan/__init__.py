@@ -25,6 +25,8 @@ __version__ = "0.1.0"
 #: public name -> module that defines it
 _EXPORTS = {
     "fit": "shelfplan.api",
+    "FitOptions": "shelfplan.solve.options",
+    "solve": "shelfplan.solve.solver",
     "baseline": "shelfplan.api",
     "evaluate": "shelfplan.judge.evaluate",
     "compare": "shelfplan.judge.compare",

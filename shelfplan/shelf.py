@@ -1,10 +1,10 @@
-"""The library API for shelving plans (halls with ``stacks``, MODEL.md section 8).
+"""The shelving side of the pipeline (halls with ``stacks``, MODEL.md section 8).
 
-:func:`shelfplan.api.fit` and :func:`shelfplan.api.baseline` come here when the
-hall has stacks: the books are the holdings (every book the library shelves,
-borrowed or not) plus any borrowed book the holdings miss, or without
-holdings the books in the loans; each gets a slot, and ``objective.total`` of
-the layout is S_walk (MODEL.md 8.4).
+:mod:`shelfplan.pipeline` comes here when the hall has stacks: the books are the
+holdings (every book the library shelves, borrowed or not) plus any borrowed
+book the holdings miss, or without holdings the books in the loans; each gets a
+slot, and ``objective.total`` of the layout is S_walk (MODEL.md 8.4).
+:func:`build_shelving` makes the problem, :func:`make_plan` the layout.
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from shelfplan.ingest.callsort import sort_keys
 from shelfplan.layout import Layout
 from shelfplan.model.estimate import Estimates, estimate_loans
 from shelfplan.model.hall import Hall
+from shelfplan.layout import hall_difference
 from shelfplan.model.shelving import (ShelfProblem, check_slots, shelved_cost, shelving_lower_bound,
                                      slot_positions, slots)
-from shelfplan.solve.record import seed_info
-from shelfplan.solve.shelving import shelf_baseline, solve_shelving
+from shelfplan.solve.options import FitOptions
+from shelfplan.solve.record import SolveResult, seed_info
+from shelfplan.solve.runs_moves import global_slots
+from shelfplan.solve.shelving import shelf_baseline
 
 log = logging.getLogger(__name__)
 
-__all__ = ["shelf_problem", "make_plan", "fit_plan", "plan_baseline"]
-
-STORED_PAIRS = 500
+__all__ = ["shelf_problem", "build_shelving", "check_stacked", "plan_layout", "plan_baseline",
+           "check_blocks", "block_categories"]
 
 
 def order_key(items: np.ndarray, callnumbers) -> np.ndarray:
@@ -79,35 +81,29 @@ def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=
     return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls), calls)
 
 
-def make_plan(problem: ShelfProblem, est: Estimates, loc, solver: dict,
-              sequence: np.ndarray | None = None) -> Layout:
-    """A shelving plan: every book in a slot (checked), with S_walk and the bound.
-
-    ``loc`` gives each book's location (the books of a location then stand in
-    call-number order); ``sequence`` instead gives each book's slot in the
-    shelving order (for runs that must follow each other exactly).
-    """
-    if sequence is not None:
-        sequence = np.asarray(sequence, dtype=np.int64)
+def plan_layout(problem: ShelfProblem, result: SolveResult, common: dict) -> Layout:
+    """The layout of a solved shelving problem (``result.kind``: ``locations`` or
+    ``sequence``); ``common``: the estimation, solver and pairs records."""
+    if result.kind == "sequence":
+        sequence = np.asarray(result.plan, dtype=np.int64)
         if len(np.unique(sequence)) != len(sequence):
             raise LayoutError("internal: two books in one slot")
         L, S, T = problem.stacks.slot_order()
         loc, shelf, slot = L[sequence], S[sequence], T[sequence]
     else:
-        loc = np.asarray(loc, dtype=np.int64)
+        loc = np.asarray(result.plan, dtype=np.int64)
     if (loc < 0).any() or (np.bincount(loc, minlength=problem.m) > problem.capacity).any():
         raise LayoutError("internal: refusing to write a shelving plan that is not feasible")
-    if sequence is None:
+    if result.kind != "sequence":
         shelf, slot = slots(loc, problem)
-    pairs = est.top_pairs(STORED_PAIRS)
     return Layout(
         hall=problem.hall, items=problem.items, p=problem.p, categories=problem.categories,
         positions=slot_positions(problem.stacks, loc, shelf, slot),
         objective=shelved_cost(loc, problem), lower_bound=shelving_lower_bound(problem),
-        min_spacing=float("nan"), estimation=est.summary, solver=solver,
-        pairs=list(zip(pairs["item_a"], pairs["item_b"], pairs["p_pair"])),
+        min_spacing=float("nan"),
         shelf={"loc": loc, "shelf": shelf, "slot": slot, "callnumber": problem.callnumbers,
-               "titles": getattr(est, "titles", None)})
+               "titles": getattr(problem, "titles", None)},
+        **common)
 
 
 def check_blocks(layout: Layout) -> str | None:
@@ -135,58 +131,19 @@ def check_blocks(layout: Layout) -> str | None:
     return None
 
 
-KEEP_ORDER = ("none", "blocks")
-
-
-def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
-             kicks: int | None = None, until=None, read_options=None, progress=None,
-             generalise=None, keep_order: str = "none", display: dict | None = None,
-             current=None, max_moves: int | None = None) -> Layout:
-    """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
-    ``keep_order="blocks"`` each category stays one run in call-number order
-    (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
-    (``{"books": N, "ranges": [...]}``) sets a zone near the entrance (the N
-    most borrowed books, or named ranges) shelved freely, out of the blocks."""
-    if keep_order not in KEEP_ORDER:
-        raise LayoutError(f"`keep_order` must be one of {', '.join(KEEP_ORDER)}, got "
-                          f"{keep_order!r}")
-    t0 = time.monotonic()
-    est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
-                                 read_options=read_options, generalise=generalise)
-    problem.D                                          # the walking table, once, timed
-    left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
-    if keep_order == "blocks" and (current is not None or max_moves is not None):
-        return _incremental_blocks(problem, est, current, max_moves, read_options, seed=seed,
-                                   time_limit=left, progress=progress, display=display)
-    if keep_order == "blocks":
-        from shelfplan.solve.display import blocks_plan
-        seq, info = blocks_plan(problem, block_categories(problem, read_options), seed=seed,
-                                time_limit=left, progress=progress, display=display)
-        return make_plan(problem, est, None, info, sequence=seq)
-    if display:
-        raise LayoutError("a display zone (`display_books`, `display_ranges`) goes with "
-                          "`keep_order` blocks: the rest of the books stay in blocks")
-    loc, info = solve_shelving(problem, seed=seed, time_limit=left, kicks=kicks,
-                               progress=progress)
-    return make_plan(problem, est, loc, info)
-
-
-def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed, time_limit,
-                        progress, display):
-    """From today's plan (keeping blocks), the best plan moving at most ``max_moves``
-    books; its shift plan goes into ``solver["shift_plan"]``."""
-    from shelfplan.layout import hall_difference, read_layout
-    from shelfplan.solve.runs import Blocks
-    from shelfplan.solve.runs_moves import global_slots, shift_plan, solve_runs_within
-
-    if current is None or max_moves is None:
-        raise LayoutError("an incremental block proposal needs `current` (today's plan) and "
-                          "`max_moves`")
-    if display:
-        raise LayoutError("a display zone is for plans from scratch; drop `display_books` / "
-                          "`display_ranges` or `current`")
-    if not isinstance(current, Layout):
-        current = read_layout(current)
+def build_shelving(loans, hall: Hall, options: FitOptions, *, holdings=None,
+                   read_options=None, current=None):
+    """The shelving problem of ``fit``: ``(est, problem, today, categories)``, with
+    ``keep_order`` blocks the categories the runs are made of, and with ``current``
+    (today's plan, keeping blocks) each book's slot in it (``today``)."""
+    check_stacked(options, read_options, current)
+    est, problem = shelf_problem(loans, hall, holdings=holdings, until=options.until,
+                                 read_options=read_options, generalise=options.generalise)
+    problem.titles = getattr(est, "titles", None)
+    if options.method != "constrained" or options.keep_order != "blocks":
+        return est, problem, None, None
+    if current is None:
+        return est, problem, None, block_categories(problem, read_options)
     if not current.shelved or hall_difference(current.hall, problem.hall):
         raise LayoutError("`current` must be a shelving plan on the same stacked hall")
     if check_blocks(current) is not None:
@@ -198,22 +155,28 @@ def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed,
         raise LayoutError(f"{int((pos < 0).sum())} books of the plan are not in the current "
                           f"plan (e.g. {problem.items[pos < 0][0]!r}); use the same holdings")
     sh = current.shelf
-    cur_seq = global_slots(problem.stacks, sh["loc"], sh["shelf"], sh["slot"])[pos]
-    cats = current.categories[pos] if current.categories is not None else None
-    blocks = Blocks(problem, cats)
-    problem.categories = blocks.names[blocks.block]
-    seq, info = solve_runs_within(problem, blocks, cur_seq, int(max_moves), seed=seed,
-                                  time_limit=time_limit, progress=progress)
-    L, S, T = problem.stacks.slot_order()
-    ids = problem.stacks.range_ids()
-    where = lambda g: (f"{ids[problem.stacks.loc_range[L[g]]]} "  # noqa: E731
-                       f"{('left', 'right')[problem.stacks.loc_face[L[g]]]} "
-                       f"{problem.stacks.loc_section[L[g]]}/{S[g]}/{T[g]}")
-    info["shift_plan"] = [
-        {"step": k + 1, "category": None if blocks.names[b] is None else str(blocks.names[b]),
-         "books": n, "from": where(a), "to": where(z), "staging": st}
-        for k, (b, n, a, z, st) in enumerate(shift_plan(blocks, cur_seq, seq, len(L)))]
-    return make_plan(problem, est, None, info, sequence=seq)
+    today = global_slots(problem.stacks, sh["loc"], sh["shelf"], sh["slot"])[pos]
+    return est, problem, today, (current.categories[pos] if current.categories is not None
+                                 else None)
+
+
+def check_stacked(options: FitOptions, read_options, current) -> None:
+    """The options that do not apply to a shelving plan are errors."""
+    level = (read_options or {}).get("level") or "item"
+    if level == "category" and options.keep_order == "blocks":
+        level = "item"
+    if level != "item":
+        raise LayoutError(f"a hall with stacks places single books; `level` {level} is for "
+                          f"halls without stacks")
+    if options.tune and (options.keep_order != "none" or current is not None):
+        raise LayoutError("`tune` on a hall with stacks is for plans from scratch; drop "
+                          "`keep_order` and `current`, or give the strengths a tuned fit chose")
+    blocks = options.keep_order == "blocks"
+    if options.move_cost or (not blocks and (current is not None
+                                             or options.max_moves is not None)):
+        raise LayoutError("incremental proposals on a hall with stacks move whole call-number "
+                          "blocks: give `current`, `max_moves` and `keep_order` blocks "
+                          "(`move_cost` is for halls without stacks)")
 
 
 def _loose(opts, message: str) -> None:
@@ -252,12 +215,14 @@ def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:
 
 
 def plan_baseline(name: str, loans, hall: Hall, *, holdings=None, seed=0, until=None,
-                  read_options=None) -> Layout:
-    """A baseline shelving plan (``shelfplan baseline NAME`` on a stacked hall)."""
+                  read_options=None):
+    """A baseline shelving plan (``shelfplan baseline NAME`` on a stacked hall):
+    ``(est, problem, result)``."""
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
                                  read_options=read_options)
+    problem.titles = getattr(est, "titles", None)
     t0 = time.monotonic()
     loc = shelf_baseline(name, problem, seed=seed)
     info = {"method": f"baseline:{name}", "seed": seed_info(seed), "iterations": 0,
             "seconds": round(time.monotonic() - t0, 3)}
-    return make_plan(problem, est, loc, info)
+    return est, problem, SolveResult(plan=loc, info=info, kind="locations")

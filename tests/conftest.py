@@ -144,7 +144,7 @@ def sample_fit():
     """One solver run on the sample data, shared by the solver tests (a few seconds)."""
     from shelfplan.api import fit
 
-    return fit(str(SAMPLE_LOANS), hall=str(SAMPLE_HALL), seed=0, time_limit=120, kicks=20)
+    return fit(str(SAMPLE_LOANS), hall=str(SAMPLE_HALL), seed=0, time_limit=120, kicks=20, converge=True)
 
 
 @pytest.fixture

@@ -410,9 +410,9 @@ def test_ctrl_c_while_reading_writes_nothing(runner, tmp_path, monkeypatch):
 
 def test_fit_output_is_deterministic(runner, tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    for out in (a, b):   # four books; a limit that never binds, so the work decides
+    for out in (a, b):   # four books; no time limit: the search stops when it converges
         assert_ok(invoke(runner, "fit", TINY_LOANS, "--hall", SMALL_HALL, "-o", out,
-                         "--seed", "4", "--kicks", "5", "--time-limit", "300"))
+                         "--seed", "4", "--kicks", "5"))
     pa, pb = read_layout(a).positions, read_layout(b).positions
     np.testing.assert_array_equal(pa, pb)
 

@@ -16,10 +16,11 @@ from scipy.optimize import approx_fprime
 from conftest import DATA, SAMPLE_HALL, SAMPLE_LOANS, SMALL_HALL, assert_feasible
 from shelfplan.api import baseline, fit
 from shelfplan.cli import main
-from shelfplan.errors import ParameterError
+from shelfplan.errors import ParameterError, ShelfplanError
 from shelfplan.ingest.synth import generate_loans
 from shelfplan.layout import read_layout
-from shelfplan.api import _deadline, load_problem
+from shelfplan.api import load_problem
+from shelfplan.solve.embed import learning_deadline
 from shelfplan.ingest.loans import read_loans
 from shelfplan.solve.embed import ENTRANCE_TOKEN, directions, seat, sentences
 from shelfplan.solve.starts import nearest_free
@@ -155,9 +156,9 @@ def test_sne_past_deadline_stops_after_the_first_iteration():
 
 def test_deadline_keeps_time_for_the_assignment():
     # a second and 1.5 times the reading (here 4 s) are kept back from the 50 s
-    assert _deadline(100.0, 50.0, 104.0) == pytest.approx(143.0)
-    assert _deadline(100.0, 50.0, 100.0) == pytest.approx(149.0)
-    assert _deadline(100.0, 5.0, 104.0) == pytest.approx(101.0)      # never less than 1 s
+    assert learning_deadline(100.0, 50.0, 104.0) == pytest.approx(143.0)
+    assert learning_deadline(100.0, 50.0, 100.0) == pytest.approx(149.0)
+    assert learning_deadline(100.0, 5.0, 104.0) == pytest.approx(101.0)      # never less than 1 s
 
 
 # --- orientation, sentences, seating ----------------------------------------------------
@@ -266,7 +267,7 @@ def test_missing_extra_is_one_line(monkeypatch, method, package):
 
     import importlib
     monkeypatch.setattr(importlib, "import_module", lambda n: fake(n))
-    with pytest.raises(ParameterError) as err:
+    with pytest.raises(ShelfplanError) as err:        # the environment, not a parameter
         fit(SAMPLE_LOANS, SAMPLE_HALL, method=method)
     msg = str(err.value)
     assert "\n" not in msg and package in msg and 'pip install "shelfplan[embed]"' in msg
@@ -284,7 +285,7 @@ def test_cli_method_and_a_wrong_option(tmp_path, synth_csv):
     assert read_layout(out).solver["method"] == "embed:skipgram"
     bad = CliRunner().invoke(main, ["fit", str(synth_csv), "--method", "sne", "--current",
                                     str(out), "-o", str(tmp_path / "b.json")])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2                       # a usage error
     assert bad.stderr.strip() == ("Error: --current does not apply to --method sne (an "
                                   "embedding is learnt from scratch, with no solver start or "
                                   "search); drop --current or use --method constrained")

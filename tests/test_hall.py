@@ -195,14 +195,14 @@ def test_capacity_fails_fast_before_solving(tmp_path):
     path = tmp_path / "closet.json"
     path.write_text(json.dumps({**BASE, "footprint": [[0, 0], [1, 0], [1, 1], [0, 1]],
                                 "obstacles": [], "entrance": [0.5, 0, 1.0]}))
-    import shelfplan.api as api_mod
+    import shelfplan.solve.solver as api_mod
 
     calls = []
     real = api_mod.solve
     api_mod.solve = lambda *a, **k: calls.append(1) or real(*a, **k)
     try:
         with pytest.raises(HallError, match=r"cannot hold 297 items.*at most \d+ fit"):
-            fit(str(SAMPLE_LOANS), hall=str(path), time_limit=30)
+            fit(str(SAMPLE_LOANS), hall=str(path), time_limit=30, converge=True)
     finally:
         api_mod.solve = real
     assert not calls                          # the check comes before any solving

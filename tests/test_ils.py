@@ -4,6 +4,7 @@ determinism, adaptive kicks; the progress ticks and the fit status line."""
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -16,7 +17,9 @@ from shelfplan.cli.core import FitProgress
 from shelfplan.model.objective import is_feasible, walking_cost
 from shelfplan.solve import ils_kernel as K
 from shelfplan.solve.ils import SiteSearch, site_pool
-from shelfplan.solve.items import solve
+from shelfplan.solve.items import solve_items
+from shelfplan.solve.options import FitOptions
+from shelfplan.solve.solver import solve
 from shelfplan.solve.record import Record
 from shelfplan.solve.starts import nearest_sites, popularity_start
 
@@ -117,16 +120,16 @@ def test_deadline_in_the_past_stops_the_search():
 
 def test_solve_with_a_binding_limit_returns_a_feasible_layout():
     problem, _, _ = random_problem(60, 5)
-    res = solve(problem, seed=0, time_limit=0.05)
+    res = solve_items(problem, FitOptions(seed=0), time.monotonic() + 0.05)
     assert res.info["stopped_by"] == "time limit"
     assert is_feasible(res.positions, problem.hall)
 
 
 def test_solve_same_seed_same_layout_with_adaptive_kicks():
     problem, _, _ = random_problem(30, 6)
-    kw = dict(seed=3, time_limit=120, stages=(0.3, 30.0), maxiter=40)
-    a, b = solve(problem, **kw), solve(problem, **kw)
-    assert a.info["stopped_by"] == "done"
+    kw = dict(stages=(0.3, 30.0), maxiter=40)
+    a, b = solve(problem, FitOptions(seed=3), **kw), solve(problem, FitOptions(seed=3), **kw)
+    assert a.info["stopped_by"] == "done" and a.info["engine"]["ended"] == "converged"
     assert np.array_equal(a.positions, b.positions)
     assert a.info["kicks"] > 0
 
@@ -144,7 +147,7 @@ def test_record_ticks_reach_a_status_method():
         def status(self, stage, best, left):
             seen.append((stage, best, left))
 
-    rec = Record(lambda X: 2.0, lambda X: True, time_limit=10, say=Say())
+    rec = Record(lambda X: 2.0, lambda X: True, deadline=time.monotonic() + 10, say=Say())
     rec.offer(np.zeros((1, 3)), "x")
     rec.tick("kicks")
     rec.tick("kicks")          # rate-limited: at most one per TICK seconds

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 
+import time
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -19,6 +21,7 @@ from conftest import FIXTURES, SAMPLE_HALL, SAMPLE_LOANS, read_text_loans
 from shelfplan.model import discs
 from shelfplan.solve import blocks
 from shelfplan.api import baseline, fit, load_problem
+from shelfplan.solve.options import FitOptions
 from shelfplan.cli import main
 from shelfplan.errors import HallError, LayoutError, LoansError
 from shelfplan.model.estimate import Estimates, estimate
@@ -187,7 +190,7 @@ def _block_problem(n, seed, hall=None, sizes=None):
 
 def test_penalised_gradient_matches_finite_differences():
     pr = _block_problem(8, seed=3)
-    geo = blocks.Blocks(pr)
+    geo = blocks.Discs(pr)
     rng = np.random.default_rng(0)
     # crowded near the entrance and one block through a wall: every term is active
     x = np.column_stack([7 + rng.normal(0, 0.4, 8), 0.6 + np.abs(rng.normal(0, 0.4, 8))])
@@ -206,7 +209,7 @@ def test_penalised_gradient_matches_finite_differences():
 
 def test_swap_gains_are_exact():
     pr = _block_problem(12, seed=5)
-    geo = blocks.Blocks(pr)
+    geo = blocks.Discs(pr)
     X = geo.greedy(np.arange(12))
     a, b = np.triu_indices(12, k=1)
     gains = geo.swap_gains(X, a, b)
@@ -221,7 +224,7 @@ def test_block_swaps_lower_S_and_stay_feasible():
     import time
 
     pr = _block_problem(20, seed=2, sizes=np.full(20, 10))   # equal blocks: any swap fits
-    geo = blocks.Blocks(pr)
+    geo = blocks.Discs(pr)
     X = geo.greedy(np.random.default_rng(0).permutation(20), mode="entrance")
     Y, m = geo.swaps(X, time.monotonic() + 60)
     assert m > 0
@@ -236,7 +239,7 @@ def test_block_swaps_lower_S_and_stay_feasible():
 @given(n=st.integers(2, 12), seed=st.integers(0, 10_000))
 def test_greedy_and_repair_give_feasible_blocks(n, seed):
     pr = _block_problem(n, seed)
-    geo = blocks.Blocks(pr)
+    geo = blocks.Discs(pr)
     hall_d = pr.hall.to_dict()
     order = np.random.default_rng(seed).permutation(n)
     for mode in ("cost", "entrance"):
@@ -254,8 +257,9 @@ def test_greedy_and_repair_give_feasible_blocks(n, seed):
 
 def test_block_solver_is_feasible_deterministic_and_beats_its_starts():
     pr = _block_problem(15, seed=1)
-    a = blocks.solve_blocks(pr, seed=4, restarts=3, time_limit=60)
-    b = blocks.solve_blocks(pr, seed=4, restarts=3, time_limit=60)
+    a = blocks.solve_blocks(pr, FitOptions(seed=4, kicks=3), time.monotonic() + 60)
+    b = blocks.solve_blocks(pr, FitOptions(seed=4, kicks=3), time.monotonic() + 60)
+    assert a.info["engine"]["ended"] == "converged"
     np.testing.assert_array_equal(a.positions, b.positions)
     assert independent_block_check(a.positions, pr.radius, pr.hall.to_dict())
     starts = [h["objective"] for h in a.info["history"]
@@ -272,7 +276,7 @@ def test_blocks_that_do_not_fit_are_a_clear_error():
     small = load_hall(FIXTURES / "small_hall.json")    # 4 x 3 m
     pr = _block_problem(3, seed=0, hall=small, sizes=[5000, 10, 10])
     with pytest.raises(HallError, match="cannot hold the category blocks.*--category-level"):
-        blocks.solve_blocks(pr, restarts=0)
+        blocks.solve_blocks(pr, FitOptions(kicks=0), time.monotonic() + 60)
 
 
 # --- end to end: the sample at category level -------------------------------------------
@@ -281,7 +285,7 @@ def test_blocks_that_do_not_fit_are_a_clear_error():
 @pytest.fixture(scope="module")
 def category_fit():
     return fit(SAMPLE_LOANS, SAMPLE_HALL, read_options={**CAT, "category_level": 2},
-               kicks=5, time_limit=60)
+               kicks=5, time_limit=60, converge=True)
 
 
 def test_category_fit_on_the_sample(category_fit):
@@ -414,11 +418,11 @@ def test_too_narrow_hall_names_the_width(tmp_path):
                            "z_range": [0.3, 1.8], "entrance": [0, 0.6, 1.2], "d_min": 0.3})
     pr = _block_problem(2, seed=0, hall=hall, sizes=[297, 3])
     with pytest.raises(HallError, match="too narrow for the largest category block"):
-        blocks.Blocks(pr)
+        blocks.Discs(pr)
 
 
 def test_greedy_stops_at_its_deadline():
-    geo = blocks.Blocks(_block_problem(40, seed=0, sizes=np.ones(40, dtype=int)))
+    geo = blocks.Discs(_block_problem(40, seed=0, sizes=np.ones(40, dtype=int)))
     assert geo.greedy(np.arange(40), deadline=0.0) is None
     assert geo.failure == "time limit"
 
@@ -495,7 +499,7 @@ def block_current(tmp_path_factory):
 def test_block_proposals_respect_the_move_budget(block_current):
     cur = read_layout(block_current)
     for k in (0, 1, 4):
-        lay = fit(SAMPLE_LOANS, current=block_current, max_moves=k, time_limit=60)
+        lay = fit(SAMPLE_LOANS, current=block_current, max_moves=k, time_limit=60, converge=True)
         assert lay.level == "category" and lay.n == cur.n
         assert lay.solver["moved"] <= k
         assert independent_block_check(lay.positions, lay.radius, lay.hall.to_dict())
@@ -543,8 +547,8 @@ def test_block_proposals_keep_the_current_categories(block_current, tmp_path):
 @pytest.mark.slow
 def test_a_budget_for_every_block_is_as_good_as_none(block_current):
     n = read_layout(block_current).n
-    free = fit(SAMPLE_LOANS, current=block_current, time_limit=60)
-    capped = fit(SAMPLE_LOANS, current=block_current, max_moves=n, time_limit=60)
+    free = fit(SAMPLE_LOANS, current=block_current, time_limit=60, converge=True)
+    capped = fit(SAMPLE_LOANS, current=block_current, max_moves=n, time_limit=60, converge=True)
     assert capped.objective["total"] == pytest.approx(free.objective["total"], rel=1e-9)
 
 

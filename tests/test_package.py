@@ -16,7 +16,7 @@ PACKAGE = Path(shelfplan.__file__).resolve().parent
 
 #: Pipeline order: a module may import from its own rank or a lower one only.
 RANKS = {"errors": 0, "ingest": 1, "model": 2, "solve": 3, "layout": 4, "judge": 5,
-         "present": 6, "api": 7, "shelf": 7, "cli": 8, "__init__": 9, "__main__": 9}
+         "present": 6, "api": 7, "shelf": 7, "pipeline": 7, "cli": 8, "__init__": 9, "__main__": 9}
 
 
 def modules() -> list[str]:
@@ -114,5 +114,6 @@ def test_library_errors_name_parameters_the_cli_names_flags():
 
     err = LayoutError("`max_moves` must be 0 or more, got -1")
     assert err.for_cli() == "--max-moves must be 0 or more, got -1"
-    with pytest.raises(LayoutError, match="`max_moves` must be 0 or more, got -1"):
+    with pytest.raises(shelfplan.ParameterError,
+                       match=r"`max_moves` must be an integer >= 0 \(or not given\), got -1"):
         shelfplan.fit("data/loans.csv", current="x.json", max_moves=-1)

@@ -14,6 +14,7 @@ from shelfplan.cli import main
 from shelfplan.model.hall import hall_from_dict
 from shelfplan.layout import read_layout
 from shelfplan.model.objective import walking_cost
+from shelfplan.solve.options import Anchor
 from shelfplan.solve.relocate import free_sites, relocate
 
 HALL = {"name": "strip", "footprint": [[0, 0], [3.0, 0], [3.0, 0.6], [0, 0.6]],
@@ -72,7 +73,7 @@ def test_first_step_is_the_best_single_move(n, seed, lam):
     free = free_sites(sites, X, pr.hall.d_min)
     best = brute_best_gain(X, pr, free, anchor, lam)
     before = walking_cost(X, pr)["total"] + (0.0 if anchor is None else 0.0)
-    Y, m = relocate(X, pr, sites, anchor=anchor, move_cost=lam, k=len(free), max_steps=1)
+    Y, m = relocate(X, pr, sites, anchor=Anchor(anchor, lam), k=len(free), max_steps=1)
     assert_feasible(Y, pr.hall.to_dict())
     moved_cost = 0.0 if anchor is None else lam * np.linalg.norm(Y - anchor, axis=1).sum()
     after = walking_cost(Y, pr)["total"] + moved_cost
@@ -90,7 +91,7 @@ def test_relocations_keep_feasibility_budget_and_never_raise_the_cost(n, seed, b
     sites = pr.hall.sites()
     rng = np.random.default_rng(seed)
     X = sites[rng.choice(len(sites), n, replace=False)]
-    Y, m = relocate(X, pr, sites, anchor=X.copy(), max_moves=budget)
+    Y, m = relocate(X, pr, sites, anchor=Anchor(X.copy(), max_moves=budget))
     assert_feasible(Y, pr.hall.to_dict())
     assert int((np.linalg.norm(Y - X, axis=1) > 1e-6).sum()) <= budget
     assert walking_cost(Y, pr)["total"] <= walking_cost(X, pr)["total"] + 1e-12

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import time
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -15,7 +17,8 @@ from shelfplan.ingest.callsort import sort_keys
 from shelfplan.model.hall import load_hall
 from shelfplan.model.shelving import shelved_cost
 from shelfplan.shelf import shelf_problem
-from shelfplan.solve.runs import _Pricer, blocks_of, coi_order, plan_from_order
+from shelfplan.solve.options import FitOptions
+from shelfplan.solve.runs import _Pricer, runs_of, coi_order, plan_from_order
 
 from conftest import DATA, SAMPLE_LOANS
 
@@ -61,7 +64,7 @@ def problem():
 
 
 def test_the_compiled_price_is_the_plans_s_walk(problem):
-    blocks = blocks_of(problem)
+    blocks = runs_of(problem)
     pricer = _Pricer(problem, blocks)
     L = np.repeat(np.arange(problem.m), problem.capacity)
     rng = np.random.default_rng(0)
@@ -74,7 +77,7 @@ def test_the_compiled_price_is_the_plans_s_walk(problem):
 
 
 def test_todays_order_is_the_callnumber_baseline(problem, tmp_path):
-    blocks = blocks_of(problem)
+    blocks = runs_of(problem)
     L = np.repeat(np.arange(problem.m), problem.capacity)
     today = shelved_cost(L[plan_from_order(problem, blocks, np.arange(blocks.K))], problem)
     base = shelfplan.baseline("callnumber", SAMPLE_LOANS, hall=STACKED, holdings=HOLDINGS)
@@ -100,10 +103,12 @@ def test_blocks_fit_keeps_every_class_one_run_in_call_number_order(tmp_path):
 def test_blocks_beat_class_based_storage(problem):
     from shelfplan.solve.runs import solve_runs
 
-    blocks = blocks_of(problem)
+    blocks = runs_of(problem)
     pricer = _Pricer(problem, blocks)
     coi = pricer(*coi_order(problem, blocks, pricer))
-    seq, order, lead, info = solve_runs(problem, blocks, time_limit=3, seed=0)
+    options = FitOptions(seed=0, time_limit=3)
+    seq, order, lead, info = solve_runs(problem, blocks, options, time.monotonic() + 3)
+    assert info["engine"]["ended"] == "time limit"
     assert pricer(order, lead) <= coi
     assert sorted(order.tolist()) == list(range(blocks.K))
 
@@ -111,7 +116,7 @@ def test_blocks_beat_class_based_storage(problem):
 def test_keep_order_needs_stacks():
     with pytest.raises(LayoutError, match="needs a hall with stacks"):
         shelfplan.fit(SAMPLE_LOANS, hall=DATA / "hall.json", keep_order="blocks")
-    with pytest.raises(LayoutError, match="`keep_order` must be one of none, blocks"):
+    with pytest.raises(shelfplan.ParameterError, match="`keep_order` must be one of none, blocks"):
         shelfplan.fit(SAMPLE_LOANS, hall=STACKED, keep_order="runs")
 
 

@@ -18,7 +18,8 @@ from shelfplan.solve.baselines import BASELINES, baseline_layout, shelving_order
 from shelfplan.errors import LayoutError
 from shelfplan.model.hall import default_hall, hall_from_dict, load_hall
 from shelfplan.model.objective import is_feasible, walking_cost
-from shelfplan.solve.items import solve
+from shelfplan.solve.options import FitOptions
+from shelfplan.solve.solver import solve
 from shelfplan.solve.repair import repair
 from shelfplan.solve.starts import (nearest_sites, popularity_start, snap_to_sites,
                                     spectral_coordinates, spectral_start)
@@ -92,22 +93,22 @@ def test_callnumber_baseline_follows_categories(small_problem):
 def test_same_seed_same_layout_without_the_timed_search(small_problem):
     # starts + continuation + snap/repair only; the stages end long before the time limit
     _, problem = small_problem
-    a = solve(problem, seed=5, time_limit=30, polish=False, **SMALL_STAGES)
-    b = solve(problem, seed=5, time_limit=30, polish=False, **SMALL_STAGES)
+    a = solve(problem, FitOptions(seed=5), polish=False, **SMALL_STAGES)
+    b = solve(problem, FitOptions(seed=5), polish=False, **SMALL_STAGES)
     np.testing.assert_array_equal(a.positions, b.positions)
     assert a.info["iterations"] == b.info["iterations"]
     assert is_feasible(a.positions, problem.hall)
 
 
 def test_fit_same_seed_same_layout(sample_fit):
-    again = fit(str(SAMPLE_LOANS), hall=str(SAMPLE_HALL), seed=0, time_limit=120, kicks=20)
+    again = fit(str(SAMPLE_LOANS), hall=str(SAMPLE_HALL), seed=0, time_limit=120, kicks=20, converge=True)
     np.testing.assert_array_equal(again.positions, sample_fit.positions)
 
 
 def test_fit_same_seed_same_layout_tiny():
     # four books: every run reaches the same optimum, so the seed plumbing is checked
-    a = fit(str(TINY_LOANS), hall=str(SMALL_HALL), seed=1, time_limit=60, kicks=20)
-    b = fit(str(TINY_LOANS), hall=str(SMALL_HALL), seed=1, time_limit=60, kicks=20)
+    a = fit(str(TINY_LOANS), hall=str(SMALL_HALL), seed=1, time_limit=60, kicks=20, converge=True)
+    b = fit(str(TINY_LOANS), hall=str(SMALL_HALL), seed=1, time_limit=60, kicks=20, converge=True)
     np.testing.assert_array_equal(a.positions, b.positions)
     assert a.objective == b.objective
 
@@ -150,7 +151,7 @@ def test_single_item_default_hall():
 @pytest.mark.parametrize("init", ["popularity", "spectral"])
 def test_each_start_alone(small_problem, init):
     _, problem = small_problem
-    res = solve(problem, seed=0, init=init, time_limit=10, polish=False, **SMALL_STAGES)
+    res = solve(problem, FitOptions(seed=0, init=init), polish=False, **SMALL_STAGES)
     assert is_feasible(res.positions, problem.hall)
     assert res.info["init"] == init
     assert not any("swap" in h["candidate"] for h in res.info["history"])
@@ -160,8 +161,8 @@ def test_each_start_alone(small_problem, init):
 
 
 def test_unknown_init(small_problem):
-    with pytest.raises(ValueError, match="init must be"):
-        solve(small_problem[1], init="magic")
+    with pytest.raises(ValueError, match="`init` must be one of auto, popularity, spectral"):
+        solve(small_problem[1], FitOptions(init="magic"))
 
 
 def test_ctrl_c_keeps_the_best_feasible_layout(small_problem, monkeypatch):
@@ -172,7 +173,7 @@ def test_ctrl_c_keeps_the_best_feasible_layout(small_problem, monkeypatch):
 
     monkeypatch.setattr(solve_mod, "minimize", interrupted)
     _, problem = small_problem
-    res = solve(problem, seed=0, time_limit=10, **SMALL_STAGES)
+    res = solve(problem, FitOptions(seed=0), **SMALL_STAGES)
     assert res.interrupted and res.info["interrupted"]
     assert is_feasible(res.positions, problem.hall)
 
@@ -182,7 +183,7 @@ def test_lattice_too_small_is_a_clear_error():
                            "entrance": [0.5, 0, 1], "d_min": 0.3})
     problem, _, _ = random_problem(20, 0, hall=hall)
     with pytest.raises(LayoutError, match=r"room for \d+ books .* fewer than the 20 items"):
-        solve(problem, time_limit=1)
+        solve(problem, FitOptions(time_limit=1))
 
 
 # --- building blocks ------------------------------------------------------------------
@@ -343,5 +344,5 @@ def test_fit_clock_can_start_before_the_call():
     import time as _time
     lay = fit(SAMPLE_LOANS, SAMPLE_HALL, seed=0, time_limit=50.0,
               started=_time.monotonic() - 48.5)
-    assert lay.solver["time_limit"] == 1.0
+    assert lay.solver["time_limit"] == 50.0 and lay.solver["stopped_by"] == "time limit"
     assert is_feasible(lay.positions, lay.hall)

@@ -29,8 +29,10 @@ Examples:
 @hall_option
 @out_option
 @click.option("--seed", default=0, show_default=True, help="Seed for the solver's randomness.")
-@click.option("--time-limit", default=50.0, show_default=True,
-              help="Cap on the solver's seconds (the run is shorter when its work is done).")
+@click.option("--time-limit", type=float, default=None,
+              help="Seconds for the whole run, reading included: the search keeps improving "
+                   "until then (or stops early at the certified lower bound) [default: stop "
+                   "when the search converges, at most 50 s].")
 @click.option("--kicks", type=click.IntRange(min=0), default=None,
               help="Kicks of the iterated search after it converges [default: until they "
                    "stop paying; 300 with --current]; more can lower S, at the cost of time.")
@@ -109,22 +111,16 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
     started = time.monotonic()      # importing the solver (its compiled kernels) counts
     from shelfplan.api import fit as fit_layout
     from shelfplan.layout import check_output_path
+    from shelfplan.solve.options import FitOptions
 
-    if (move_cost or max_moves is not None) and not current:
-        raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
     if shift_plan and not (current and max_moves is not None and keep_order == "blocks"):
         raise click.UsageError("--shift-plan needs --keep-order blocks, --current and "
                                "--max-moves")
-    check_output_path(output)
-    if shift_plan:
-        check_output_path(shift_plan)
-    if shelf_list:
-        check_output_path(shelf_list)
+    for path in (output, shift_plan, shelf_list):
+        if path:
+            check_output_path(path)
     display = None
     if display_books is not None or display_ranges:
-        if keep_order != "blocks":
-            raise click.UsageError("--display-books and --display-ranges go with "
-                                   "--keep-order blocks")
         display = {"books": display_books,
                    "ranges": [r.strip() for r in display_ranges.split(",") if r.strip()]
                    if display_ranges else None}
@@ -132,17 +128,16 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
     say = None if quiet else FitProgress()
     generalise = None
     if shrink_category or shrink_neighbours or shrink_popularity or half_life is not None:
-        from shelfplan.model.shrink import Generalise
-        generalise = Generalise(category=shrink_category, neighbours=shrink_neighbours,
-                                popularity=shrink_popularity, half_life=half_life)
+        generalise = {"category": shrink_category, "neighbours": shrink_neighbours,
+                      "popularity": shrink_popularity, "half_life": half_life}
     try:
-        layout = fit_layout(loans, hall, seed=seed, time_limit=time_limit, init=init,
-                            kicks=kicks, until=until, read_options=read_options,
-                            current=current, move_cost=move_cost, max_moves=max_moves,
-                            progress=say, generalise=generalise, tune=tune,
-                            tune_time=tune_time, tune_folds=tune_folds, holdings=holdings,
-                            keep_order=keep_order, display=display,
-                            method=method, started=started)
+        options = FitOptions(seed=seed, time_limit=time_limit, init=init, kicks=kicks,
+                             method=method, until=until, move_cost=move_cost,
+                             max_moves=max_moves, generalise=generalise, tune=tune,
+                             tune_time=tune_time, tune_folds=tune_folds, keep_order=keep_order,
+                             display=display, progress=say, started=started)
+        layout = fit_layout(loans, hall, options, holdings=holdings, current=current,
+                            read_options=read_options)
     finally:
         if say is not None:
             say.close()

@@ -17,16 +17,19 @@ import sys
 import click
 
 from shelfplan import __version__
-from shelfplan.errors import ShelfplanError
+from shelfplan.errors import ParameterError, ShelfplanError
 from shelfplan.ingest.options import ReadOptions
 
 
 class _Group(click.Group):
-    """Turns library errors into one clear line and a non-zero exit."""
+    """Turns library errors into one clear line and a non-zero exit: a bad parameter
+    (:class:`ParameterError`) exits 2 like click's own usage errors, bad data 1."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except ParameterError as exc:          # a value or a combination of flags
+            raise click.UsageError(exc.for_cli(), ctx=None) from None
         except ShelfplanError as exc:
             raise click.ClickException(exc.for_cli()) from None
         except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from shelfplan.errors import LayoutError, LoansError
 
-__all__ = ["ReadOptions", "level_options"]
+__all__ = ["ReadOptions", "level_options", "coerce_options"]
 
 
 @dataclass(frozen=True)
@@ -68,25 +68,35 @@ class ReadOptions(Mapping):
     def coerce(cls, obj=None, **overrides) -> ReadOptions:
         """``obj`` (``None``, a dict or a ReadOptions) with ``overrides`` on top; an
         unknown key is an error that names it."""
-        if obj is None:
-            given: dict = {}
-        elif isinstance(obj, Mapping):
-            given = dict(obj)
-        else:
-            raise LoansError(f"read_options must be a ReadOptions or a dict, got "
-                             f"{type(obj).__name__}; pass ReadOptions(...)")
-        given.update(overrides)
-        unknown = sorted(k for k in given if k not in _FIELDS)
-        if unknown:
-            raise LoansError(f"read_options has no option {unknown[0]!r}; known options: "
-                             f"{', '.join(_FIELDS)}")
-        if isinstance(obj, cls) and not overrides:
-            return obj
-        return cls(**given)
+        return coerce_options(cls, obj, overrides, LoansError, "read_options")
 
     def replace(self, **changes) -> ReadOptions:
         """A copy with ``changes`` (unknown keys are an error)."""
         return ReadOptions.coerce(self, **changes)
+
+
+def coerce_options(cls, obj, overrides: dict, error: type, what: str):
+    """An options dataclass ``cls`` from ``obj`` (None, a dict or a ``cls``) with
+    ``overrides`` on top; an unknown name raises ``error`` naming it (``what``: how
+    the caller calls the options). Shared by :class:`ReadOptions` and
+    :class:`shelfplan.solve.options.FitOptions`."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    if obj is None:
+        given: dict = {}
+    elif isinstance(obj, cls):
+        if not overrides:
+            return obj
+        given = {k: getattr(obj, k) for k in names}
+    elif isinstance(obj, Mapping):
+        given = dict(obj)
+    else:
+        raise error(f"{what} must be a {cls.__name__} or a dict, got {type(obj).__name__}; "
+                    f"pass {cls.__name__}(...)")
+    given.update(overrides)
+    unknown = sorted(k for k in given if k not in names)
+    if unknown:
+        raise error(f"{what} has no option {unknown[0]!r}; known options: {', '.join(names)}")
+    return cls(**given)
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ReadOptions))

@@ -50,6 +50,12 @@ class Problem:
         """True when units are category blocks of their own sizes."""
         return self.radius is not None
 
+    @property
+    def family(self) -> str:
+        """The plan family the search engine uses: ``sites`` (single books on the hall's
+        lattice) or ``discs`` (category blocks); a shelving problem says ``table``."""
+        return "discs" if self.blocks else "sites"
+
     @classmethod
     def from_estimates(cls, est: Estimates, hall: Hall) -> "Problem":
         I, J, W = est.symmetric_pairs()

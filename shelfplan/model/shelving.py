@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from shelfplan.errors import HallError
 from shelfplan.model.estimate import Estimates
 from shelfplan.model.hall import Hall
+from shelfplan.model.problem import Problem
 
 __all__ = ["ShelfProblem", "shelved_cost", "shelving_lower_bound", "slots", "check_slots", "locate", "slot_positions",
            "check_plan", "BOOKCASE_HEIGHT"]
@@ -32,26 +32,20 @@ BOOKCASE_HEIGHT = 2.0
 
 
 @dataclass
-class ShelfProblem:
-    """Books, their weights and call-number order, and the stacks they go on.
+class ShelfProblem(Problem):
+    """The shelving variant of :class:`~shelfplan.model.problem.Problem`: books, their
+    weights and call-number order, and the stacks they go on.
 
     ``order_key`` ranks the books in call-number order (ties broken by id);
     books never borrowed have ``p = 0`` and no pairs but still need a slot.
     """
 
-    hall: Hall
-    items: np.ndarray
-    p: np.ndarray
-    I: np.ndarray
-    J: np.ndarray
-    W: np.ndarray
-    order_key: np.ndarray
-    categories: np.ndarray | None = None
+    order_key: np.ndarray | None = None
     callnumbers: np.ndarray | None = None
 
     @property
-    def n(self) -> int:
-        return len(self.p)
+    def family(self) -> str:
+        return "table"
 
     @property
     def stacks(self):
@@ -68,10 +62,6 @@ class ShelfProblem:
     @property
     def m(self) -> int:
         return self.hall.stacks.n_locations
-
-    def symmetric_weights(self) -> sp.csr_matrix:
-        W = sp.coo_matrix((self.W, (self.I, self.J)), shape=(self.n, self.n))
-        return (W + W.T).tocsr()
 
     @classmethod
     def from_estimates(cls, est: Estimates, hall: Hall, order_key: np.ndarray,

@@ -1,6 +1,6 @@
 """Category blocks: their placement machinery (``--level category``).
 
-:class:`Blocks` holds a block problem's fixed geometry (radii, wall margins,
+:class:`Discs` holds a block problem's fixed geometry (radii, wall margins,
 a fine grid of candidate centres) and builds feasible layouts: greedily
 (blocks in a chosen order, each at the free spot that adds least walking),
 and by repair (push overlapping discs apart, re-seat what still fails). The
@@ -33,7 +33,7 @@ PARTNERS = 32
 SCORE_BUDGET = 64_000
 
 
-class Blocks:
+class Discs:
     """A block problem's fixed geometry: radii, wall margins, candidate centres."""
 
     def __init__(self, problem):
@@ -153,7 +153,7 @@ class Blocks:
 
 
     def moved(self, X: np.ndarray, anchor: np.ndarray | None) -> np.ndarray:
-        """Blocks with a current spot that are more than 1e-6 m away from it."""
+        """Discs with a current spot that are more than 1e-6 m away from it."""
         if anchor is None:
             return np.zeros(self.n, dtype=bool)
         has = np.isfinite(anchor).all(axis=1)

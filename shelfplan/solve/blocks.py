@@ -25,8 +25,9 @@ from shelfplan.model.discs import (block_radius, check, check_room, is_feasible,
                                    room_for)
 from shelfplan.model.objective import walking_cost
 from shelfplan.solve.block_continuous import STAGES
-from shelfplan.solve.block_place import Blocks
+from shelfplan.solve.block_place import Discs
 from shelfplan.solve.block_search import relocations
+from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, SolveResult, as_rng, seed_info
 
 #: how many of the best candidate layouts get the block-swap search
@@ -38,40 +39,80 @@ NO_LAYOUT = ("no feasible block layout was found in hall {hall!r}: the blocks do
              "place items (--level item)")
 
 
-def solve_blocks(problem, *, seed=0, time_limit: float = 50.0,
-                 restarts: int | None = None, progress=None) -> SolveResult:
-    """A feasible block layout of low walking cost (see the module docstring).
+def solve_blocks(problem, options, deadline: float) -> SolveResult:
+    """A feasible block layout of low walking cost (see the module docstring), by
+    ``deadline``.
 
     Starts: the attached order, popularity order and largest-first order; then
-    ``restarts`` (default 20) randomised attached orders, while less than 60 % of
-    ``time_limit`` is used; then block swaps on the three best layouts.
-    Each start is improved continuously and repaired; the best feasible layout
-    wins. Deterministic for a seed unless ``time_limit`` cuts it.
+    ``options.kicks`` (default 20) randomised attached orders, while less than 60 % of
+    the time is used; then block swaps on the three best layouts. Each start is
+    improved continuously and repaired; the best feasible layout wins. Deterministic
+    for a seed unless the deadline cuts it; with a time limit the engine's restarts
+    (more randomised starts, improved, repaired and swapped) use the time left.
     """
-    restarts = 20 if restarts is None else int(restarts)
-    rng = as_rng(seed)
-    rec = Record(None, None, time_limit=time_limit, say=progress, only_best=True, keep=True)
-    geo = Blocks(problem)
+    restarts = 20 if options.kicks is None else int(options.kicks)
+    rng = as_rng(options.seed)
+    rec = Record(None, None, deadline=deadline, say=options.progress, only_best=True,
+                 keep=True)
+    geo = Discs(problem)
     rec.objective, rec.feasible = geo.cost, geo.feasible
     counts = {"iterations": 0, "swaps": 0}
+    moves = DiscMoves(rec, geo, rng, restarts, counts)
     with rec.stage():
-        _starts(rec, geo, rng, restarts, rec.t0 + 0.6 * time_limit, counts)
-        _swap_rounds(rec, geo, counts)
-        rec.time_up()
+        engine = drive(moves, rec, options, how="block layout", seed=rng,
+                       movable=problem.n > 1, tick=lambda: rec.tick("restarts from the best"))
     X = rec.best(NO_LAYOUT.format(hall=problem.hall.name))
     info = {
-        "method": METHOD, "seed": seed_info(seed), "best_from": rec.how,
+        "method": METHOD, "seed": seed_info(options.seed), "best_from": rec.how,
         "iterations": counts["iterations"], "swaps": counts["swaps"],
         "stages": list(STAGES), "restarts": restarts, "grid_step": round(geo.step, 4),
         "history": rec.history, "seconds": round(time.monotonic() - rec.t0, 3),
-        "time_limit": time_limit, "stopped_by": rec.stopped_by,
+        **options.record(), "stopped_by": rec.stopped_by, "engine": engine,
         "interrupted": rec.interrupted,
     }
-    return SolveResult(positions=X, cost=walking_cost(X, problem), info=info,
+    return SolveResult(plan=X, cost=walking_cost(X, problem), info=info,
                        interrupted=rec.interrupted)
 
 
-def _starts(rec: Record, geo: Blocks, rng, restarts: int, starts_deadline: float,
+class DiscMoves:
+    """The category discs' moves for the engine (:func:`shelfplan.solve.engine.drive`):
+    ``settle`` builds the starts and swaps whole blocks on the best of them; each
+    ``restart`` one more randomised attached-order start, improved, repaired and
+    swapped. The best layout is the record's (``rec``)."""
+
+    def __init__(self, rec: Record, geo: Discs, rng, restarts: int, counts: dict):
+        self.rec, self.geo, self.rng, self.restarts, self.counts = rec, geo, rng, restarts, counts
+
+    def settle(self, deadline: float) -> None:
+        rec = self.rec
+        _starts(rec, self.geo, self.rng, self.restarts, rec.t0 + 0.6 * (deadline - rec.t0),
+                self.counts)
+        _swap_rounds(rec, self.geo, self.counts)
+
+    def restart(self, rng, deadline: float, round_: int) -> None:
+        geo, rec = self.geo, self.rec
+        how = f"restart {round_ + 1}, randomised attached order"
+        X = geo.greedy(geo.attached_order(noise=0.5, rng=rng), deadline=deadline)
+        rec.offer(X, f"greedy, {how}", geo.failure)
+        if X is None:
+            return
+        Xi, it = geo.improve(X, deadline)
+        self.counts["iterations"] += it
+        Xr = geo.repair(Xi, deadline=deadline)
+        rec.offer(Xr, f"greedy, {how}, improved", "repair did not converge")
+        if Xr is not None and time.monotonic() < deadline:
+            Xs, m = geo.swaps(Xr, deadline)
+            self.counts["swaps"] += m
+            rec.offer(Xs, f"greedy, {how}, improved + {m} swaps")
+
+    def cost(self) -> float:
+        return self.rec.F
+
+    def plan(self):
+        return self.rec.X
+
+
+def _starts(rec: Record, geo: Discs, rng, restarts: int, starts_deadline: float,
             counts: dict) -> None:
     """Greedy layouts in several orders, each improved continuously and repaired."""
     n, p = geo.n, geo.problem.p
@@ -97,7 +138,7 @@ def _starts(rec: Record, geo: Blocks, rng, restarts: int, starts_deadline: float
                   "repair did not converge")
 
 
-def _swap_rounds(rec: Record, geo: Blocks, counts: dict) -> None:
+def _swap_rounds(rec: Record, geo: Discs, counts: dict) -> None:
     """Swaps of whole blocks on the best layouts, each followed by a continuous
     improvement, while that helps."""
     ranked = sorted([h for h in rec.history if h["feasible"]], key=lambda h: h["objective"])
@@ -122,7 +163,7 @@ def _swap_rounds(rec: Record, geo: Blocks, counts: dict) -> None:
 class _Moves:
     """Today's blocks, the move cost and budget of an incremental block proposal."""
 
-    def __init__(self, geo: Blocks, anchor: np.ndarray, move_cost: float,
+    def __init__(self, geo: Discs, anchor: np.ndarray, move_cost: float,
                  max_moves: int | None):
         self.geo, self.lam, self.max_moves = geo, float(move_cost), max_moves
         self.A = np.array(anchor, dtype=float)
@@ -144,17 +185,16 @@ class _Moves:
         return f"current layout + {self.relocations} relocations + {self.swaps} swaps"
 
 
-def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
-                       max_moves: int | None = None, seed=0, time_limit: float = 50.0,
-                       restarts: int | None = None, progress=None) -> SolveResult:
+def incremental_blocks(problem, anchor: np.ndarray, options, deadline: float) -> SolveResult:
     """A proposal that starts from today's blocks (``anchor``; NaN rows for categories
     without a spot, placed greedily around the others): single-block relocations
     and block swaps while they lower ``S + move_cost * sum ||v_i - anchor_i||``,
-    with at most ``max_moves`` blocks off their spot. Without ``max_moves`` a
-    layout from scratch is tried too."""
-    rec = Record(None, None, time_limit=time_limit, say=progress, label="S + move cost")
-    geo = Blocks(problem)
-    mv = _Moves(geo, anchor, move_cost, max_moves)
+    with at most ``max_moves`` blocks off their spot (``options``). Without
+    ``max_moves`` a layout from scratch is tried too."""
+    max_moves = options.max_moves
+    rec = Record(None, None, deadline=deadline, say=options.progress, label="S + move cost")
+    geo = Discs(problem)
+    mv = _Moves(geo, anchor, options.move_cost, max_moves)
     rec.objective, rec.feasible = mv.objective, mv.feasible
     X = _current_blocks(geo, mv)
     rec.offer(X, "current layout" + (" (new categories placed greedily)"
@@ -164,26 +204,26 @@ def incremental_blocks(problem, anchor: np.ndarray, *, move_cost: float = 0.0,
         _block_moves(rec, geo, mv, state)
         rec.offer(state["X"], mv.how())
         if (max_moves is None or max_moves >= problem.n) and rec.left() > 0:
-            res = solve_blocks(problem, seed=seed, time_limit=max(1.0, rec.left()),
-                               restarts=restarts, progress=progress)
+            res = solve_blocks(problem, options.replace(move_cost=0.0, max_moves=None),
+                               max(deadline, time.monotonic() + 1.0))
             rec.offer(res.positions, "from scratch")
     rec.time_up()
     X = rec.best(NO_LAYOUT.format(hall=problem.hall.name))
     dist = mv.dist(X)
     info = {
         "method": "category blocks, incremental: block relocations + block swaps",
-        "seed": seed_info(seed), "best_from": rec.how, "history": rec.history,
-        "seconds": round(time.monotonic() - rec.t0, 3), "time_limit": time_limit,
+        "seed": seed_info(options.seed), "best_from": rec.how, "history": rec.history,
+        "seconds": round(time.monotonic() - rec.t0, 3), **options.record(),
         "stopped_by": rec.stopped_by, "interrupted": rec.interrupted,
         "move_cost": mv.lam, "max_moves": max_moves,
         "moved": int((dist > 1e-6).sum()), "move_distance": float(dist.sum()),
         "objective_with_moves": rec.F,
     }
-    return SolveResult(positions=X, cost=walking_cost(X, problem), info=info,
+    return SolveResult(plan=X, cost=walking_cost(X, problem), info=info,
                        interrupted=rec.interrupted)
 
 
-def _current_blocks(geo: Blocks, mv: _Moves) -> np.ndarray:
+def _current_blocks(geo: Discs, mv: _Moves) -> np.ndarray:
     """Today's blocks, the categories without a spot placed greedily around them."""
     X = np.where(mv.has[:, None], mv.A, 0.0)
     new = np.flatnonzero(~mv.has)
@@ -202,7 +242,7 @@ def _current_blocks(geo: Blocks, mv: _Moves) -> np.ndarray:
     return X
 
 
-def _block_moves(rec: Record, geo: Blocks, mv: _Moves, state: dict) -> None:
+def _block_moves(rec: Record, geo: Discs, mv: _Moves, state: dict) -> None:
     """Relocations and swaps in turn until neither helps (at most 50 rounds)."""
     for _ in range(50):
         X, r = relocations(geo, state["X"], mv.A, mv.lam, mv.max_moves, rec.deadline)
@@ -219,7 +259,7 @@ def baseline_blocks(name: str, problem, seed=0) -> np.ndarray:
     """Block baselines, each block at the free spot nearest the entrance: ``random``
     order, ``popularity`` (most borrowed first) or ``callnumber`` (by category name,
     today's shelving order)."""
-    geo = Blocks(problem)
+    geo = Discs(problem)
     n = problem.n
     if name == "random":
         order = as_rng(seed).permutation(n)

@@ -1,4 +1,4 @@
-"""Blocks with a display zone (issue 12): a few books out of call-number order, by choice.
+"""Call-number runs with a display zone (issue 12): a few books out of call-number order.
 
 The zone is either named ranges or the locations nearest the entrance (by
 walking distance) that hold the ``books`` most borrowed books. Those books are
@@ -16,7 +16,7 @@ import numpy as np
 
 from shelfplan.errors import LayoutError
 from shelfplan.model.shelving import ShelfProblem
-from shelfplan.solve.runs import Blocks, solve_runs
+from shelfplan.solve.runs import Runs, solve_runs
 from shelfplan.solve.shelf_search import TableSearch, fill_by_entrance
 from shelfplan.solve.shelving import active_books
 
@@ -67,15 +67,14 @@ def _zone_slots(problem: ShelfProblem, loc: np.ndarray, books: np.ndarray) -> np
     return seq
 
 
-def blocks_plan(problem: ShelfProblem, categories, *, seed=0, time_limit: float = 50.0,
-                progress=None, display: dict | None = None):
+def blocks_plan(problem: ShelfProblem, categories, options, deadline: float):
     """Every book's slot in the shelving order for a blocks plan (with a display zone
-    when ``display`` is given) and the solver's info."""
+    when ``options.display`` is given) and the solver's info, by ``deadline``."""
+    display = options.display
     if not display:
-        blocks = Blocks(problem, categories)
+        blocks = Runs(problem, categories)
         problem.categories = blocks.names[blocks.block]
-        seq, _, _, info = solve_runs(problem, blocks, seed=seed, time_limit=time_limit,
-                                     progress=progress)
+        seq, _, _, info = solve_runs(problem, blocks, options, deadline)
         return seq, info
     t0 = time.monotonic()
     zone, shown = display_zone(problem, display.get("books"), display.get("ranges"))
@@ -83,16 +82,16 @@ def blocks_plan(problem: ShelfProblem, categories, *, seed=0, time_limit: float 
     zone_cap[zone] = problem.capacity[zone]
     fixed = np.full(problem.n, -1, dtype=np.int64)
     fixed[shown] = fill_by_entrance(shown, problem.D, zone_cap, problem.n)[shown]
-    blocks = Blocks(problem, categories, outside=shown)
+    blocks = Runs(problem, categories, outside=shown)
     cats = np.array(categories if categories is not None else [None] * problem.n, dtype=object)
-    seq, _, _, info = solve_runs(problem, blocks, seed=seed, time_limit=0.8 * time_limit,
-                                 progress=progress, zone=zone, fixed_loc=fixed)
+    seq, _, _, info = solve_runs(problem, blocks, options, t0 + 0.8 * (deadline - t0),
+                                 zone=zone, fixed_loc=fixed)
     L = np.repeat(np.arange(problem.m), problem.capacity)
     loc = fixed.copy()
     loc[seq >= 0] = L[seq[seq >= 0]]
     search = TableSearch(loc, problem.D, problem.p, problem.symmetric_weights(), zone_cap,
-                         active=shown, seed=seed)
-    search.run(t0 + time_limit, patience=50)
+                         active=shown, seed=options.seed)
+    search.run(deadline, patience=50)
     loc = search.best_loc
     seq = np.where(seq >= 0, seq, _zone_slots(problem, loc, shown))
     cats[shown] = [None if c is None else str(c) for c in cats[shown]]

@@ -224,6 +224,15 @@ def embed_plan(method: str, problem, est, visits=None, *, dim=None, seed=0,
                                             "pick point is nearest the target")
 
 
+def learning_deadline(t0: float, time_limit: float, now: float) -> float:
+    """When an embedding must stop learning: the limit counts from the call ``t0``
+    (reading the loans included); kept back for the assignment, the bound and the
+    layout file are a second and 1.5 times the reading and estimating took until
+    ``now`` (both grow with the books and with the load of the machine: measured,
+    the assignment takes about as long as the reading). At least a second to learn."""
+    return t0 + max(1.0, time_limit - 1.0 - 1.5 * (now - t0))
+
+
 def seat(T: np.ndarray, p: np.ndarray, pick: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """Each target, most borrowed first, into the location with a free slot whose pick
     point is nearest it (``capacity`` slots per location; enough in all)."""

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from shelfplan.errors import ParameterError
+from shelfplan.errors import ShelfplanError
 
 __all__ = ["need", "tsne_embed", "skipgram_embed", "ENTRANCE_TOKEN"]
 
@@ -36,7 +36,7 @@ def need(method: str):
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise ParameterError(f"`method` {method} needs the package {name}, which is not "
+        raise ShelfplanError(f"`method` {method} needs the package {name}, which is not "
                              f"installed; install the extra: pip install \"shelfplan[embed]\" "
                              f"(or pip install {name})") from None
 

@@ -199,17 +199,18 @@ class SiteSearch:
                 books = dirty[rng.permutation(len(dirty))]
 
     def anneal(self, rounds: int | None = None, *, seed=0, deadline: float | None = None,
-               tick=None) -> int:
+               tick=None, first: int = 0) -> int:
         """Annealing rounds (``rounds`` of them, or None: while one lowers S by at
-        least ``ANNEAL_TOL`` of it); the layout ends on the best seen. Returns the
-        rounds run."""
+        least ``ANNEAL_TOL`` of it); the layout ends on the best seen. Round r takes
+        ``ANNEAL_MOVES * n * 2**(first + r)`` steps. Returns the rounds run."""
         rng = as_rng(seed)
         K.seed_rng(int(rng.integers(2 ** 31)))
         table = self.knn(ANNEAL_K)
         r = 0
         while rounds is None or r < rounds:
             before = self.S
-            out = self._anneal_round(ANNEAL_MOVES * self.n * 2 ** r, table, deadline, tick)
+            out = self._anneal_round(ANNEAL_MOVES * self.n * 2 ** (first + r), table, deadline,
+                                     tick)
             self.k, self.converged = K_START, False
             out |= not self.converge(rng, deadline=deadline, k_max=POLISH_K, tick=tick)
             r += 1
@@ -296,6 +297,49 @@ class SiteSearch:
                 break
         self.kicks_tried += done
         return kept, False
+
+
+class SiteMoves:
+    """The lattice-site family's moves for the engine (:func:`shelfplan.solve.engine.drive`).
+
+    ``settle``: annealing rounds while they pay, then kicks (``kicks`` of them, or
+    while they pay), each stage offered to ``rec``. ``restart``: a reheated annealing
+    round from the best layout (rounds grow to ``2**RESTART_GROWTH`` times the first),
+    polished by sweeps, then kicks while they pay. The search's state is always its
+    best layout: annealing rounds end on the best they met, kicks are kept only when
+    they lower S.
+    """
+
+    #: a restart's annealing round is at most 2**RESTART_GROWTH times the first round
+    RESTART_GROWTH = 3
+
+    def __init__(self, search: SiteSearch, rec, *, seed=0, kicks: int | None = None,
+                 how: str = "site search"):
+        self.ss, self.rec, self.seed, self.kicks, self.how = search, rec, seed, kicks, how
+
+    def settle(self, deadline: float) -> None:
+        ss, rec = self.ss, self.rec
+        if not rec.time_up():
+            rounds = ss.anneal(seed=self.seed, deadline=deadline,
+                               tick=lambda: rec.tick("annealing"))
+            rec.offer(ss.positions(), f"{self.how} + annealing ({rounds} rounds, "
+                                      f"{ss.anneal_steps} steps)")
+            self.how += " + annealing"
+        kept = ss.kick(self.kicks, seed=self.seed, deadline=deadline,
+                       tick=lambda: rec.tick("kicks"))
+        self.how += f" + {kept} of {ss.kicks_tried} kicks"
+
+    def restart(self, rng, deadline: float, round_: int) -> None:
+        tick = lambda: self.rec.tick("restarts from the best")  # noqa: E731
+        self.ss.anneal(1, seed=rng, deadline=deadline, tick=tick,
+                       first=min(round_, self.RESTART_GROWTH))
+        self.ss.kick(None, seed=rng, deadline=deadline, tick=tick)
+
+    def cost(self) -> float:
+        return self.ss.S
+
+    def plan(self) -> np.ndarray:
+        return self.ss.positions()
 
 
 def _warm() -> None:

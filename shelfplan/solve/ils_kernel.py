@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from shelfplan.solve.kernel_common import clear_row, scatter_row, seed_rng  # noqa: F401
+
 MIN_DELTA = 1e-12
 
 
@@ -83,9 +85,17 @@ def apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t):
 
 
 @njit(cache=True)
+def priced_move(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t):
+    """:func:`move_delta` with i's weights scattered into ``wbuf`` and cleared after."""
+    scatter_row(i, ptr, nbr, wts, wbuf)
+    dl = move_delta(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
+    clear_row(i, ptr, nbr, wbuf)
+    return dl
+
+
+@njit(cache=True)
 def _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i, cand1, k1, cand2, k2):
-    for q in range(ptr[i], ptr[i + 1]):
-        wbuf[nbr[q]] = wts[q]
+    scatter_row(i, ptr, nbr, wts, wbuf)
     best, arg = 0.0, -1
     a = site[i]
     for r in range(k1 + k2):
@@ -102,8 +112,7 @@ def _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i, cand1, k1, cand2
             dl += cost_at(P, e, p, ptr, nbr, wts, site, j, a) - cur[j] + 2.0 * wbuf[j] * dat
         if dl < best:
             best, arg = dl, t
-    for q in range(ptr[i], ptr[i + 1]):
-        wbuf[nbr[q]] = 0.0
+    clear_row(i, ptr, nbr, wbuf)
     return best, arg
 
 
@@ -213,11 +222,6 @@ def pull_slot(P, e, p, ptr, nbr, wts, site, knn, i, iters):
 
 
 @njit(cache=True)
-def seed_rng(seed):
-    np.random.seed(seed)
-
-
-@njit(cache=True)
 def _pick(cum):
     """An index drawn with probabilities proportional to the increments of ``cum``."""
     u = np.random.random() * cum[-1]
@@ -256,11 +260,7 @@ def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smi
             t = region[perm[r]]
             if site[i] == t:
                 continue
-            for q in range(ptr[i], ptr[i + 1]):
-                wbuf[nbr[q]] = wts[q]
-            dl = move_delta(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
-            for q in range(ptr[i], ptr[i + 1]):
-                wbuf[nbr[q]] = 0.0
+            dl = priced_move(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
             log_i[nl], log_s[nl] = i, site[i]
             nl += 1
             apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
@@ -312,11 +312,7 @@ def anneal(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, te
             t = knn[site[nbr[ptr[i] + np.random.randint(deg)]], np.random.randint(kk)]
         if t == a:
             continue
-        for q in range(ptr[i], ptr[i + 1]):
-            wbuf[nbr[q]] = wts[q]
-        dl = move_delta(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
-        for q in range(ptr[i], ptr[i + 1]):
-            wbuf[nbr[q]] = 0.0
+        dl = priced_move(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
         if dl < 0.0 or np.random.random() < np.exp(-dl / temp):
             apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
             taken += 1

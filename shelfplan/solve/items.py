@@ -37,23 +37,23 @@ from shelfplan.errors import LayoutError
 from shelfplan.model.objective import (entrance_term, hall_penalty, is_feasible, move_term,
                                        pair_term, spacing_penalty, walking_cost)
 from shelfplan.model.problem import Problem
-from shelfplan.solve.blocks import incremental_blocks, solve_blocks
 from shelfplan.solve.record import Record, SolveResult, StopAt, as_rng, seed_info
-from shelfplan.solve.ils import SiteSearch, site_pool
+from shelfplan.solve.engine import drive
+from shelfplan.solve.ils import SiteMoves, SiteSearch, site_pool
+from shelfplan.solve.options import Anchor, FitOptions
 from shelfplan.solve.relocate import relocate
 from shelfplan.solve.repair import repair
-from shelfplan.solve.search import SwapSearch
+from shelfplan.solve.search import SwapMoves, SwapSearch
 from shelfplan.solve.starts import (nearest_sites, popularity_start, single, snap_to_sites,
                                     spectral_start)
 
-__all__ = ["solve", "SolveResult", "STAGES", "nearest_sites", "popularity_start",
+__all__ = ["solve_items", "SolveResult", "STAGES", "nearest_sites", "popularity_start",
            "spectral_start", "snap_to_sites", "repair"]
 
 STAGES = (3.0, 30.0, 300.0, 3000.0)
-INITS = ("auto", "popularity", "spectral")
 STARTS = ("popularity", "spectral")
 METHOD = ("lattice starts + L-BFGS-B penalty continuation + repair/snap + site search + "
-          "annealing + kicks")
+          "annealing + kicks (+ restarts from the best with a time limit)")
 #: shares of the time limit: the continuation stops at CONT_SHARE, the repair at REPAIR_SHARE
 CONT_SHARE, REPAIR_SHARE = 0.15, 0.25
 #: ... but the continuation may always take this many seconds, up to a third of the limit
@@ -65,45 +65,33 @@ INCREMENTAL_KICKS = 300
 METHOD_INCREMENTAL = "swap search + relocations from the current layout (incremental)"
 
 
-def solve(problem: Problem, *, seed=0, init: str = "auto", time_limit: float = 50.0,
-          kicks: int | None = None, current: np.ndarray | None = None,
-          move_cost: float = 0.0, max_moves: int | None = None, progress=None,
-          stages=STAGES, maxiter: int = 300, polish: bool = True) -> SolveResult:
-    """A feasible layout of low walking cost S; category blocks go to
-    :mod:`shelfplan.solve.blocks` (``kicks`` is then its number of restarts).
+def solve_items(problem: Problem, options: FitOptions, deadline: float, *,
+                current: np.ndarray | None = None, bound: float | None = None, stages=STAGES, maxiter: int = 300,
+                polish: bool = True) -> SolveResult:
+    """A feasible layout of single books of low walking cost S, by ``deadline``.
 
-    * ``seed``: an int or a ``numpy.random.Generator``.
-    * ``init``: ``auto`` (popularity and spectral starts), ``popularity`` or ``spectral``.
-    * Work is fixed by ``stages``, ``maxiter`` (per stage), the site search
-      (runs until no move helps at the deepest candidate lists) and ``kicks``
-      (default None: until several batches in a row stop paying; an int: that
-      many), so a seed gives the same layout every time; ``time_limit``
-      (seconds) only caps it, and ``info["stopped_by"]`` says whether it did.
-    * ``current`` ((n, 3) positions, NaN rows for books without one), ``move_cost``
-      and ``max_moves``: an incremental proposal. The objective becomes
-      ``S + move_cost * sum_i ||v_i - current_i||``; with ``max_moves`` at most
-      that many books leave their current spot and the rest stay fixed.
-    * ``progress(message)`` receives one-line updates; Ctrl-C stops the run and
-      the best feasible layout so far is returned.
+    ``options`` (:class:`~shelfplan.solve.options.FitOptions`): ``seed``, ``init``
+    (``auto``: popularity and spectral starts, ``popularity`` or ``spectral``),
+    ``kicks`` (None: until they stop paying; an int: that many), ``progress``
+    (one-line updates; Ctrl-C returns the best feasible layout so far) and the time
+    use: with no time limit, work is fixed by ``stages``, ``maxiter`` (per stage),
+    the site search (until no move helps at the deepest candidate lists), the
+    annealing rounds and kicks while they pay, so a seed gives the same layout every
+    time; with a time limit the engine (:func:`~shelfplan.solve.engine.drive`) then
+    restarts from the best until the deadline.
+
+    ``bound``: the certified lower bound of S (the restarts stop there).
+    ``current`` ((n, 3) positions, NaN rows for books without one), with the options'
+    ``move_cost`` and ``max_moves``: an incremental proposal. The objective becomes
+    ``S + move_cost * sum_i ||v_i - current_i||``; with ``max_moves`` at most that
+    many books leave their current spot and the rest stay fixed.
 
     BLAS is held to one thread: L-BFGS-B's small dense steps gain nothing
     from threads and lose up to 10x when the machine is busy.
     """
-    as_rng(seed)                       # a bad seed fails before any work
     with threadpool_limits(limits=1):
-        if problem.blocks:
-            if current is not None:
-                return incremental_blocks(problem, current, move_cost=move_cost,
-                                          max_moves=max_moves, seed=seed,
-                                          time_limit=time_limit, restarts=kicks,
-                                          progress=progress)
-            return solve_blocks(problem, seed=seed, time_limit=time_limit, restarts=kicks,
-                                progress=progress)
-        if init not in INITS:
-            raise ValueError(f"init must be auto, popularity or spectral, got {init!r}")
-        run = _Run(problem, seed=seed, init=init, time_limit=time_limit, kicks=kicks,
-                   anchor=current, move_cost=move_cost, max_moves=max_moves,
-                   progress=progress, stages=stages, maxiter=maxiter, polish=polish)
+        run = _Run(problem, options, deadline, anchor=current, bound=bound, stages=stages,
+                   maxiter=maxiter, polish=polish)
         with run.rec.stage():
             if current is not None:
                 _incremental(run)
@@ -122,15 +110,18 @@ def solve(problem: Problem, *, seed=0, init: str = "auto", time_limit: float = 5
 class _Run:
     """What the stages of one run share: options, sites, the record, the counters."""
 
-    def __init__(self, problem: Problem, *, seed, init, time_limit, kicks, anchor, move_cost,
-                 max_moves, progress, stages, maxiter, polish):
+    def __init__(self, problem: Problem, options: FitOptions, deadline: float, *, anchor,
+                 bound=None, stages, maxiter, polish):
         self.problem, self.hall, self.n = problem, problem.hall, problem.n
-        self.seed, self.init, self.time_limit = seed, init, time_limit
-        self.kicks = None if kicks is None else int(kicks)
+        self.options = options
+        self.seed, self.init = options.seed, options.init
+        self.kicks = options.kicks
+        self.time_limit = max(0.0, deadline - time.monotonic())
         self.anchor = None if anchor is None else np.asarray(anchor, dtype=float)
-        self.lam, self.max_moves = float(move_cost), max_moves
-        self.progress, self.stages, self.maxiter, self.polish = progress, stages, maxiter, polish
-        self.rec = Record(self.objective, self.feasible, time_limit=time_limit, say=progress,
+        self.lam, self.max_moves = float(options.move_cost), options.max_moves
+        self.progress, self.stages, self.maxiter, self.polish = (options.progress, stages,
+                                                                 maxiter, polish)
+        self.rec = Record(self.objective, self.feasible, deadline=deadline, say=self.progress,
                           label="S" if self.anchor is None else "S + move cost")
         self.say = self.rec.say
         self.sites = self.hall.sites()
@@ -144,10 +135,16 @@ class _Run:
                               move_cost=self.lam)
         self.iters = 0
         self.kicks_tried = 0 if self.kicks is None else self.kicks
+        self.engine: dict = {}
+        self.bound = None if self.anchor is not None else bound
 
     @property
     def deadline(self) -> float:
         return self.rec.deadline
+
+    def today(self) -> Anchor:
+        """Today's positions with the move cost and budget (incremental proposals)."""
+        return Anchor(self.anchor, self.lam, self.max_moves)
 
     def _moves(self, X):
         h = np.isfinite(self.anchor).all(axis=1)
@@ -167,8 +164,7 @@ class _Run:
 
     def search(self, X, how, extra=None) -> SwapSearch:
         """Swap search to convergence (move budgets raised in stages), offered."""
-        ss = SwapSearch(X, self.problem, extra, anchor=self.anchor, move_cost=self.lam,
-                        max_moves=self.max_moves)
+        ss = SwapSearch(X, self.problem, extra, anchor=self.today())
         m = 0
         for k in _budgets(self.max_moves):
             ss.max_moves = k
@@ -185,15 +181,15 @@ class _Run:
             "iterations": self.iters, "evaluations": self.obj.evals,
             "stages": list(self.stages), "kicks": self.kicks_tried, "history": self.rec.history,
             "seconds": round(time.monotonic() - self.rec.t0, 3),
-            "time_limit": self.time_limit, "stopped_by": self.rec.stopped_by,
-            "interrupted": self.rec.interrupted,
+            **self.options.record(), "stopped_by": self.rec.stopped_by,
+            "interrupted": self.rec.interrupted, "engine": self.engine,
         }
         if self.anchor is not None:
             dist = self._moves(X)
             info.update(move_cost=self.lam, max_moves=self.max_moves,
                         moved=int((dist > 1e-6).sum()), move_distance=float(dist.sum()),
                         objective_with_moves=self.objective(X))
-        return SolveResult(positions=X, cost=walking_cost(X, self.problem), info=info,
+        return SolveResult(plan=X, cost=walking_cost(X, self.problem), info=info,
                            interrupted=self.rec.interrupted)
 
 
@@ -289,23 +285,18 @@ def _search(run: _Run, candidates: dict) -> None:
         if run.rec.time_up():
             break
     _, _, name, ss = min(found, key=lambda t: t[:2])
-    how = f"{name} + site search"
-    if not run.rec.time_up():
-        rounds = ss.anneal(seed=run.seed, deadline=run.deadline,
-                           tick=lambda: run.rec.tick("annealing"))
-        run.rec.offer(ss.positions(), f"{how} + annealing ({rounds} rounds, "
-                                      f"{ss.anneal_steps} steps)")
-        how += " + annealing"
-    kept = ss.kick(run.kicks, seed=run.seed, deadline=run.deadline,
-                   tick=lambda: run.rec.tick("kicks"))
+    moves = SiteMoves(ss, run.rec, seed=run.seed, kicks=run.kicks, how=f"{name} + site search")
+    run.engine = drive(moves, run.rec, run.options, how=moves.how, seed=run.seed,
+                       bound=run.bound, movable=run.n > 1,
+                       tick=lambda: run.rec.tick("restarts from the best"), settle=True)
     run.kicks_tried = ss.kicks_tried
-    run.rec.offer(ss.positions(), f"{how} + {kept} of {ss.kicks_tried} kicks")
 
 
 def _incremental(run: _Run) -> None:
     """From today's layout: books on today's spots plus free lattice sites (new books,
     without a current spot, on the free sites nearest the entrance); swaps, kicks,
-    relocations; without a move budget also a layout from scratch."""
+    relocations; without a move budget also a layout from scratch. With a time limit,
+    the engine's restarts (more kicks from the best) use the time left."""
     X, free = _current_start(run)
     run.rec.offer(X, "current layout (new books nearest the entrance)")
     ss = run.search(X, "current layout", extra=free)
@@ -314,20 +305,28 @@ def _incremental(run: _Run) -> None:
     Xk = ss.positions()
     run.rec.offer(Xk, f"current layout + swap search + {kept} kicks")
     # single books to free sites (the swap search sees only nearby free slots)
-    Xr, moved = relocate(Xk, run.problem, run.sites, anchor=run.anchor, move_cost=run.lam,
-                         max_moves=run.max_moves, deadline=run.deadline)
+    Xr, moved = relocate(Xk, run.problem, run.sites, anchor=run.today(),
+                         deadline=run.deadline)
     if moved:
         run.rec.offer(Xr, f"current layout + swap search + {kept} kicks + {moved} relocations")
     if run.max_moves is None and time.monotonic() < run.deadline:
         run.say("also trying a layout from scratch (no --max-moves)")
-        scratch = _Run(run.problem, seed=run.seed, init=run.init,
-                       time_limit=max(1.0, run.deadline - time.monotonic()), kicks=run.kicks,
-                       anchor=None, move_cost=0.0, max_moves=None, progress=run.progress,
-                       stages=run.stages, maxiter=run.maxiter, polish=run.polish)
+        scratch = _Run(run.problem, run.options.replace(move_cost=0.0, max_moves=None),
+                       run.deadline, anchor=None, bound=run.bound, stages=run.stages,
+                       maxiter=run.maxiter, polish=run.polish)
         with scratch.rec.stage():
             _from_scratch(scratch)
         if scratch.rec.X is not None:
             run.rec.offer(scratch.rec.X, "from scratch")
+    if run.options.use_all_time and not run.rec.time_up():
+        X = run.rec.X
+        gap, _ = cKDTree(X).query(free, k=1)           # the sites still free around the best
+        best = SwapSearch(X, run.problem, free[gap >= run.hall.d_min * (1 - 1e-6)],
+                          anchor=run.today())
+        moves = SwapMoves(best, count=max(run.kicks_tried, 1), seed=run.seed)
+        run.engine = drive(moves, run.rec, run.options, how="best + kicks", seed=run.seed,
+                           settle=False, movable=run.max_moves != 0,
+                           tick=lambda: run.rec.tick("restarts from the best"))
 
 
 def _current_start(run: _Run) -> tuple:

@@ -24,10 +24,24 @@ TICK = 0.25
 
 @dataclass
 class SolveResult:
-    positions: np.ndarray
-    cost: dict
+    """What every solver returns: the plan, its cost and the solver's record.
+
+    ``plan`` is ``(n, 3)`` positions for a free-space layout (``kind
+    "positions"``), each book's location for a shelving plan (``"locations"``)
+    or each book's slot in the shelving order (``"sequence"``).
+    """
+
+    plan: np.ndarray
+    cost: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
     interrupted: bool = False
+    kind: str = "positions"
+
+    @property
+    def positions(self) -> np.ndarray:
+        if self.kind != "positions":
+            raise AttributeError(f"a {self.kind} plan has no positions")
+        return self.plan
 
 
 def as_rng(seed) -> np.random.Generator:
@@ -61,7 +75,7 @@ class StopAt:
 
 
 class Record:
-    """Best-so-far bookkeeping of one solver run.
+    """Best-so-far bookkeeping of one solver run, until ``deadline`` (``time.monotonic()``).
 
     ``objective(X)`` and ``feasible(X)`` judge a candidate; ``say`` receives one-line
     progress messages (every candidate, or with ``only_best`` only the improvements
@@ -71,11 +85,11 @@ class Record:
     feasible candidates are kept by name in :attr:`kept`.
     """
 
-    def __init__(self, objective, feasible, *, time_limit: float, say=None, label: str = "S",
+    def __init__(self, objective, feasible, *, deadline: float, say=None, label: str = "S",
                  only_best: bool = False, keep: bool = False):
         self.objective, self.feasible = objective, feasible
         self.t0 = time.monotonic()
-        self.deadline = self.t0 + time_limit
+        self.deadline = float(deadline)
         self.say = say or (lambda msg: None)
         self.label, self.only_best, self.keep = label, only_best, keep
         self.F, self.X, self.how = np.inf, None, None

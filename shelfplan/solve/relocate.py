@@ -21,6 +21,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from shelfplan.model.problem import Problem
+from shelfplan.solve.options import Anchor
 from shelfplan.solve.core import point_costs, pull_points
 
 
@@ -33,26 +34,27 @@ def free_sites(sites: np.ndarray, X: np.ndarray, d_min: float) -> np.ndarray:
 
 
 def relocate(X: np.ndarray, problem: Problem, sites: np.ndarray, *,
-             anchor: np.ndarray | None = None, move_cost: float = 0.0,
-             max_moves: int | None = None, deadline: float | None = None,
+             anchor: Anchor | None = None, deadline: float | None = None,
              k: int = 32, max_steps: int | None = None, tol: float = 1e-6,
              ) -> tuple[np.ndarray, int]:
     """Best-improvement relocations of single books to free ``sites``.
 
-    ``anchor`` (NaN rows: no current spot), ``move_cost`` and ``max_moves`` as in
-    :func:`shelfplan.solve.items.solve`: a book counts as moved when it ends more than
-    ``tol`` from its anchor. Returns ``(positions, relocations made)``.
+    ``anchor`` (:class:`~shelfplan.solve.options.Anchor`: today's positions, NaN rows
+    for no current spot, the move cost and the budget): a book counts as moved when it
+    ends more than ``tol`` from its anchor. Returns ``(positions, relocations made)``.
     """
+    anchor = anchor or Anchor()
+    max_moves = anchor.max_moves
     X = np.array(X, dtype=float)
     n = problem.n
     d = problem.hall.d_min
     e = problem.hall.entrance
     W = problem.symmetric_weights()
     books = np.arange(n)
-    has = (np.zeros(n, dtype=bool) if anchor is None
-           else np.isfinite(anchor).all(axis=1))
-    A = np.where(has[:, None], anchor if anchor is not None else 0.0, 0.0)
-    lam = float(move_cost)
+    has = (np.zeros(n, dtype=bool) if anchor.positions is None
+           else np.isfinite(anchor.positions).all(axis=1))
+    A = np.where(has[:, None], anchor.positions if anchor.positions is not None else 0.0, 0.0)
+    lam = float(anchor.move_cost)
     free = free_sites(sites, X, d)
     steps = 0
     max_steps = n if max_steps is None else int(max_steps)

@@ -20,13 +20,14 @@ import numpy as np
 
 from shelfplan.model.shelving import ShelfProblem
 from shelfplan.solve import runs_kernel as kernel
+from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, as_rng, seed_info
 from shelfplan.solve.shelving import active_books
 
-__all__ = ["Blocks", "blocks_of", "solve_runs", "coi_order", "plan_from_order"]
+__all__ = ["Runs", "runs_of", "solve_runs", "coi_order", "plan_from_order"]
 
 
-class Blocks:
+class Runs:
     """Books grouped into call-number blocks: ``block`` (n,) block of each book,
     ``rank`` (n,) its place in the block's call-number order, ``sizes`` (K,),
     ``names`` (K,), blocks numbered in call-number order of their first book."""
@@ -63,14 +64,14 @@ class Blocks:
         return len(self.sizes)
 
 
-def blocks_of(problem: ShelfProblem) -> Blocks:
-    return Blocks(problem, problem.categories)
+def runs_of(problem: ShelfProblem) -> Runs:
+    return Runs(problem, problem.categories)
 
 
 class _Pricer:
     """Exact S_walk of (order, lead) for one problem, compiled."""
 
-    def __init__(self, problem: ShelfProblem, blocks: Blocks, zone=None, fixed_loc=None):
+    def __init__(self, problem: ShelfProblem, blocks: Runs, zone=None, fixed_loc=None):
         self.blocks = blocks
         all_loc = np.repeat(np.arange(problem.m), problem.capacity).astype(np.int64)
         keep = np.ones(len(all_loc), dtype=bool) if zone is None else ~np.isin(all_loc, zone)
@@ -116,7 +117,7 @@ class _Pricer:
         return out
 
 
-def coi_order(problem: ShelfProblem, blocks: Blocks, pricer: _Pricer) -> tuple[np.ndarray, int]:
+def coi_order(problem: ShelfProblem, blocks: Runs, pricer: _Pricer) -> tuple[np.ndarray, int]:
     """Class-based storage by COI: blocks by loans per book, the densest laid at the point
     of the shelving order nearest the entrance, the next ones on alternate sides."""
     inside = blocks.inside
@@ -162,7 +163,11 @@ def _apply(order: np.ndarray, kind: str, q: int, t: int) -> np.ndarray:
     return new
 
 
-def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48):
+def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48, allowed=None,
+             shift_lead: bool = True):
+    """First-improvement descent over block swaps, insertions and reversals (and shifts
+    of the lead when ``shift_lead``); ``allowed(order, lead)`` may refuse a plan (a
+    move budget)."""
     K = len(order)
     improved = True
     while improved and time.monotonic() < deadline:
@@ -172,64 +177,106 @@ def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48):
             for kind, t in _moves(K, q, rng, width):
                 new = _apply(order, kind, q, t)
                 c = pricer(new, lead)
-                if c < S - 1e-12 * max(1.0, S):
+                if c < S - 1e-12 * max(1.0, S) and (allowed is None or allowed(new, lead)):
                     order, S, improved = new, c, True
                     break
             if time.monotonic() > deadline:
                 return order, lead, S
+        if not shift_lead:
+            continue
         for step in (1, 5, 30, 150, 750):
             for cand in (lead - step, lead + step):
                 if 0 <= cand <= pricer.free:
                     c = pricer(order, cand)
-                    if c < S - 1e-12 * max(1.0, S):
+                    if c < S - 1e-12 * max(1.0, S) and (allowed is None
+                                                        or allowed(order, cand)):
                         lead, S, improved = cand, c, True
     return order, lead, S
 
 
-def solve_runs(problem: ShelfProblem, blocks: Blocks, *, seed=0, time_limit: float = 50.0,
-               patience: int = 50, progress=None, zone=None, fixed_loc=None):
-    """The block order of lowest S_walk found; ``(seq, order, lead, info)`` with ``seq``
-    every block book's slot in the shelving order. ``zone`` (locations) is left to the
-    books outside the blocks, which stand at ``fixed_loc``."""
+class RunMoves:
+    """The call-number runs' moves for the engine (:func:`shelfplan.solve.engine.drive`):
+    the state is a block order and the free slots before the first run (``lead``);
+    ``allowed(order, lead)`` may refuse plans (a move budget).
+    ``settle``: descent by block swaps, insertions and reversals and shifts of the
+    lead, each priced by the exact S_walk, then kicks (a random stretch of blocks
+    reversed, descent, kept only when better) until ``patience`` in a row fail;
+    ``restart``: one more kick from the best."""
+
+    def __init__(self, pricer: _Pricer, order, lead: int, rng, *, patience: int = 50,
+                 allowed=None, shift_lead: bool = True):
+        self.pricer, self.rng, self.patience = pricer, rng, patience
+        self.rules = {"allowed": allowed, "shift_lead": shift_lead}
+        self.order, self.lead = np.asarray(order, dtype=np.int64).copy(), int(lead)
+        self.S = pricer(self.order, self.lead)
+        self.kicks = 0
+
+    def settle(self, deadline: float) -> None:
+        self.order, self.lead, self.S = _descend(self.pricer, self.order, self.lead, self.S,
+                                                 self.rng, deadline, **self.rules)
+        failed = 0
+        while failed < self.patience and len(self.order) > 3 and time.monotonic() < deadline:
+            failed = 0 if self._kick(deadline) else failed + 1
+
+    def restart(self, rng, deadline: float, round_: int) -> None:
+        if len(self.order) > 3:
+            self._kick(deadline)
+
+    def _kick(self, deadline: float) -> bool:
+        self.kicks += 1
+        a, z = sorted(self.rng.choice(len(self.order), 2, replace=False))
+        kicked = self.order.copy()
+        kicked[a:z + 1] = kicked[a:z + 1][::-1]
+        allowed = self.rules["allowed"]
+        if allowed is not None and not allowed(kicked, self.lead):
+            return False
+        o2, l2, S2 = _descend(self.pricer, kicked, self.lead, self.pricer(kicked, self.lead),
+                              self.rng, deadline, **self.rules)
+        if S2 < self.S - 1e-12 * max(1.0, self.S):
+            self.order, self.lead, self.S = o2, l2, S2
+            return True
+        return False
+
+    def cost(self) -> float:
+        return self.S
+
+    def plan(self) -> np.ndarray:
+        return np.append(self.order, self.lead).astype(np.int64)
+
+
+def solve_runs(problem: ShelfProblem, blocks: Runs, options, deadline: float, *,
+               patience: int = 50, zone=None, fixed_loc=None):
+    """The block order of lowest S_walk found by ``deadline`` (``options``: ``seed``,
+    ``progress``, the time use); ``(seq, order, lead, info)`` with ``seq`` every block
+    book's slot in the shelving order. ``zone`` (locations) is left to the books
+    outside the blocks, which stand at ``fixed_loc``."""
     pricer = _Pricer(problem, blocks, zone, fixed_loc)
-    rng = as_rng(seed)
-    kicks = 0
+    rng = as_rng(options.seed)
     # a candidate is the block order with the lead appended
-    record = Record(lambda x: pricer(x[:-1], x[-1]), lambda x: True, time_limit=time_limit,
-                    say=progress, label="S_walk")
+    record = Record(lambda x: pricer(x[:-1], x[-1]), lambda x: True, deadline=deadline,
+                    say=options.progress, label="S_walk")
     pack = lambda order, lead: np.append(order, lead).astype(np.int64)  # noqa: E731
+    moves, engine = None, {}
     with record.stage():
         record.offer(pack(np.arange(blocks.K), 0), "call-number order")
         record.offer(pack(*coi_order(problem, blocks, pricer)), "class-based storage (COI)")
         best = record.best("internal: no block order")
-        order, lead, S = best[:-1].copy(), int(best[-1]), record.F
-        order, lead, S = _descend(pricer, order, lead, S, rng, record.deadline)
-        record.offer(pack(order, lead), "block search")
-        failed = 0
-        while failed < patience and blocks.K > 3 and not record.time_up():
-            kicks += 1
-            a, z = sorted(rng.choice(blocks.K, 2, replace=False))
-            kicked = order.copy()
-            kicked[a:z + 1] = kicked[a:z + 1][::-1]
-            o2, l2, S2 = _descend(pricer, kicked, lead, pricer(kicked, lead), rng,
-                                  record.deadline)
-            if S2 < S - 1e-12 * max(1.0, S):
-                order, lead, S, failed = o2, l2, S2, 0
-            else:
-                failed += 1
-        record.offer(pack(order, lead), "block search + kicks")
+        moves = RunMoves(pricer, best[:-1], int(best[-1]), rng, patience=patience)
+        engine = drive(moves, record, options, how="block search + kicks", seed=rng,
+                       movable=blocks.K > 1, tick=lambda: record.tick("restarts from the best"))
     record.time_up()
     best = record.best("internal: no block order")
     order, lead = best[:-1], int(best[-1])
-    info = {"method": "shelving: call-number blocks", "seed": seed_info(seed),
+    info = {"method": "shelving: call-number blocks", "seed": seed_info(options.seed),
             "blocks": int(blocks.K), "block_order": [None if blocks.names[b] is None
                                                      else str(blocks.names[b]) for b in order],
             "lead_free_slots": int(lead), "evaluations": int(pricer.evals),
-            "kicks": kicks, "stopped_by": record.stopped_by, "history": record.history,
-            "seconds": round(float(time_limit - record.left()), 3)}
+            "kicks": 0 if moves is None else moves.kicks, "stopped_by": record.stopped_by,
+            "history": record.history, "engine": engine, **options.record(),
+            "seconds": round(time.monotonic() - record.t0, 3)}
     return pricer.sequence(order, lead), order, lead, info
 
 
-def plan_from_order(problem: ShelfProblem, blocks: Blocks, order, lead: int = 0) -> np.ndarray:
+def plan_from_order(problem: ShelfProblem, blocks: Runs, order, lead: int = 0) -> np.ndarray:
     """Every book's slot in the shelving order for a block order (baselines, tests)."""
     return _Pricer(problem, blocks).sequence(np.asarray(order, dtype=np.int64), int(lead))

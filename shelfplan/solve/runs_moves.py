@@ -14,14 +14,13 @@ free slots (a staging step).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from shelfplan.errors import LayoutError
 from shelfplan.model.shelving import ShelfProblem
-from shelfplan.solve.record import as_rng, seed_info
-from shelfplan.solve.runs import Blocks, _apply, _moves, _Pricer
+from shelfplan.solve.engine import drive
+from shelfplan.solve.record import Record, as_rng, seed_info
+from shelfplan.solve.runs import Runs, RunMoves, _Pricer
 
 __all__ = ["current_order", "solve_runs_within", "shift_plan"]
 
@@ -32,7 +31,7 @@ def global_slots(stacks, loc, shelf, slot) -> np.ndarray:
     return first[loc] + (shelf - 1) * stacks.loc_books_per_shelf[loc] + (slot - 1)
 
 
-def current_order(blocks: Blocks, seq: np.ndarray) -> tuple[np.ndarray, int]:
+def current_order(blocks: Runs, seq: np.ndarray) -> tuple[np.ndarray, int]:
     """The block order and lead of a plan that keeps blocks (``seq``: slot of each book)."""
     first = np.full(blocks.K, np.iinfo(np.int64).max)
     np.minimum.at(first, blocks.block, seq)
@@ -40,11 +39,12 @@ def current_order(blocks: Blocks, seq: np.ndarray) -> tuple[np.ndarray, int]:
     return order, int(first[order[0]])
 
 
-def solve_runs_within(problem: ShelfProblem, blocks: Blocks, cur_seq: np.ndarray,
-                      max_moves: int, *, seed=0, time_limit: float = 50.0, progress=None):
-    """The best block order found that moves at most ``max_moves`` books from today's
-    (``cur_seq``); ``(seq, info)``."""
-    deadline = time.monotonic() + time_limit
+def solve_runs_within(problem: ShelfProblem, blocks: Runs, cur_seq: np.ndarray,
+                      max_moves: int, options, deadline: float):
+    """The best block order found by ``deadline`` that moves at most ``max_moves``
+    books from today's (``cur_seq``); ``(seq, info)``. A descent from today's order
+    (each step within the budget); with a time limit the engine's restarts (kicks
+    within the budget) use the time left."""
     pricer = _Pricer(problem, blocks)
     L = pricer.slot_loc
     cur_loc = L[cur_seq]
@@ -53,40 +53,36 @@ def solve_runs_within(problem: ShelfProblem, blocks: Blocks, cur_seq: np.ndarray
         raise LayoutError("the current plan's runs leave gaps between blocks; incremental "
                           "block proposals start from a plan without gaps (e.g. shelfplan "
                           "baseline callnumber)")
-    rng = as_rng(seed)
-    S0 = S = pricer(order, lead)
-    say = progress or (lambda m: None)
-    say(f"today: S_walk={S:.4f}")
+    rng = as_rng(options.seed)
+    S0 = pricer(order, lead)
+    record = Record(lambda x: pricer(x[:-1], x[-1]), lambda x: True, deadline=deadline,
+                    say=options.progress, label="S_walk")
+    record.say(f"today: S_walk={S0:.4f}")
 
     def moved(o, ld):
         return int((L[pricer.sequence(o, ld)] != cur_loc).sum())
 
-    improved = True
-    while improved and time.monotonic() < deadline:
-        improved = False
-        for b in rng.permutation(blocks.K):
-            q = int(np.nonzero(order == b)[0][0])
-            for kind, t in _moves(blocks.K, q, rng, 48):
-                new = _apply(order, kind, q, t)
-                c = pricer(new, lead)
-                if c < S - 1e-12 * max(1.0, S) and moved(new, lead) <= max_moves:
-                    order, S, improved = new, c, True
-                    break
-            if time.monotonic() > deadline:
-                break
+    moves = RunMoves(pricer, order, lead, rng, patience=0,
+                     allowed=lambda o, ld: moved(o, ld) <= max_moves, shift_lead=False)
+    with record.stage():
+        engine = drive(moves, record, options, how="block search within the budget",
+                       seed=rng, movable=blocks.K > 1 and max_moves > 0)
+    best = record.best("internal: no block order")
+    order, lead = best[:-1], int(best[-1])
     seq = pricer.sequence(order, lead)
-    info = {"method": "shelving: call-number blocks, incremental", "seed": seed_info(seed),
-            "max_moves": int(max_moves), "moved": moved(order, lead),
-            "objective_today": S0, "blocks": int(blocks.K),
+    info = {"method": "shelving: call-number blocks, incremental",
+            "seed": seed_info(options.seed), "max_moves": int(max_moves),
+            "moved": moved(order, lead), "objective_today": S0, "blocks": int(blocks.K),
             "block_order": [None if blocks.names[b] is None else str(blocks.names[b])
                             for b in order], "lead_free_slots": int(lead),
-            "evaluations": int(pricer.evals),
-            "stopped_by": "time limit" if time.monotonic() > deadline else "done"}
-    say(f"within {max_moves} books moved: S_walk={S:.4f} ({info['moved']} books move)")
+            "evaluations": int(pricer.evals), "engine": engine, **options.record(),
+            "stopped_by": record.stopped_by}
+    record.say(f"within {max_moves} books moved: S_walk={record.F:.4f} "
+               f"({info['moved']} books move)")
     return seq, info
 
 
-def shift_plan(blocks: Blocks, cur_seq: np.ndarray, new_seq: np.ndarray, n_slots: int):
+def shift_plan(blocks: Runs, cur_seq: np.ndarray, new_seq: np.ndarray, n_slots: int):
     """Steps ``(block, books, from_slot, to_slot, staging)`` moving today's runs to the
     proposal's, one run at a time, each into slots that are empty when it moves."""
     occupied = np.zeros(n_slots, dtype=bool)

@@ -25,6 +25,7 @@ import numpy as np
 
 from shelfplan.model.objective import walking_cost
 from shelfplan.model.problem import Problem
+from shelfplan.solve.options import Anchor
 from shelfplan.solve.core import Places, dist as _dist, expand as _expand, pull_points, swap_gains
 from shelfplan.solve.record import as_rng
 
@@ -41,9 +42,9 @@ class SwapSearch:
     """
 
     def __init__(self, positions: np.ndarray, problem: Problem,
-                 extra_slots: np.ndarray | None = None, *, anchor: np.ndarray | None = None,
-                 move_cost: float = 0.0, max_moves: int | None = None, tol: float = 1e-6,
-                 neighbours: int = 10, pull_neighbours: int = 8, screen_factor: int = 6):
+                 extra_slots: np.ndarray | None = None, *, anchor: Anchor | None = None,
+                 tol: float = 1e-6, neighbours: int = 10, pull_neighbours: int = 8,
+                 screen_factor: int = 6):
         self.problem = problem
         self.n = n = problem.n
         extra = np.zeros((0, 3)) if extra_slots is None else np.asarray(extra_slots, float)
@@ -60,12 +61,13 @@ class SwapSearch:
         self.knn = knn[:, 1:]
         self.k2 = min(pull_neighbours, m)
         self.screen_factor = screen_factor
+        anchor = anchor or Anchor()
         self.anchor = np.full((m, 3), np.nan)
-        if anchor is not None:
-            self.anchor[:n] = anchor
+        if anchor.positions is not None:
+            self.anchor[:n] = anchor.positions
         self.has_anchor = np.isfinite(self.anchor).all(axis=1)
-        self.lam = np.where(self.has_anchor, float(move_cost), 0.0)
-        self.max_moves = max_moves
+        self.lam = np.where(self.has_anchor, float(anchor.move_cost), 0.0)
+        self.max_moves = anchor.max_moves
         self.tol = tol
         self.swaps = 0
 
@@ -231,6 +233,27 @@ class SwapSearch:
             else:
                 self.slot, self.occupant, self.swaps = saved
         return kept
+
+
+class SwapMoves:
+    """The swap search's moves for the engine (:func:`shelfplan.solve.engine.drive`),
+    incremental proposals: ``settle`` runs ``count`` kicks, each ``restart`` as many
+    more from the best (a kick is kept only when it lowers the objective)."""
+
+    def __init__(self, search: SwapSearch, *, count: int, seed=0):
+        self.ss, self.count, self.seed = search, int(count), seed
+
+    def settle(self, deadline: float) -> None:
+        self.ss.kicks(self.count, seed=self.seed, deadline=deadline)
+
+    def restart(self, rng, deadline: float, round_: int) -> None:
+        self.ss.kicks(self.count, seed=rng, deadline=deadline)
+
+    def cost(self) -> float:
+        return self.ss.cost()
+
+    def plan(self) -> np.ndarray:
+        return self.ss.positions()
 
 
 def improve(positions: np.ndarray, problem: Problem, extra_slots: np.ndarray | None = None,

@@ -240,19 +240,22 @@ class TableSearch:
         failed = 0
         while (time.monotonic() < deadline and failed < patience and len(self.active) > 1
                and (max_kicks is None or self.kicks < max_kicks)):
-            before = self.best_S
-            if self.one_per_place:
-                self.kick(deadline)
-            else:
-                self._scatter_and_descend(deadline)
-            if self.best_S < before - 1e-9 * max(1.0, abs(before)):
-                self.improved_kicks += 1
-                failed = 0
-            else:
-                failed += 1
+            failed = 0 if self.step(deadline) else failed + 1
         self.restore()
         if say and self.kicks:
             say(f"kicks: {self.improved_kicks} of {self.kicks} kept, S={self.best_S:.4f}")
+
+    def step(self, deadline: float) -> bool:
+        """One kick from the current state (:meth:`kick` when each place holds one book,
+        else a scatter kick and sweeps); True when it lowered the best S."""
+        before = self.best_S
+        if self.one_per_place:
+            self.kick(deadline)
+        else:
+            self._scatter_and_descend(deadline)
+        won = self.best_S < before - 1e-9 * max(1.0, abs(before))
+        self.improved_kicks += won
+        return won
 
     def _scatter_and_descend(self, deadline: float) -> None:
         """A scatter kick, sweeps over the books it touched; kept only when better."""
@@ -420,3 +423,4 @@ class TableSearch:
         if hi - lo <= k:
             return self.W.indices[lo:hi]
         return self.W.indices[lo + np.argpartition(-self.W.data[lo:hi], k)[:k]]
+

@@ -13,10 +13,14 @@ fill.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from shelfplan.model.shelving import ShelfProblem, shelved_cost
-from shelfplan.solve.record import Record, as_rng, seed_info
+from shelfplan.model.shelving import ShelfProblem, shelved_cost, shelving_lower_bound
+from shelfplan.solve.engine import drive
+from shelfplan.solve.options import FitOptions
+from shelfplan.solve.record import Record, SolveResult, as_rng, seed_info
 from shelfplan.solve.shelf_search import TableSearch, fill_by_entrance, greedy_fill
 
 __all__ = ["solve_shelving", "shelf_baseline", "SHELF_BASELINES", "active_books", "fill_rest"]
@@ -72,11 +76,41 @@ def _starts(problem: ShelfProblem, books: np.ndarray, record: Record) -> None:
             record.offer(greedy_fill(order, D, cap, problem.p, W, n), "greedy fill")
 
 
-def solve_shelving(problem: ShelfProblem, *, seed=0, time_limit: float = 50.0,
-                   kicks: int | None = None, patience: int = 200, progress=None) -> tuple:
-    """The location of every book (``(n,)``, 0-based) and the solver's info."""
+class TableMoves:
+    """The distance-table family's moves for the engine
+    (:func:`shelfplan.solve.engine.drive`): ``settle`` is :meth:`TableSearch.run`
+    (sweeps to convergence, then kicks until ``patience`` in a row fail or
+    ``max_kicks``); each ``restart`` one more kick from the best (an annealing round
+    or a stretch of tabu search when each place holds one book, else a scatter kick
+    and sweeps), the search left on its best assignment."""
+
+    def __init__(self, search: TableSearch, *, max_kicks: int | None = None,
+                 patience: int = 200, say=None):
+        self.search, self.max_kicks, self.patience, self.say = search, max_kicks, patience, say
+
+    def settle(self, deadline: float) -> None:
+        self.search.run(deadline, max_kicks=self.max_kicks, patience=self.patience,
+                        say=self.say)
+
+    def restart(self, rng, deadline: float, round_: int) -> None:
+        self.search.step(deadline)
+        self.search.restore()
+
+    def cost(self) -> float:
+        return self.search.best_S
+
+    def plan(self) -> np.ndarray:
+        return self.search.best_loc.copy()
+
+
+def solve_shelving(problem: ShelfProblem, options: FitOptions, deadline: float, *,
+                   patience: int = 200) -> SolveResult:
+    """The location of every book (``plan``, ``(n,)``, 0-based) by ``deadline``: the
+    better start, then the table search driven by the engine (``options``: ``seed``,
+    ``kicks``, ``progress``, the time use)."""
     books = active_books(problem)
     cap = problem.capacity
+    seed, progress = options.seed, options.progress
 
     def feasible(loc):
         return bool((np.bincount(loc[loc >= 0], minlength=problem.m) <= cap).all())
@@ -84,25 +118,26 @@ def solve_shelving(problem: ShelfProblem, *, seed=0, time_limit: float = 50.0,
     def objective(loc):
         return shelved_cost(np.where(loc >= 0, loc, 0), problem)["total"]
 
-    record = Record(objective, feasible, time_limit=time_limit, say=progress,
-                    label="S_walk")
+    record = Record(objective, feasible, deadline=deadline, say=progress, label="S_walk")
     rng = as_rng(seed)
     _starts(problem, books, record)
     start = record.best("internal: no start for the shelving plan")
-    search = None
+    search, engine = None, {}
     if len(books) > 1 and not record.time_up():
         search = TableSearch(start, problem.D, problem.p, problem.symmetric_weights(), cap,
                              active=books, seed=rng)
+        moves = TableMoves(search, max_kicks=options.kicks, patience=patience, say=progress)
         with record.stage():
-            search.run(record.deadline, max_kicks=kicks, patience=patience, say=progress)
-        record.offer(search.best_loc, "table search")
-        record.time_up()
+            engine = drive(moves, record, options, how="table search", seed=rng,
+                           bound=shelving_lower_bound(problem)["total"],
+                           tick=lambda: record.tick("restarts from the best"))
     loc = fill_rest(record.best("internal: no shelving plan"), problem)
     info = {"method": "shelving: table search", "seed": seed_info(seed),
             "start": record.history[0]["candidate"] if record.history else None,
             "best": record.how, "books_searched": int(len(books)),
             "kicks": 0 if search is None else search.kicks,
             "kicks_kept": 0 if search is None else search.improved_kicks,
-            "stopped_by": record.stopped_by, "history": record.history,
-            "seconds": round(float(time_limit - record.left()), 3)}
-    return loc, info
+            "stopped_by": record.stopped_by, "history": record.history, "engine": engine,
+            **options.record(), "seconds": round(time.monotonic() - record.t0, 3)}
+    return SolveResult(plan=loc, cost=shelved_cost(loc, problem), info=info,
+                       interrupted=record.interrupted, kind="locations")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from shelfplan.solve.kernel_common import csr_weight as weight, seed_rng as seed  # noqa: F401
+
 #: books a swap is priced with, per book and sweep (after the best SWAP_PLACES places)
 SWAP_BUDGET = 256
 #: places whose books are considered for a swap, at least
@@ -34,21 +36,6 @@ def cost_at(i, c, D, indptr, indices, data, p, loc):
     for t in range(indptr[i], indptr[i + 1]):
         s += data[t] * row[loc[indices[t]] + 1]
     return s
-
-
-@njit(cache=True)
-def weight(i, j, indptr, indices, data):
-    """W_ij by binary search in i's sorted row (0 when they are not partners)."""
-    lo, hi = indptr[i], indptr[i + 1]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if indices[mid] < j:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < indptr[i + 1] and indices[lo] == j:
-        return data[lo]
-    return 0.0
 
 
 @njit(cache=True)
@@ -158,12 +145,6 @@ def sweep(books, k, D, indptr, indices, data, p, loc, load, cap, members, where,
         total += improve(books[q], k, D, indptr, indices, data, p, loc, load, cap, members,
                          where, around, ent_near, stamp0 + q, mark, min_gain)
     return total
-
-
-@njit(cache=True)
-def seed(s):
-    """Seed numba's own generator (the annealing draws from it)."""
-    np.random.seed(s)
 
 
 @njit(cache=True)
