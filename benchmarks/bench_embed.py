@@ -45,7 +45,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_walk import stacked_hall  # noqa: E402
-from shelfplan.api import baseline, fit, fit_embedded, load_problem  # noqa: E402
+from shelfplan.api import baseline, fit, load_problem  # noqa: E402
+from shelfplan.pipeline import build_problem, to_layout  # noqa: E402
+from shelfplan.solve.options import FitOptions  # noqa: E402
+from shelfplan.solve.solver import solve  # noqa: E402
+
+
+def fit_embedded(method, loans, hall, *, seed=0, time_limit=50.0, dim=None):
+    """fit(method=...) with the embedding's dimension set (the one pipeline)."""
+    options = FitOptions(method=method, seed=seed, time_limit=time_limit)
+    built = build_problem(loans, hall, options)
+    return to_layout(built, solve(built.problem, options, est=built.est, visits=built.visits,
+                                  dim=dim))
 from shelfplan.ingest.loans import filter_until, read_loans  # noqa: E402
 from shelfplan.ingest.synth import generate_loans  # noqa: E402
 from shelfplan.judge.evaluate import evaluate, restrict  # noqa: E402
@@ -260,7 +271,7 @@ def geometry(seed, say) -> dict:
     distance to the entrance node (token) and with the vector's norm, all the loans."""
     from scipy.stats import spearmanr
 
-    from shelfplan.api import _visits
+    from shelfplan.pipeline import _visits
     from shelfplan.solve.embed import embed
 
     out = {}
@@ -269,7 +280,7 @@ def geometry(seed, say) -> dict:
         est, prob = load_problem(loans)
         for m in ("sne", "tsne", "skipgram"):
             V, ve, _ = embed(m, prob.p, est.pair, np.arange(prob.n),
-                             visits=_visits(loans, prob.items), seed=seed)
+                             visits=_visits(loans, prob.items, FitOptions(), None), seed=seed)
             rec = {"dist_to_entrance": float(spearmanr(np.linalg.norm(V - ve, axis=1),
                                                        prob.p)[0]),
                    "norm": float(spearmanr(np.linalg.norm(V, axis=1), prob.p)[0])}

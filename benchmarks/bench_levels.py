@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from shelfplan.model import discs  # noqa: E402
 from shelfplan.solve import blocks  # noqa: E402
 from shelfplan.api import load_problem  # noqa: E402
+from shelfplan.solve.options import FitOptions  # noqa: E402
 from shelfplan.model.bound import lower_bound  # noqa: E402
 from shelfplan.model.hall import load_hall  # noqa: E402
 from shelfplan.model.objective import walking_cost  # noqa: E402
@@ -143,7 +144,7 @@ def run(name, loans, hall, opts):
         res[b] = {"S": walking_cost(X, problem)["total"], "s": time.perf_counter() - t,
                   "feasible": blocks.is_feasible(X, problem.radius, problem.hall)}
     t = time.perf_counter()
-    sol = blocks.solve_blocks(problem, seed=0, time_limit=50.0)
+    sol = blocks.solve_blocks(problem, FitOptions(seed=0), time.monotonic() + 50.0)
     res["fit"] = {"S": sol.cost["total"], "s": time.perf_counter() - t,
                   "feasible": blocks.is_feasible(sol.positions, problem.radius, problem.hall),
                   "stopped_by": sol.info["stopped_by"]}
@@ -228,7 +229,7 @@ def scale(n: int) -> None:
                     sizes=sizes)
     problem = Problem.from_estimates(est, default_hall(int(sizes.sum()), headroom=3.0))
     t = time.perf_counter()
-    res = blocks.solve_blocks(problem, time_limit=50.0)
+    res = blocks.solve_blocks(problem, FitOptions(), time.monotonic() + 50.0)
     secs = time.perf_counter() - t
     pop = walking_cost(blocks.baseline_blocks("popularity", problem), problem)["total"]
     print(json.dumps({

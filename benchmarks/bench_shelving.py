@@ -16,7 +16,7 @@ call-number order, popularity slotting, and the location ILS started from
 popularity slotting with the wall time fit took (1x) and twice that (2x), with
 the same seeds. The loans and holdings are read once and the walking table is
 computed once per hall before any method is timed (all methods get them free).
-Every plan is scored twice: S_walk of the layout (``shelfplan.shelf.make_plan``)
+Every plan is scored twice: S_walk of the layout (``shelfplan.pipeline.make_plan``)
 and the peers' own ``s_walk``; visit walks with ``shelfplan.evaluate``.
 
 **scale**: synthetic holdings of N books, 25 % of them borrowed
@@ -61,7 +61,8 @@ import shelfplan  # noqa: E402
 from shelfplan.ingest.holdings import read_holdings  # noqa: E402
 from shelfplan.ingest.loans import read_loans  # noqa: E402
 from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
-from shelfplan.shelf import make_plan, shelf_problem  # noqa: E402
+from shelfplan.pipeline import make_plan  # noqa: E402
+from shelfplan.shelf import shelf_problem  # noqa: E402
 
 #: ../shared/data/epub_wu next to the repository (or one level further up, for a worktree)
 EPUB = next((d for d in (os.path.join(REPO, "..", "shared", "data", "epub_wu"),

@@ -46,11 +46,11 @@ def solve(problem, options: FitOptions | None = None, *, current=None, bound=Non
     * ``est``, ``visits``: the estimates and the loans' (session, book) pairs an
       embedding learns from;
     * ``tuning``: the item solver's fixed-work knobs (``stages``, ``maxiter``,
-      ``polish``), for tests and benchmarks.
+      ``polish``) and an embedding's ``dim``, for tests and benchmarks.
     """
     options = FitOptions.coerce(options)
     if options.method != "constrained":
-        return _embedded(problem, options, est, visits)
+        return _embedded(problem, options, est, visits, tuning.get("dim"))
     deadline = options.search_deadline
     if isinstance(problem, ShelfProblem):
         return _shelving(problem, options, deadline, current, categories)
@@ -116,18 +116,18 @@ def _loc_of(problem: ShelfProblem, seq: np.ndarray) -> np.ndarray:
     return problem.stacks.slot_order()[0][np.asarray(seq, dtype=np.int64)]
 
 
-def _embedded(problem, options: FitOptions, est, visits) -> SolveResult:
+def _embedded(problem, options: FitOptions, est, visits, dim=None) -> SolveResult:
     from shelfplan.solve.embed import embed_plan, embed_positions, learning_deadline
 
     deadline = learning_deadline(options.started, options.limit, time.monotonic())
     if isinstance(problem, ShelfProblem):
-        loc, info = embed_plan(options.method, problem, est, visits, seed=options.seed,
-                               deadline=deadline)
+        loc, info = embed_plan(options.method, problem, est, visits, dim=dim,
+                               seed=options.seed, deadline=deadline)
         return SolveResult(plan=loc, cost=shelved_cost(loc, problem), info=info,
                            kind="locations")
     if problem.blocks:
         raise LayoutError(f"`method` {options.method} places single books or titles; `level` "
                           f"category (blocks of books) needs `method` constrained")
-    X, info = embed_positions(options.method, problem, est, visits, seed=options.seed,
-                              deadline=deadline)
+    X, info = embed_positions(options.method, problem, est, visits, dim=dim,
+                              seed=options.seed, deadline=deadline)
     return SolveResult(plan=X, info=info)
