@@ -41,10 +41,14 @@ def test_each_section_of_the_fixture_is_in_shelf_order(scheme, how):
 
 
 def test_shuffled_fixture_sorts_back_to_file_order():
-    # Dewey, LCC and text in one collection (mixed schemes sort by ORDER);
-    # the UDC section alone (a UDC library reads 004.43 as UDC, a Dewey one as Dewey)
+    # Dewey, LCC, SuDoc and text in one collection (mixed schemes sort by ORDER, the
+    # prefixed sequences J, REF, YA after the call numbers without a prefix); the UDC
+    # section alone (a UDC library reads 004.43 as UDC, a Dewey one as Dewey)
     rng = np.random.default_rng(7)
-    for values in ([v for s in ("dewey", "lcc", "text") for v in section(s)], section("udc")):
+    mixed = [v for s in ("dewey", "lcc", "sudoc", "text") for v in section(s)]
+    prefixed = [v for v in mixed if v.split()[0] in ("J", "REF", "YA")]
+    mixed = [v for v in mixed if v not in prefixed] + prefixed
+    for values in (mixed, section("udc")):
         shuffled = pd.Series(values).iloc[rng.permutation(len(values))]
         order = np.argsort(sort_keys(shuffled), kind="stable")
         assert list(shuffled.iloc[order]) == values
@@ -112,7 +116,7 @@ def test_ambiguous_values_follow_the_collection():
 
 
 def test_bad_scheme_is_one_clear_line():
-    with pytest.raises(ParameterError, match=r"`scheme` must be one of auto, dewey, lcc, udc, "
+    with pytest.raises(ParameterError, match=r"`scheme` must be one of auto, dewey, lcc, sudoc, udc, "
                                              r"text, got 'nlm'") as e:
         sort_keys(["QA76"], "nlm")
     assert isinstance(e.value, ShelfplanError) and "\n" not in str(e.value)
@@ -133,7 +137,7 @@ VALUES = st.lists(st.one_of(ATOMS, TEXT, st.none()), max_size=40)
 
 @settings(max_examples=150, deadline=None)
 @given(VALUES, st.randoms(use_true_random=False),
-       st.sampled_from(["auto", "dewey", "lcc", "udc", "text"]))
+       st.sampled_from(["auto", "dewey", "lcc", "sudoc", "udc", "text"]))
 def test_keys_are_a_total_preorder_stable_under_permutation(values, rnd, scheme):
     k = sort_keys(values, scheme)
     assert k.dtype == np.int64 and len(k) == len(values)
@@ -150,7 +154,7 @@ def test_keys_are_a_total_preorder_stable_under_permutation(values, rnd, scheme)
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(ATOMS, min_size=2, max_size=30, unique=True),
-       st.sampled_from(["dewey", "lcc", "udc", "text"]))
+       st.sampled_from(["dewey", "lcc", "sudoc", "udc", "text"]))
 def test_a_named_scheme_orders_any_subset_as_the_whole(values, scheme):
     whole = sort_keys(values, scheme)
     half = values[: len(values) // 2 + 1]
