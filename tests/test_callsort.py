@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shelfplan.errors import ParameterError, ShelfplanError
-from shelfplan.ingest.callsort import MISSING, ORDER, classify, sort_keys
+from shelfplan.ingest.callsort import (MISSING, ORDER, SCHEMES, call_number_scheme, classify,
+                                      shelf_ranks, sort_keys)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "call_numbers.csv"
 SHELF = pd.read_csv(FIXTURE, keep_default_na=False)  # file order is shelf order
@@ -162,3 +163,51 @@ def test_a_named_scheme_orders_any_subset_as_the_whole(values, scheme):
     n = len(half)
     i, j = np.triu_indices(n, 1)
     assert np.array_equal(np.sign(part[i] - part[j]), np.sign(whole[:n][i] - whole[:n][j]))
+
+
+def test_prefixes_file_as_sequences_in_the_order_given():
+    values = ["FOLIO N6490 .A1", "QA76 .A1", "REF QA76.9", "REF QA76.73", "OVERSIZE QA1",
+              "JUV PZ7 .R79835", "Folio N5 .B2"]
+    order = lambda po: [values[i] for i in np.argsort(shelf_ranks(values, prefix_order=po),
+                                                      kind="stable")]
+    # default: no prefix first, then the prefixes alphabetically
+    assert order(None) == ["QA76 .A1", "Folio N5 .B2", "FOLIO N6490 .A1", "JUV PZ7 .R79835",
+                           "OVERSIZE QA1", "REF QA76.73", "REF QA76.9"]
+    # the library's order; "-" places the books without a prefix; unnamed ones last
+    assert order("REF,FOLIO,-") == ["REF QA76.73", "REF QA76.9", "Folio N5 .B2",
+                                    "FOLIO N6490 .A1", "QA76 .A1", "JUV PZ7 .R79835",
+                                    "OVERSIZE QA1"]
+    assert order(["ref", "folio"]) == order("REF,FOLIO")
+
+
+def test_a_prefix_never_breaks_the_order_behind_it():
+    lc = [v for v in section("lcc")]
+    plain = np.argsort(shelf_ranks(lc), kind="stable")
+    for prefix in ("REF", "FOLIO", "Oversize", "+"):
+        assert list(np.argsort(shelf_ranks([f"{prefix} {v}" for v in lc]), kind="stable")) \
+            == list(plain)
+
+
+def test_bad_prefix_order_is_one_clear_line():
+    with pytest.raises(ParameterError, match="names 'REF' twice"):
+        shelf_ranks(["REF QA76"], prefix_order="REF,ref")
+
+
+def test_call_number_scheme_reads_sudoc():
+    assert list(call_number_scheme(["Y 4.ED 8/1:117-48", "HE 20.40:", "QA76 .A1", None])) == \
+        ["sudoc", "sudoc", "lcc", MISSING]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.text(max_size=2000), st.none(),
+                          st.builds(lambda a, b: a + " " + b, ATOMS, st.text())), max_size=20),
+       st.sampled_from(list(SCHEMES)),
+       st.one_of(st.none(), st.lists(st.text(max_size=8), max_size=4, unique_by=str.upper)))
+def test_no_input_raises(values, scheme, prefix_order):
+    try:
+        r = shelf_ranks(values, scheme, prefix_order=prefix_order)
+    except ParameterError as e:        # only a prefix named twice (after normalisation)
+        assert "twice" in str(e)
+        return
+    assert r.dtype == np.int64 and len(r) == len(values)
+    assert len(call_number_scheme(values, scheme)) == len(values)
