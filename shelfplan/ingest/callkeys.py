@@ -32,7 +32,7 @@ import re
 import unicodedata
 
 __all__ = ["END", "normalise", "lcc_key", "dewey_key", "sudoc_key", "udc_key", "text_key",
-           "split_prefix"]
+           "fits"]
 
 END = "\x01"      # ends every element
 _GAP = "\x02"     # between the words of natural text
@@ -57,24 +57,6 @@ def normalise(value) -> str:
     return " ".join(s.upper().split())
 
 
-# -- shelving prefixes (REF, FOLIO, OVERSIZE, J, +) ---------------------------------
-_PREFIX = re.compile(r"([^\W\d_]{1,12})\.? |([+*#]) ?")
-
-
-def split_prefix(s: str, take: int) -> tuple[str, str] | None:
-    """The first ``take`` prefix tokens (words of letters or ``+``) and the rest, or None
-    when ``s`` does not start with that many."""
-    pos, words = 0, []
-    for _ in range(take):
-        m = _PREFIX.match(s, pos)
-        if m is None or m.end() == pos:
-            return None
-        words.append(m[1] or m[2])
-        pos = m.end()
-    rest = s[pos:].lstrip()
-    return (" ".join(words), rest) if rest else None
-
-
 # -- the elements after the class number (LC, Dewey) -------------------------------
 _ELEM = re.compile(r"(\.)?(\s*)(?:([^\W\d_]+)(\.\s?(?=\d))?(\d+)?|(\d+)([^\W\d_]*))")
 _WORDS = {"VOLUME": "V", "VOL": "V", "VOLS": "V", "NUMBER": "NO", "NOS": "NO", "NR": "NO",
@@ -89,8 +71,10 @@ _CAPTION = "\x02"   # a caption files before the cutter of its letters (K.240 < 
 
 def _num(digits: str) -> str:
     """A whole number that compares as a number: its length, then its digits."""
-    d = digits.lstrip("0") or "0"
-    return chr(0x30 + min(len(d), 0xFF)) + d
+    if digits[0] == "0":
+        digits = digits.lstrip("0") or "0"
+    n = len(digits)
+    return (chr(0x30 + n) if n < 0xFFFF else "\uffff") + digits
 
 
 def _elements(rest: str, first_word: str) -> str:
@@ -98,29 +82,34 @@ def _elements(rest: str, first_word: str) -> str:
     word in the first position (``4`` LC: after the cutters; ``3`` Dewey: a cutter of
     letters, as ``LUT``)."""
     out = []
+    add = out.append
     first = True
     glue = False        # the previous element ended in a digit: letters glued to it
-    for dot, space, let, cap, dig, num, suf in _ELEM.findall(rest):
+    found = _ELEM_ASCII(rest) if rest.isascii() else _ELEM_FINDALL(rest)
+    for dot, space, let, cap, dig, num, suf in found:
         if num:
-            out.append("1" + _num(num) + suf + END)
+            add("1" + _num(num) + suf + END)
         elif cap:                      # V.2, NO.1, OP.7, K.240: a caption, its number
-            word = _WORDS.get(let, let)
-            out.append("3" + word + END + _CAPTION + _num(dig) + END)
+            add("3" + _WORDS.get(let, let) + END + _CAPTION + _num(dig) + END)
         elif dig:                      # a cutter: letters, digits as a decimal
-            out.append("3" + let + END + dig + END)
+            add("3" + let + END + dig + END)
         elif glue and not dot and not space:
-            out.append("2" + let + END)                 # work letters: .A101M, 1927Q
+            add("2" + let + END)                        # work letters: .A101M, 1927Q
         elif dot or len(let) == 1 or (first and first_word == "3"):
-            out.append("3" + let + END + END)           # a cutter of letters alone
+            add("3" + let + END + END)                  # a cutter of letters alone
         elif first:
-            out.append(first_word + let + END)
+            add(first_word + let + END)
         elif let in _MONTHS:
-            out.append("1" + _num(str(_MONTHS[let])) + END)
+            add("1" + _num(str(_MONTHS[let])) + END)
         else:
-            out.append("2" + _WORDS.get(let, let) + END)
+            add("2" + _WORDS.get(let, let) + END)
         first = False
         glue = bool(dig or num)
     return "".join(out)
+
+
+_ELEM_FINDALL = _ELEM.findall
+_ELEM_ASCII = re.compile(r"(\.)?( *)(?:([A-Z]+)(\. ?(?=\d))?(\d+)?|(\d+)([A-Z]*))").findall
 
 
 # -- LC ------------------------------------------------------------------------------
@@ -208,6 +197,34 @@ def udc_key(s: str) -> str | None:
         if a in note:
             note = note.replace(a, b)
     return note.translate(_UDC_TABLE) + _UDC_END + END + text_key(m[2] or "")
+
+
+_RUN = r"((?:[^\W\d_]{1,12}\.? |[+*#] ?){1,3})"     # up to three prefix words
+_PREFIXED = {"dewey": re.compile(_RUN + r"\d{3}(?:\.\d+)?(?:[ /]|\.(?!\d)|$|[^\W\d_])"),
+             "lcc": re.compile(_RUN + _LCC.pattern),
+             "sudoc": re.compile(_RUN + _SUDOC.pattern)}
+_PREFIX_WORD = re.compile(r"[^\W\d_]+|[+*#]")
+
+
+def fits(s: str) -> tuple:
+    """``(prefix, body)`` of ``s`` under Dewey, LC, SuDoc and UDC in turn (None: not of
+    that scheme); a body has no prefix or one of up to three words (``REF``, ``YR DVD``,
+    ``+``), Dewey's then a class of three digits. Regular expression matches only,
+    cheaper than the keys."""
+    if s[:1].isdigit():
+        t = s if ("/" not in s and "'" not in s) else _SEG.sub("", s)
+        return (("", s) if _DEWEY.match(t) else None, None, None,
+                ("", s) if _UDC.match(s) else None)
+    out = []
+    for name, direct in (("dewey", None), ("lcc", _LCC), ("sudoc", _SUDOC)):
+        if direct is not None and direct.match(s):
+            out.append(("", s))
+            continue
+        m = _PREFIXED[name].match(s)
+        out.append(None if m is None else
+                   (" ".join(_PREFIX_WORD.findall(m[1])), s[m.end(1):]))
+    out.append(None)
+    return tuple(out)
 
 
 # -- text ----------------------------------------------------------------------------

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from shelfplan.errors import ParameterError
-from shelfplan.ingest.callkeys import (dewey_key, lcc_key, normalise, split_prefix, sudoc_key,
-                                       text_key, udc_key)
+from shelfplan.ingest.callkeys import (dewey_key, fits, lcc_key, normalise, sudoc_key, text_key,
+                                       udc_key)
 
 __all__ = ["SCHEMES", "ORDER", "MISSING", "shelf_ranks", "call_number_scheme", "sort_keys",
            "classify", "prefix_sequence"]
@@ -36,8 +36,11 @@ SCHEMES = ("auto", "dewey", "lcc", "sudoc", "udc", "text")
 ORDER = ("dewey", "lcc", "sudoc", "udc", "text")  # how mixed schemes follow each other
 MISSING = "missing"
 _PARSED = ORDER[:-1]
-_MAX_PREFIX = 3            # words of a shelving prefix (YR DVD, REF OVERSIZE)
-_CACHE: dict[str, tuple] = {}
+_KEY = {"dewey": dewey_key, "lcc": lcc_key, "sudoc": sudoc_key, "udc": udc_key}
+_INDEX = {k: i for i, k in enumerate(_PARSED)}
+_DIGIT = {k: str(i) for i, k in enumerate(ORDER)}
+_CACHE: dict[str, tuple] = {}       # normalised value -> what it fits
+_KEYS: dict[tuple, str] = {}        # (scheme, body) -> key
 _CACHE_MAX = 2_000_000
 
 
@@ -67,34 +70,14 @@ def prefix_sequence(prefix_order=None) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _parse(s: str) -> tuple:
-    """``(prefix, key)`` of ``s`` under each scheme of :data:`_PARSED` (None: not that
-    scheme), remembered across calls."""
+def _fits(s: str) -> tuple:
+    """:func:`~shelfplan.ingest.callkeys.fits`, remembered across calls."""
     got = _CACHE.get(s)
-    if got is not None:
-        return got
-    out = []
-    for name, fn in (("dewey", dewey_key), ("lcc", lcc_key), ("sudoc", sudoc_key),
-                     ("udc", udc_key)):
-        key = fn(s)
-        if key is not None:
-            out.append(("", key))
-            continue
-        found = None
-        if name != "udc" and not s[:1].isdigit():
-            for take in range(1, _MAX_PREFIX + 1):
-                split = split_prefix(s, take)
-                if split is None:
-                    break
-                key = dewey_key(split[1], True) if name == "dewey" else fn(split[1])
-                if key is not None:
-                    found = (split[0], key)
-                    break
-        out.append(found)
-    got = tuple(out)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[s] = got
+    if got is None:
+        got = fits(s)
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[s] = got
     return got
 
 
@@ -136,23 +119,45 @@ def _pick(parsed: list[tuple], scheme: str) -> np.ndarray:
 
 
 def _keys(uniq: list[str], parsed: list[tuple], picked: np.ndarray, prefix_order) -> list[str]:
+    """One string per distinct value: prefix sequence, scheme, key, then the value
+    without spaces (so that only equal call numbers tie)."""
     order = prefix_sequence(prefix_order)
-    rows = []
-    for s, p, k in zip(uniq, parsed, picked):
-        if k == "text":
-            rows.append(("", "4", text_key(s)))
-        else:
-            prefix, key = p[_PARSED.index(k)]
-            rows.append((prefix, str(ORDER.index(k)), key))
+    prefixes = {p[_INDEX[k]][0] for p, k in zip(parsed, picked) if k != "text"} - {""}
     # prefixes: the listed ones in their order (``-``: none), the rest alphabetically
     given = {name: i for i, name in enumerate(order)}
-    bare = given.get("-", -1)
-    others = sorted({r[0] for r in rows if r[0] and r[0] not in given})
-    rank = {name: len(order) + i for i, name in enumerate(others)}
+    rank = {name: len(order) + i for i, name in enumerate(sorted(prefixes - set(given)))}
     rank.update(given)
-    rank[""] = bare
-    return [f"{rank[pre] + 1:06d}{sch}{key}\x00{s.replace(' ', '')}"
-            for (pre, sch, key), s in zip(rows, uniq)]
+    rank[""] = given.get("-", -1)
+    head = {pre: f"{r + 1:06d}" for pre, r in rank.items()}
+    get = _KEYS.get
+    out = []
+    for s, p, k in zip(uniq, parsed, picked):
+        if k == "text":
+            out.append(head[""] + "4" + text_key(s) + "\x00" + s.replace(" ", ""))
+            continue
+        prefix, body = p[_INDEX[k]]
+        key = get((k, body)) if not prefix else None
+        if key is None:
+            key = _KEY[k](body) if not prefix or k != "dewey" else dewey_key(body, True)
+            if not prefix:
+                if len(_KEYS) >= _CACHE_MAX:
+                    _KEYS.clear()
+                _KEYS[(k, body)] = key
+        out.append(head[prefix] + _DIGIT[k] + key + "\x00" + s.replace(" ", ""))
+    return out
+
+
+def _dense(keys: list[str]) -> tuple[np.ndarray, int]:
+    """Dense ranks of string keys (Python's sort of str beats numpy's of objects)."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    order = sorted(range(n), key=keys.__getitem__)
+    ks = [keys[i] for i in order]
+    step = np.fromiter((a != b for a, b in zip(ks, ks[1:])), dtype=np.int64, count=n - 1)
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[np.asarray(order, dtype=np.int64)] = np.concatenate([[0], np.cumsum(step)])
+    return ranks, int(ranks.max()) + 1
 
 
 def call_number_scheme(values, scheme: str = "auto") -> np.ndarray:
@@ -160,7 +165,7 @@ def call_number_scheme(values, scheme: str = "auto") -> np.ndarray:
     ``text`` (fits no scheme, or not the ``scheme`` named) or ``missing``."""
     _check(scheme)
     codes, uniq = _distinct(values)
-    picked = _pick([_parse(s) for s in uniq], scheme)
+    picked = _pick([_fits(s) for s in uniq], scheme)
     return np.append(picked, MISSING).astype(object)[codes]
 
 
@@ -181,10 +186,10 @@ def shelf_ranks(values, scheme: str = "auto", prefix_order=None) -> np.ndarray:
     """
     _check(scheme)
     codes, uniq = _distinct(values)
-    parsed = [_parse(s) for s in uniq]
+    parsed = [_fits(s) for s in uniq]
     keys = _keys(uniq, parsed, _pick(parsed, scheme), prefix_order)
-    dense, distinct = pd.factorize(pd.Series(keys, dtype=object), sort=True)
-    dense = np.append(np.asarray(dense, dtype=np.int64), len(distinct))  # missing: last
+    dense, n_distinct = _dense(keys)
+    dense = np.append(dense, n_distinct)                                  # missing: last
     return dense[codes]
 
 
