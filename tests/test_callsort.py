@@ -117,8 +117,8 @@ def test_ambiguous_values_follow_the_collection():
 
 
 def test_bad_scheme_is_one_clear_line():
-    with pytest.raises(ParameterError, match=r"`scheme` must be one of auto, dewey, lcc, sudoc, udc, "
-                                             r"text, got 'nlm'") as e:
+    with pytest.raises(ParameterError, match=r"`scheme` must be one of auto, dewey, lcc, sudoc, "
+                                             r"udc, text, got 'nlm'") as e:
         sort_keys(["QA76"], "nlm")
     assert isinstance(e.value, ShelfplanError) and "\n" not in str(e.value)
 

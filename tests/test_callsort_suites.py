@@ -103,6 +103,6 @@ def test_the_misses_of_issue_23(lo, hi):
 
 
 def test_nfkc_forms_tie_with_their_ascii():
-    r = shelf_ranks(["ＱＡ７６．７３ .P98", "QA76.73 .P98", "QA76.73 .P99", "005.133 ٢٠٠٥",
-                     "005.133 2005"])
+    r = shelf_ranks(["ＱＡ７６．７３ .P98", "QA76.73 .P98", "QA76.73 .P99",
+                     "005.133 ٢٠٠٥", "005.133 2005"])
     assert r[0] == r[1] < r[2] and r[3] == r[4]

@@ -115,7 +115,8 @@ _ELEM_ASCII = re.compile(r"(\.)?( *)(?:([A-Z]+)(\. ?(?=\d))?(\d+)?|(\d+)([A-Z]*)
 # -- LC ------------------------------------------------------------------------------
 # class letters (never I, O, X, Y; W is NLM, filed alike), a class number 0-9999 with
 # its decimal, then the elements
-_LCC = re.compile(r"([A-HJ-NP-WZ][A-Z]{0,2}) ?(0|[1-9]\d{0,3})(?:\.(\d+))?(?=[ .,;/(]|$|[^\W\d_])(.*)")
+_LCC = re.compile(r"([A-HJ-NP-WZ][A-Z]{0,2}) ?(0|[1-9]\d{0,3})(?:\.(\d+))?"
+                  r"(?=[ .,;/(]|$|[^\W\d_])(.*)")
 
 
 def lcc_key(s: str) -> str | None:

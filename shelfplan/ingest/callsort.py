@@ -30,7 +30,7 @@ from shelfplan.ingest.callkeys import (dewey_key, fits, lcc_key, normalise, sudo
                                        udc_key)
 
 __all__ = ["SCHEMES", "ORDER", "MISSING", "shelf_ranks", "call_number_scheme", "sort_keys",
-           "classify", "prefix_sequence"]
+           "classify", "prefix_sequence", "order_options"]
 
 SCHEMES = ("auto", "dewey", "lcc", "sudoc", "udc", "text")
 ORDER = ("dewey", "lcc", "sudoc", "udc", "text")  # how mixed schemes follow each other
@@ -191,6 +191,16 @@ def shelf_ranks(values, scheme: str = "auto", prefix_order=None) -> np.ndarray:
     dense, n_distinct = _dense(keys)
     dense = np.append(dense, n_distinct)                                  # missing: last
     return dense[codes]
+
+
+def order_options(options=None) -> dict:
+    """``scheme`` and ``prefix_order`` for :func:`shelf_ranks` from a mapping that may
+    hold them (:class:`~shelfplan.ingest.options.ReadOptions`, a dict, a layout's
+    ``estimation["shelf_order"]``); missing ones are the defaults."""
+    options = options or {}
+    scheme = options.get("scheme") or "auto"
+    prefixes = prefix_sequence(options.get("prefix_order"))
+    return {"scheme": scheme, "prefix_order": list(prefixes) or None}
 
 
 #: the names this module had before :func:`shelf_ranks` (kept for callers and tests)

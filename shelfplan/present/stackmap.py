@@ -10,7 +10,7 @@
   number: the page says where it would stand in library order), or title
   words; the answer reads "range A-3, left face, section 3, shelf 2" and the
   location is highlighted. The books ship in library order
-  (:func:`shelfplan.ingest.callsort.sort_keys`), so exact and prefix matches
+  (:func:`shelfplan.ingest.callsort.shelf_ranks`), so exact and prefix matches
   follow the library's order exactly; a call number that no book has is placed
   by a binary search with a simpler comparator in JavaScript (class letters,
   whole numbers, decimals as fractions, cutters), see docs/render.md.
