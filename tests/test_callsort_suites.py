@@ -14,6 +14,7 @@ are the acceptance of issue 23.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +107,18 @@ def test_nfkc_forms_tie_with_their_ascii():
     r = shelf_ranks(["ＱＡ７６．７３ .P98", "QA76.73 .P98", "QA76.73 .P99",
                      "005.133 ٢٠٠٥", "005.133 2005"])
     assert r[0] == r[1] < r[2] and r[3] == r[4]
+
+
+def doc_chains() -> list[list[str]]:
+    """Every chain `a` < `b` < ... in the "Call-number order" section of docs/ingest.md."""
+    text = (Path(__file__).parent.parent / "docs" / "ingest.md").read_text(encoding="utf-8")
+    section = " ".join(text[text.index("## Call-number order"):text.index("## Holdings")].split())
+    chains = re.findall(r"`[^`]+`(?: < `[^`]+`)+", section)
+    return [re.findall(r"`([^`]+)`", c) for c in chains]
+
+
+def test_the_examples_in_the_docs_hold():
+    chains = doc_chains()
+    assert len(chains) >= 25
+    wrong = [c for c in chains if not (np.diff(shelf_ranks(c)) > 0).all()]
+    assert not wrong
