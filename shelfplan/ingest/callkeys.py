@@ -179,7 +179,8 @@ def sudoc_key(s: str) -> str | None:
 
 
 # -- UDC -----------------------------------------------------------------------------
-_UDC = re.compile(r"(\d{1,3}(?:\.\d+)*(?:[(.:+/=\-\"\[<'*][\d.()\[\]:=+/\-\"'*<>A-Z]*)?)"
+# possessive: the main number and its auxiliaries never give back (linear on any input)
+_UDC = re.compile(r"(\d{1,3}(?:\.\d+)*+(?:[(.:+/=\-\"\[<'*][\d.()\[\]:=+/\-\"'*<>A-Z]*+)?)"
                   r"(?: (.*))?$")
 _UDC_DOT = re.compile(r"(?<=\d)\.(?=\d)")   # 621.39 is read as 62139, digit by digit
 _UDC_PAIRS = (("(=", "\x0a"), ("(0", "\x080"), ("::", "\x06"))  # ethnic, form, order-fixing
