@@ -124,7 +124,8 @@ def timed(fn, repeats: int, before=None) -> dict:
 
 def forget():
     callsort._CACHE.clear()
-    callsort._KEYS.clear()
+    for d in callsort._KEYS.values():
+        d.clear()
 
 
 def main(argv=None) -> dict:

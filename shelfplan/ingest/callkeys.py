@@ -88,7 +88,10 @@ def _elements(rest: str, first_word: str) -> str:
     found = _ELEM_ASCII(rest) if rest.isascii() else _ELEM_FINDALL(rest)
     for dot, space, let, cap, dig, num, suf in found:
         if num:
-            add("1" + _num(num) + suf + END)
+            if num[0] == "0":
+                num = num.lstrip("0") or "0"
+            n = len(num)
+            add("1" + (chr(0x30 + n) if n < 0xFFFF else "\uffff") + num + suf + END)
         elif cap:                      # V.2, NO.1, OP.7, K.240: a caption, its number
             add("3" + _WORDS.get(let, let) + END + _CAPTION + _num(dig) + END)
         elif dig:                      # a cutter: letters, digits as a decimal
@@ -218,7 +221,11 @@ def fits(s: str) -> tuple:
         return (("", s) if _DEWEY.match(t) else None, None, None,
                 ("", s) if _UDC.match(s) else None)
     out = []
+    colon = ":" in s                  # no SuDoc without one
     for name, direct in (("dewey", None), ("lcc", _LCC), ("sudoc", _SUDOC)):
+        if name == "sudoc" and not colon:
+            out.append(None)
+            continue
         if direct is not None and direct.match(s):
             out.append(("", s))
             continue

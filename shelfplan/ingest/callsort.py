@@ -40,7 +40,7 @@ _KEY = {"dewey": dewey_key, "lcc": lcc_key, "sudoc": sudoc_key, "udc": udc_key}
 _INDEX = {k: i for i, k in enumerate(_PARSED)}
 _DIGIT = {k: str(i) for i, k in enumerate(ORDER)}
 _CACHE: dict[str, tuple] = {}       # normalised value -> what it fits
-_KEYS: dict[tuple, str] = {}        # (scheme, body) -> key
+_KEYS: dict[str, dict] = {k: {} for k in _PARSED}   # scheme -> {body: key}
 _CACHE_MAX = 2_000_000
 
 
@@ -129,20 +129,22 @@ def _keys(uniq: list[str], parsed: list[tuple], picked: np.ndarray, prefix_order
     rank.update(given)
     rank[""] = given.get("-", -1)
     head = {pre: f"{r + 1:06d}" for pre, r in rank.items()}
-    get = _KEYS.get
+    if sum(len(d) for d in _KEYS.values()) >= _CACHE_MAX:
+        for d in _KEYS.values():
+            d.clear()
     out = []
     for s, p, k in zip(uniq, parsed, picked):
         if k == "text":
             out.append(head[""] + "4" + text_key(s) + "\x00" + s.replace(" ", ""))
             continue
         prefix, body = p[_INDEX[k]]
-        key = get((k, body)) if not prefix else None
+        known = _KEYS[k]
+        key = known.get(body) if not prefix else None
         if key is None:
-            key = _KEY[k](body) if not prefix or k != "dewey" else dewey_key(body, True)
             if not prefix:
-                if len(_KEYS) >= _CACHE_MAX:
-                    _KEYS.clear()
-                _KEYS[(k, body)] = key
+                key = known[body] = _KEY[k](body)
+            else:                      # after a prefix a Dewey class has its 3 digits
+                key = dewey_key(body, True) if k == "dewey" else _KEY[k](body)
         out.append(head[prefix] + _DIGIT[k] + key + "\x00" + s.replace(" ", ""))
     return out
 
