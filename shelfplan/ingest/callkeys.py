@@ -13,7 +13,7 @@ Elements after the class number (LC and Dewey), in filing order at one position:
 
 ====  ===========================================================================
 ``1``  a number: dates, ordinals, volume numbers (``1929``, ``4TH``, ``1902V``), as
-       whole numbers (``B.17`` < ``B.120``), then the letters glued to it
+       whole numbers (``2ND`` < ``20TH``), then the letters glued to it
 ``2``  a word: work letters glued to a cutter or date (``.A101M``, ``1927Q``),
        trailing words (``EXTRA``); months file as numbers (``JAN`` < ``FEB``)
 ``3``  a cutter: letters, then its digits as a decimal (``.B365`` < ``.B37``),
