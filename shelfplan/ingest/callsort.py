@@ -30,7 +30,7 @@ from shelfplan.ingest.callkeys import (dewey_key, fits, lcc_key, normalise, sudo
                                        udc_key)
 
 __all__ = ["SCHEMES", "ORDER", "MISSING", "shelf_ranks", "call_number_scheme", "sort_keys",
-           "classify", "prefix_sequence", "order_options"]
+           "classify", "prefix_sequence", "prefix_sequences", "order_options"]
 
 SCHEMES = ("auto", "dewey", "lcc", "sudoc", "udc", "text")
 ORDER = ("dewey", "lcc", "sudoc", "udc", "text")  # how mixed schemes follow each other
@@ -118,16 +118,34 @@ def _pick(parsed: list[tuple], scheme: str) -> np.ndarray:
     return picked
 
 
-def _keys(uniq: list[str], parsed: list[tuple], picked: np.ndarray, prefix_order) -> list[str]:
-    """One string per distinct value: prefix sequence, scheme, key, then the value
-    without spaces (so that only equal call numbers tie)."""
+def _prefix_rank(parsed: list[tuple], picked: np.ndarray, prefix_order) -> dict[str, int]:
+    """The rank of each prefix sequence ("" none): the listed ones in their order
+    (``-``: none), the rest alphabetically after them."""
     order = prefix_sequence(prefix_order)
     prefixes = {p[_INDEX[k]][0] for p, k in zip(parsed, picked) if k != "text"} - {""}
-    # prefixes: the listed ones in their order (``-``: none), the rest alphabetically
     given = {name: i for i, name in enumerate(order)}
     rank = {name: len(order) + i for i, name in enumerate(sorted(prefixes - set(given)))}
     rank.update(given)
     rank[""] = given.get("-", -1)
+    return rank
+
+
+def prefix_sequences(values, scheme: str = "auto", prefix_order=None) -> list[str]:
+    """The shelving prefixes of ``values`` in filing order, ``""`` for the call numbers
+    without one (what the stack map's script needs to place a call number no book has)."""
+    _check(scheme)
+    _, uniq = _distinct(values)
+    parsed = [_fits(s) for s in uniq]
+    picked = _pick(parsed, scheme)
+    rank = _prefix_rank(parsed, picked, prefix_order)
+    present = {p[_INDEX[k]][0] for p, k in zip(parsed, picked) if k != "text"}
+    return sorted(present | {""}, key=rank.__getitem__)
+
+
+def _keys(uniq: list[str], parsed: list[tuple], picked: np.ndarray, prefix_order) -> list[str]:
+    """One string per distinct value: prefix sequence, scheme, key, then the value
+    without spaces (so that only equal call numbers tie)."""
+    rank = _prefix_rank(parsed, picked, prefix_order)
     head = {pre: f"{r + 1:06d}" for pre, r in rank.items()}
     if sum(len(d) for d in _KEYS.values()) >= _CACHE_MAX:
         for d in _KEYS.values():
