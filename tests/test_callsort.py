@@ -211,3 +211,9 @@ def test_no_input_raises(values, scheme, prefix_order):
         return
     assert r.dtype == np.int64 and len(r) == len(values)
     assert len(call_number_scheme(values, scheme)) == len(values)
+
+
+def test_one_string_is_not_a_list_of_call_numbers():
+    with pytest.raises(ParameterError, match=r"got one string 'QA76'; pass \['QA76'\]"):
+        shelf_ranks("QA76")
+    assert list(shelf_ranks(np.array([823.0, np.nan, 5.0]))) == [1, 2, 0]

@@ -83,6 +83,9 @@ def _fits(s: str) -> tuple:
 
 def _distinct(values) -> tuple[np.ndarray, list[str]]:
     """Codes per value (-1 for missing or blank) and the distinct normalised strings."""
+    if isinstance(values, (str, bytes)):
+        raise ParameterError(f"`values` must be a list, array or Series of call numbers, got "
+                             f"one string {values!r}; pass [{values!r}]")
     s = values.astype(object) if isinstance(values, pd.Series) else pd.Series(
         list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
     codes, uniq = pd.factorize(s, use_na_sentinel=True)
