@@ -32,6 +32,8 @@ _EXPORTS = {
     "compare": "shelfplan.judge.compare",
     "import_positions": "shelfplan.judge.current",
     "read_loans": "shelfplan.ingest.loans",
+    "shelf_ranks": "shelfplan.ingest.callsort",
+    "call_number_scheme": "shelfplan.ingest.callsort",
     "Loans": "shelfplan.ingest.loans",
     "ReadOptions": "shelfplan.ingest.options",
     "load_hall": "shelfplan.model.hall",

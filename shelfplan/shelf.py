@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from shelfplan.errors import LayoutError
-from shelfplan.ingest.callsort import sort_keys
+from shelfplan.ingest.callsort import order_options, shelf_ranks
 from shelfplan.layout import Layout
 from shelfplan.model.estimate import Estimates, estimate_loans
 from shelfplan.model.hall import Hall
@@ -34,12 +34,13 @@ __all__ = ["shelf_problem", "build_shelving", "check_stacked", "plan_layout", "p
            "check_blocks", "block_categories"]
 
 
-def order_key(items: np.ndarray, callnumbers) -> np.ndarray:
-    """Rank of each book in call-number order (library sort), ties by item id."""
+def order_key(items: np.ndarray, callnumbers, shelf_order=None) -> np.ndarray:
+    """Rank of each book in call-number order (:func:`shelf_ranks` with the ``scheme``
+    and ``prefix_order`` of ``shelf_order``), ties by item id."""
     ids = np.array([str(i) for i in items])
     if callnumbers is None:
         return np.argsort(np.argsort(ids, kind="stable"), kind="stable")
-    key = sort_keys(list(callnumbers))
+    key = shelf_ranks(list(callnumbers), **order_options(shelf_order))
     order = np.lexsort((ids, key))
     rank = np.empty(len(ids), dtype=np.int64)
     rank[order] = np.arange(len(ids))
@@ -78,7 +79,11 @@ def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=
     est = estimate_loans(loans, until=until, read_options=read_options, generalise=generalise)
     est, calls = with_holdings(est, holdings)
     check_slots(est.n, hall)
-    return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls), calls)
+    shelf_order = order_options(read_options)
+    if shelf_order != order_options():
+        est.summary["shelf_order"] = shelf_order      # for the signs and the stack map
+    return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls, shelf_order),
+                                            calls)
 
 
 def plan_layout(problem: ShelfProblem, result: SolveResult, common: dict) -> Layout:
@@ -109,8 +114,6 @@ def plan_layout(problem: ShelfProblem, result: SolveResult, common: dict) -> Lay
 def check_blocks(layout: Layout) -> str | None:
     """What breaks MODEL.md 8.5 in a shelving plan (None: every category is one run of
     the shelving order, in call-number order within it)."""
-    from shelfplan.ingest.callsort import sort_keys
-
     sh = layout.shelf
     seq = np.lexsort((sh["slot"], sh["shelf"], sh["loc"]))       # books in shelving order
     cats = np.array(["\uffff" if layout.categories is None or layout.categories[k] is None
@@ -122,7 +125,8 @@ def check_blocks(layout: Layout) -> str | None:
         return f"category {twice!r} is split into more than one run"
     calls = sh.get("callnumber")
     if calls is not None:
-        key = sort_keys(list(calls[seq]))
+        shelf_order = order_options(layout.estimation.get("shelf_order"))
+        key = shelf_ranks(list(calls[seq]), **shelf_order)
         run_id = np.cumsum(change)
         bad = (np.diff(key) < 0) & (run_id[1:] == run_id[:-1])
         if bad.any():

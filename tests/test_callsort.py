@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shelfplan.errors import ParameterError, ShelfplanError
-from shelfplan.ingest.callsort import MISSING, ORDER, classify, sort_keys
+from shelfplan.ingest.callsort import (MISSING, ORDER, SCHEMES, call_number_scheme, classify,
+                                      shelf_ranks, sort_keys)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "call_numbers.csv"
 SHELF = pd.read_csv(FIXTURE, keep_default_na=False)  # file order is shelf order
@@ -41,10 +42,14 @@ def test_each_section_of_the_fixture_is_in_shelf_order(scheme, how):
 
 
 def test_shuffled_fixture_sorts_back_to_file_order():
-    # Dewey, LCC and text in one collection (mixed schemes sort by ORDER);
-    # the UDC section alone (a UDC library reads 004.43 as UDC, a Dewey one as Dewey)
+    # Dewey, LCC, SuDoc and text in one collection (mixed schemes sort by ORDER, the
+    # prefixed sequences J, REF, YA after the call numbers without a prefix); the UDC
+    # section alone (a UDC library reads 004.43 as UDC, a Dewey one as Dewey)
     rng = np.random.default_rng(7)
-    for values in ([v for s in ("dewey", "lcc", "text") for v in section(s)], section("udc")):
+    mixed = [v for s in ("dewey", "lcc", "sudoc", "text") for v in section(s)]
+    prefixed = [v for v in mixed if v.split()[0] in ("J", "REF", "YA")]
+    mixed = [v for v in mixed if v not in prefixed] + prefixed
+    for values in (mixed, section("udc")):
         shuffled = pd.Series(values).iloc[rng.permutation(len(values))]
         order = np.argsort(sort_keys(shuffled), kind="stable")
         assert list(shuffled.iloc[order]) == values
@@ -112,8 +117,8 @@ def test_ambiguous_values_follow_the_collection():
 
 
 def test_bad_scheme_is_one_clear_line():
-    with pytest.raises(ParameterError, match=r"`scheme` must be one of auto, dewey, lcc, udc, "
-                                             r"text, got 'nlm'") as e:
+    with pytest.raises(ParameterError, match=r"`scheme` must be one of auto, dewey, lcc, sudoc, "
+                                             r"udc, text, got 'nlm'") as e:
         sort_keys(["QA76"], "nlm")
     assert isinstance(e.value, ShelfplanError) and "\n" not in str(e.value)
 
@@ -133,7 +138,7 @@ VALUES = st.lists(st.one_of(ATOMS, TEXT, st.none()), max_size=40)
 
 @settings(max_examples=150, deadline=None)
 @given(VALUES, st.randoms(use_true_random=False),
-       st.sampled_from(["auto", "dewey", "lcc", "udc", "text"]))
+       st.sampled_from(["auto", "dewey", "lcc", "sudoc", "udc", "text"]))
 def test_keys_are_a_total_preorder_stable_under_permutation(values, rnd, scheme):
     k = sort_keys(values, scheme)
     assert k.dtype == np.int64 and len(k) == len(values)
@@ -150,7 +155,7 @@ def test_keys_are_a_total_preorder_stable_under_permutation(values, rnd, scheme)
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(ATOMS, min_size=2, max_size=30, unique=True),
-       st.sampled_from(["dewey", "lcc", "udc", "text"]))
+       st.sampled_from(["dewey", "lcc", "sudoc", "udc", "text"]))
 def test_a_named_scheme_orders_any_subset_as_the_whole(values, scheme):
     whole = sort_keys(values, scheme)
     half = values[: len(values) // 2 + 1]
@@ -158,3 +163,57 @@ def test_a_named_scheme_orders_any_subset_as_the_whole(values, scheme):
     n = len(half)
     i, j = np.triu_indices(n, 1)
     assert np.array_equal(np.sign(part[i] - part[j]), np.sign(whole[:n][i] - whole[:n][j]))
+
+
+def test_prefixes_file_as_sequences_in_the_order_given():
+    values = ["FOLIO N6490 .A1", "QA76 .A1", "REF QA76.9", "REF QA76.73", "OVERSIZE QA1",
+              "JUV PZ7 .R79835", "Folio N5 .B2"]
+    order = lambda po: [values[i] for i in np.argsort(shelf_ranks(values, prefix_order=po),
+                                                      kind="stable")]
+    # default: no prefix first, then the prefixes alphabetically
+    assert order(None) == ["QA76 .A1", "Folio N5 .B2", "FOLIO N6490 .A1", "JUV PZ7 .R79835",
+                           "OVERSIZE QA1", "REF QA76.73", "REF QA76.9"]
+    # the library's order; "-" places the books without a prefix; unnamed ones last
+    assert order("REF,FOLIO,-") == ["REF QA76.73", "REF QA76.9", "Folio N5 .B2",
+                                    "FOLIO N6490 .A1", "QA76 .A1", "JUV PZ7 .R79835",
+                                    "OVERSIZE QA1"]
+    assert order(["ref", "folio"]) == order("REF,FOLIO")
+
+
+def test_a_prefix_never_breaks_the_order_behind_it():
+    lc = [v for v in section("lcc")]
+    plain = np.argsort(shelf_ranks(lc), kind="stable")
+    for prefix in ("REF", "FOLIO", "Oversize", "+"):
+        assert list(np.argsort(shelf_ranks([f"{prefix} {v}" for v in lc]), kind="stable")) \
+            == list(plain)
+
+
+def test_bad_prefix_order_is_one_clear_line():
+    with pytest.raises(ParameterError, match="names 'REF' twice"):
+        shelf_ranks(["REF QA76"], prefix_order="REF,ref")
+
+
+def test_call_number_scheme_reads_sudoc():
+    assert list(call_number_scheme(["Y 4.ED 8/1:117-48", "HE 20.40:", "QA76 .A1", None])) == \
+        ["sudoc", "sudoc", "lcc", MISSING]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.text(max_size=2000), st.none(),
+                          st.builds(lambda a, b: a + " " + b, ATOMS, st.text())), max_size=20),
+       st.sampled_from(list(SCHEMES)),
+       st.one_of(st.none(), st.lists(st.text(max_size=8), max_size=4, unique_by=str.upper)))
+def test_no_input_raises(values, scheme, prefix_order):
+    try:
+        r = shelf_ranks(values, scheme, prefix_order=prefix_order)
+    except ParameterError as e:        # only a prefix named twice (after normalisation)
+        assert "twice" in str(e)
+        return
+    assert r.dtype == np.int64 and len(r) == len(values)
+    assert len(call_number_scheme(values, scheme)) == len(values)
+
+
+def test_one_string_is_not_a_list_of_call_numbers():
+    with pytest.raises(ParameterError, match=r"got one string 'QA76'; pass \['QA76'\]"):
+        shelf_ranks("QA76")
+    assert list(shelf_ranks(np.array([823.0, np.nan, 5.0]))) == [1, 2, 0]

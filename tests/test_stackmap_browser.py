@@ -200,3 +200,25 @@ def test_the_browser_order_against_sort_keys(browser, tiny_page, scheme, misplac
     assert len(wrong) == misplaced, wrong
     if not misplaced:
         assert got == want
+
+
+def test_a_call_number_no_book_has_files_in_its_prefix_sequence(browser, tmp_path):
+    """A plan made with --prefix-order REF,-: a REF call number no book has is placed
+    among the REF books (before the others), an unprefixed one among the rest."""
+    from dataclasses import replace
+
+    books = [("b1", "left", 1, 2, "REF QA76 .A1", None), ("b2", "left", 1, 1, "REF QA90 .B2", None),
+             ("b3", "left", 2, 1, "QA1 .C3", None), ("b4", "right", 1, 1, "QA50 .D4", None),
+             ("b5", "right", 2, 2, "QB1 .E5", None)]
+    plan = replace(tiny_plan(books), estimation={"shelf_order": {"scheme": "auto",
+                                                                 "prefix_order": ["REF", "-"]}})
+    out = tmp_path / "map.html"
+    write_stack_map(plan, out)
+    load(browser, out)
+    cmp = lambda a, b: browser.js(f"window.stackMapCompare({json.dumps(a)}, {json.dumps(b)})")
+    assert cmp("REF QA80", "QA1 .C3") < 0 and cmp("REF QA80", "REF QA90 .B2") < 0
+    assert cmp("REF QA80", "REF QA76 .A1") > 0 and cmp("QA60", "QA50 .D4") > 0
+    got = ask(browser, "REF QA80")
+    assert got["answer"].startswith("No book has call number REF QA80; it would stand by "), got
+    assert got["answer"].endswith(where(plan, 1)), got
+    assert not problems(browser.events)

@@ -109,9 +109,14 @@ def loans_options(f):
                      default=None,
                      help="Take categories as they are, or derive classes from call numbers "
                           "[default: column; for a category layout, what it was fitted with]."),
-        click.option("--scheme", type=click.Choice(["auto", "dewey", "lcc", "udc"]),
+        click.option("--scheme", type=click.Choice(["auto", "dewey", "lcc", "sudoc", "udc"]),
                      default=None,
-                     help="With --category-from callnumber: the classification [default: auto]."),
+                     help="The classification of the call numbers, for --category-from "
+                          "callnumber and for shelf order [default: auto, per value]."),
+        click.option("--prefix-order", default=None, metavar="REF,FOLIO,...",
+                     help="Shelving prefixes (REF, FOLIO, J, OVERSIZE, +) in the order their "
+                          "sequences stand; '-' places the call numbers without one "
+                          "[default: none first, then the prefixes alphabetically]."),
         click.option("--category-level", type=click.IntRange(1, 3), default=None,
                      help="With --category-from callnumber: 1 class, 2 division (LCC/UDC: "
                           "class number), 3 section (Dewey) [default: 1]."),
@@ -131,7 +136,8 @@ def loans_options(f):
         f = opt(f)
     names = ("patron_col", "item_col", "time_col", "clock_col", "category_col", "session_col",
              "type_col", "branch_col", "strict", "encoding", "dayfirst", "session_gap",
-             "max_session_items", "category_from", "scheme", "category_level", "hash_patrons",
+             "max_session_items", "category_from", "scheme", "prefix_order", "category_level",
+             "hash_patrons",
              "level", "title_col", "sheet")
 
     @functools.wraps(f)

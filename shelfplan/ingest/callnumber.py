@@ -1,13 +1,13 @@
-"""Categories from call numbers: Dewey, Library of Congress (LCC) and UDC classes.
+"""Categories from call numbers: Dewey, Library of Congress (LCC), SuDoc and UDC classes.
 
-=========  ======================  ======================  ==================
-level      Dewey (``005.133 LUT``)  LCC (``QA76.73.P98``)   UDC (``510(075.8)``)
-=========  ======================  ======================  ==================
-1          class ``000``            class letters ``QA``    main class ``5``
-2          division ``000``         letters + number        first number
-                                    ``QA76``                ``510``
-3          section ``005``          (as level 2)            (as level 2)
-=========  ======================  ======================  ==================
+* Dewey (``005.133 LUT``): level 1 class ``000``, 2 division ``000``, 3 section ``005``
+* LCC (``QA76.73.P98``): 1 class letters ``QA``, 2 and 3 letters + number ``QA76``
+* UDC (``510(075.8)``): 1 main class ``5``, 2 and 3 first number ``510``
+* SuDoc (``HE 20.3182:C 76``): 1 agency ``HE``, 2 agency + number ``HE 20``, 3 the class
+  stem ``HE 20.3182``
+
+A shelving prefix of up to three words (``REF``, ``FOLIO``, ``J``, ``OVERSIZE``, ``+``)
+before a Dewey, LC or SuDoc call number is skipped.
 
 Values that do not parse under the scheme (``Internet Access``, ``FIC SMI``,
 empty) all go to one group, :data:`OTHER`. Work is done once per distinct call
@@ -24,13 +24,17 @@ import pandas as pd
 from shelfplan.errors import LoansError
 
 OTHER = "other"
-SCHEMES = ("auto", "dewey", "lcc", "udc")
+SCHEMES = ("auto", "dewey", "lcc", "sudoc", "udc")
 
-# An optional short shelving prefix (J, REF, YA FIC is not one: no number follows).
-_PREFIX = r"^(?:[A-Z]{1,4}\s+)?"
+# An optional shelving prefix of up to three words (J, REF, OVERSIZE, +; YA FIC is not
+# one: no number follows).
+_PREFIX = r"^(?:(?:[A-Z]{1,12}\.?|\+)\s+){0,3}"
 _DEWEY = re.compile(_PREFIX + r"(\d{3})(?:\.\d+)?(?:\s|$|/)")
 # LC classes never start with I, O, W (NLM), X or Y; 1-3 letters then a class number.
-_LCC = re.compile(r"^([A-HJ-NP-VZ][A-Z]{0,2})\s?([1-9]\d{0,3})(?:\.\d+)?(?:\s|\.|$|[A-Z])")
+_LCC = re.compile(_PREFIX
+                  + r"([A-HJ-NP-VZ][A-Z]{0,2})\s?([1-9]\d{0,3})(?:\.\d+)?(?:\s|\.|$|[A-Z])")
+# SuDoc: agency letters, a number, the rest of the class stem, a colon
+_SUDOC = re.compile(_PREFIX + r"(([A-Z]{1,5})\s?(\d+)(?:\.[A-Z0-9 /\-]*)?):")
 _UDC = re.compile(r"^(\d{1,3})(?:\.\d+)*(?=$|[\s(.:+/=\-\"\[<'*])")
 
 
@@ -49,7 +53,7 @@ def parse(values, scheme: str = "auto", level: int = 1) -> tuple[np.ndarray, str
     uniq = pd.Series(np.asarray(uniq, dtype=object)).astype(str).str.strip().str.upper()
     if scheme == "auto":
         scheme = _guess(uniq)
-    labels = {"dewey": _dewey, "lcc": _lcc, "udc": _udc}[scheme](uniq, level)
+    labels = {"dewey": _dewey, "lcc": _lcc, "sudoc": _sudoc, "udc": _udc}[scheme](uniq, level)
     labels = labels.fillna(OTHER).to_numpy(dtype=object)
     out = labels[codes] if len(codes) else np.array([], dtype=object)
     n_bad = int((out == OTHER).sum())
@@ -67,6 +71,15 @@ def _lcc(u: pd.Series, level: int) -> pd.Series:
     return m[0] if level == 1 else m[0] + m[1].where(m[0].notna())
 
 
+def _sudoc(u: pd.Series, level: int) -> pd.Series:
+    m = u.str.extract(_SUDOC)
+    if level == 1:
+        return m[1]
+    if level == 2:
+        return m[1] + " " + m[2].where(m[1].notna())
+    return m[0].str.replace(r"^([A-Z]+)\s?", r"\1 ", regex=True)
+
+
 def _udc(u: pd.Series, level: int) -> pd.Series:
     m = u.str.extract(_UDC)[0]
     return m.str[:1] if level == 1 else m
@@ -77,7 +90,10 @@ def _guess(u: pd.Series) -> str:
     def hits(rx):
         return u.str.extract(rx)[0].notna().to_numpy(dtype=bool)
 
-    dewey, udc, lcc = hits(_DEWEY), hits(_UDC), int(hits(_LCC).sum())
+    sudoc = hits(_SUDOC)
+    dewey, udc, lcc = hits(_DEWEY), hits(_UDC), int((hits(_LCC) & ~sudoc).sum())
+    if int(sudoc.sum()) > max(lcc, int(dewey.sum()), int(udc.sum()) - int(sudoc.sum())):
+        return "sudoc"
     # every Dewey number also reads as UDC; UDC shows itself by its own syntax
     # (510(075.8), 51-7, 821.111-31, 5): values that are UDC but not Dewey
     udc_only = int((udc & ~dewey).sum())

@@ -135,6 +135,8 @@ def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -
     :func:`shelfplan.ingest.callnumber.parse` (``scheme``, ``category_level``);
     ``"column"`` takes them as written; ``None`` (default) is ``"column"``, except
     at level ``"category"`` when the only category column is a call number.
+    ``scheme`` and ``prefix_order`` also say how a shelving plan files the call numbers
+    (:func:`shelfplan.ingest.callsort.shelf_ranks`).
     ``hash_patrons`` keeps a salted hash of the patron id as ``table["patron"]``
     (salt ``patron_salt``, else ``$SHELFPLAN_PATRON_SALT``, else random).
     Rows with an unparsable timestamp or an empty id are dropped with a warning;

@@ -44,7 +44,8 @@ class ReadOptions(Mapping):
     session_gap: object = None            # a pandas Timedelta or a string like "30min"
     max_session_items: int | None = None
     category_from: str | None = None      # "column" or "callnumber"
-    scheme: str | None = None             # "auto", "dewey", "lcc", "udc"
+    scheme: str | None = None             # "auto", "dewey", "lcc", "sudoc", "udc"
+    prefix_order: str | tuple | None = None  # shelving prefixes in filing order: "REF,FOLIO,-"
     category_level: int | None = None
     level: str | None = None              # "item", "title", "category"
     hash_patrons: bool = False

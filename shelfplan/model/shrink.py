@@ -216,14 +216,14 @@ def class_prior(C: sp.csr_matrix, n: np.ndarray, classes: np.ndarray, partners: 
 def neighbour_prior(items: np.ndarray, raw: np.ndarray, window: int) -> sp.csr_matrix:
     """``Q_n(j|i)``: the ``window`` books on each side of i in call-number order
     (ties by item id), weight 1/distance; books without a call number have none."""
-    from shelfplan.ingest.callsort import sort_keys
+    from shelfplan.ingest.callsort import shelf_ranks
 
     known = np.array([r is not None and not (isinstance(r, float) and np.isnan(r))
                       for r in raw])
     idx = np.nonzero(known)[0]
     if len(idx) < 2 or window < 1:
         return sp.csr_matrix((len(items), len(items)))
-    keys = sort_keys([str(raw[i]) for i in idx])
+    keys = shelf_ranks([str(raw[i]) for i in idx])
     order = idx[np.lexsort((items[idx].astype(str), keys))]
     m = len(order)
     rows, cols, vals = [], [], []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from shelfplan.ingest.callsort import sort_keys
+from shelfplan.ingest.callsort import order_options, shelf_ranks
 from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_path
 from shelfplan.present.style import RenderError
 
@@ -89,8 +89,10 @@ def shelving_order(layout: Layout) -> np.ndarray:
 
 
 def call_ranks(layout: Layout) -> np.ndarray:
-    """Each book's rank in library order (:func:`sort_keys`; no call number: last)."""
-    return sort_keys(list(call_text(layout)))
+    """Each book's rank in library order (:func:`~shelfplan.ingest.callsort.shelf_ranks`
+    with the scheme and prefix order the plan was made with; no call number: last)."""
+    return shelf_ranks(list(call_text(layout)),
+                       **order_options(layout.estimation.get("shelf_order")))
 
 
 def face_signs(layout: Layout, rank: np.ndarray | None = None) -> list[FaceSign]:

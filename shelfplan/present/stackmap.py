@@ -10,7 +10,7 @@
   number: the page says where it would stand in library order), or title
   words; the answer reads "range A-3, left face, section 3, shelf 2" and the
   location is highlighted. The books ship in library order
-  (:func:`shelfplan.ingest.callsort.sort_keys`), so exact and prefix matches
+  (:func:`shelfplan.ingest.callsort.shelf_ranks`), so exact and prefix matches
   follow the library's order exactly; a call number that no book has is placed
   by a binary search with a simpler comparator in JavaScript (class letters,
   whole numbers, decimals as fractions, cutters), see docs/render.md.
@@ -29,6 +29,7 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
+from shelfplan.ingest.callsort import order_options, prefix_sequences
 from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_path
 from shelfplan.present.signs import (call_ranks, call_text, face_signs, require_plan,
                                      shelving_order)
@@ -88,6 +89,9 @@ def map_data(layout: Layout, rank: np.ndarray | None = None) -> dict:
         "title": None if titles is None else [titles[k] for k in order],
         "loc": [int(sh["loc"][k]) for k in order],
         "shelf": [int(sh["shelf"][k]) for k in order],
+        # the prefix sequences (REF, FOLIO; "" none) in filing order, for the script
+        "prefixes": prefix_sequences([c for c in calls if c is not None],
+                                     **order_options(layout.estimation.get("shelf_order"))),
     }
 
 

@@ -11,9 +11,11 @@ and section; pick points in SVG units) and answers the search box:
    starting with each of them;
 4. any other call number (it has a digit): where it would stand in library
    order, by binary search over the books with :data:`PAGE_JS`'s ``compare``
-   (a simplified library order: end < letters < numbers < a Dewey prefix
-   word such as J or REF; whole numbers by value, the digits after a point
-   that follows a number and the digits of a cutter as fractions).
+   (a simplified library order: first the plan's shelving-prefix sequences
+   in its filing order, ``data.prefixes``, then end < letters < numbers < a
+   Dewey prefix word such as J or REF; whole numbers by value, the digits
+   after a point that follows a number and the digits of a cutter as
+   fractions).
 
 The answer reads "range A-3, left face, section 3, shelf 2"; the location's
 shape gets class ``hit`` (others holding matches ``also``), its range
@@ -70,8 +72,22 @@ PAGE_JS = r"""
 
   // --- a simplified library order for call numbers no book has ----------------------
   const PREFIX = /^((?:[A-Z]{1,5}\.? )+)(?=\d{3}(?!\d))/;   // Dewey's J, REF., YA
-  function tokens(s) {
-    const pre = PREFIX.exec(s), out = pre ? [[3, pre[1]]] : [];
+  // the plan's prefix sequences (REF, FOLIO, +; "" none) in filing order: a call number
+  // behind one of them files in its sequence, by the rest
+  const SEQ = D.prefixes || [""];
+  const SEQ_RANK = new Map(SEQ.map((p, i) => [p, String(i).padStart(6, "0")]));
+  const KNOWN = SEQ.filter(Boolean).sort((a, b) => b.length - a.length);
+  function sequence(s) {
+    for (const p of KNOWN) {
+      if (s.startsWith(p + " ") || s.startsWith(p + ". ") || (p === "+" && s.startsWith(p)))
+        return [SEQ_RANK.get(p), s.slice(p.length).replace(/^\.?\s*/, "")];
+    }
+    return [SEQ_RANK.has("") ? SEQ_RANK.get("") : "", s];
+  }
+  function tokens(whole) {
+    const [seq, s] = sequence(whole);
+    const pre = PREFIX.exec(s), out = [[0, seq]];
+    if (pre) out.push([3, pre[1]]);
     const re = /(\.)?(\d+)|([A-Z]+)/g;
     let m, cutter = false, number = false, end = -1;
     if (pre) re.lastIndex = pre[1].length;
@@ -79,7 +95,7 @@ PAGE_JS = r"""
       const touching = m.index === end;
       if (m[3] !== undefined) {
         out.push([1, m[3]]);
-        cutter = out.length > (pre ? 2 : 1);      // letters after the class: a cutter
+        cutter = out.length > (pre ? 3 : 2);      // letters after the class: a cutter
         number = false;
       } else {
         // a decimal: after a point that follows a number (823.30) or stands alone;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shelfplan.ingest.callsort import shelf_ranks
 from shelfplan.model.problem import Problem
 from shelfplan.solve.blocks import baseline_blocks
 from shelfplan.solve.record import as_rng
@@ -58,7 +59,7 @@ def callnumber_layout(problem: Problem) -> np.ndarray:
     cats = problem.categories
     if cats is None:
         cats = np.array([""] * problem.n, dtype=object)
-    key_cat = np.array(["\uffff" if c is None else str(c) for c in cats])
+    key_cat = shelf_ranks(cats)                # library order; no category last
     key_id = np.array([str(i) for i in problem.items])
     order_items = np.lexsort((key_id, key_cat))
     X = np.empty((problem.n, 3))

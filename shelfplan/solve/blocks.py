@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from shelfplan.errors import HallError, LayoutError
+from shelfplan.ingest.callsort import shelf_ranks
 # the disc geometry, re-exported for callers of the block solver
 from shelfplan.model.discs import (block_radius, check, check_room, is_feasible,  # noqa: F401
                                    room_for)
@@ -265,8 +266,9 @@ def baseline_blocks(name: str, problem, seed=0) -> np.ndarray:
         order = as_rng(seed).permutation(n)
     elif name == "popularity":
         order = np.lexsort((np.arange(n), -problem.p))
-    elif name == "callnumber":
-        order = np.argsort(np.array([str(i) for i in problem.items]), kind="stable")
+    elif name == "callnumber":                 # categories (QA76, 823) in shelf order
+        names = np.array([str(i) for i in problem.items])
+        order = np.lexsort((names, shelf_ranks(names)))
     else:
         raise ValueError(f"baseline must be random, popularity or callnumber, got {name!r}")
     X = geo.greedy(order, mode="entrance")
