@@ -28,6 +28,7 @@ from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
 from shelfplan.errors import HallError
+from shelfplan.model.keys import check_keys
 from shelfplan.model.stacks import Stacks, stacks_from_list
 
 #: Layer spacing of a hexagonal close packing with nearest-neighbour distance 1.
@@ -65,6 +66,7 @@ class Hall:
     name: str = "hall"
     stacks: "Stacks | None" = None       # ranges and banks (MODEL.md 8), None without
     given: frozenset = frozenset({"z_range", "d_min"})   # optional keys the file had
+    building: "object | None" = None     # floors and connectors (MODEL.md 8.9), building.py
 
     def __post_init__(self):
         self._poly = Polygon(self.footprint, [o for o in self.obstacles])
@@ -74,6 +76,8 @@ class Hall:
 
     # --- serialisation -------------------------------------------------
     def to_dict(self) -> dict:
+        if self.building is not None:
+            return {"name": self.name, **self.building.to_dict()}
         out = {
             "name": self.name,
             "footprint": self.footprint.tolist(),
@@ -220,6 +224,11 @@ class Hall:
         return u, nrm
 
 
+#: the keys of a one-floor hall file
+HALL_KEYS = frozenset({"name", "footprint", "obstacles", "z_range", "entrance", "d_min",
+                       "stacks"})
+
+
 def _segments(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ring, np.roll(ring, -1, axis=0)
 
@@ -235,6 +244,14 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
     if not isinstance(data, dict):
         raise HallError(f"{source}: a hall must be a JSON object with footprint, z_range, "
                         f"entrance and d_min")
+    if "floors" in data:                 # a building (MODEL.md 8.9)
+        from shelfplan.model.building import building_from_dict
+        return building_from_dict(data, source)
+    check_keys(data, HALL_KEYS | {"floors", "connectors", "entrance_floor"}, "", source)
+    for key in ("connectors", "entrance_floor"):
+        if key in data:
+            raise HallError(f"{source}: {key!r} belongs to a building; list the floors under "
+                            f"'floors' (docs/buildings.md) or remove {key!r}")
     stacked = "stacks" in data
     needed = ("footprint", "entrance") if stacked else ("footprint", "z_range", "entrance", "d_min")
     missing = [k for k in needed if k not in data]
