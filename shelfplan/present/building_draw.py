@@ -119,6 +119,48 @@ def building_figure(layout: Layout, style: PointStyle, handles: list, legend_kw:
     return fig
 
 
+def building_html(layout: Layout, *, view: str = "both", color_by: str = "category",
+                  elev: float = 28.0, azim: float = -62.0, max_categories: int = 10) -> str:
+    """The interactive page of a building's plan: one plotly figure per floor (3D view
+    and floor plan), coloured as the whole building, stairs and lifts marked, a row of
+    links to jump from floor to floor."""
+    from shelfplan.present.html import plotly_modules
+    from shelfplan.present.stacks_html import shelved_figure
+    from shelfplan.present.style import plan_title, point_style
+
+    go, _ = plotly_modules()
+    style = point_style(layout, color_by, max_categories)
+    parts, links = [], []
+    for k, (f, sub, sub_style, sub_loc) in enumerate(floor_layouts(layout, style)):
+        fig = shelved_figure(sub, view=view, color_by=color_by, elev=elev, azim=azim,
+                             style=sub_style, locations=sub_loc)
+        for c in layout.hall.building.connectors:
+            if f.id not in c.at:
+                continue
+            x, y = c.at[f.id]
+            marker, colour = CONNECTOR_MARKERS[c.kind]
+            text = f"{c.id}: {c.kind} to floor {', '.join(i for i in c.at if i != f.id)}"
+            trace = dict(mode="markers+text", text=[c.id], textposition="top center",
+                         hovertext=[text], hoverinfo="text", showlegend=False,
+                         marker=dict(color=colour, size=11,
+                                     symbol="square" if marker == "s" else "triangle-up"))
+            if view != "3d":
+                fig.add_trace(go.Scatter(x=[x], y=[y], **trace),
+                              **({"row": 1, "col": 2} if view == "both" else {}))
+        fig.update_layout(title=dict(text=f"{_floor_title(f)} \u00b7 {plan_title(layout)}"))
+        parts.append(f'<section id="floor-{k}"><h2>{_floor_title(f)}</h2>' + fig.to_html(
+            include_plotlyjs=k == 0, full_html=False, default_width="100%",
+            default_height="85vh", config={"displaylogo": False, "responsive": True})
+            + "</section>")
+        links.append(f'<a href="#floor-{k}">{_floor_title(f)}</a>')
+    import html as _html
+    name = _html.escape(layout.hall.name)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name}'
+            f'</title><style>body{{font-family:sans-serif;margin:0 1em}}nav a{{margin-right:'
+            f'1em}}</style></head><body><h1>{name}</h1><nav>floors: {" ".join(links)}</nav>'
+            + "".join(parts) + "</body></html>")
+
+
 def plan_building(hall) -> Figure:
     """The empty floor plans of a building (``hall check -o``), one panel per floor."""
     from shelfplan.present.hall_plan import plot_plan
