@@ -11,8 +11,8 @@ A hall file with a ``floors`` list describes a building::
                      "cost": 20}]}
 
 :func:`building_from_dict` validates it (each floor as 8.3, plus the connectors and the
-reach from the entrance) and returns a :class:`~shelfplan.model.hall.Hall` whose
-``stacks`` is a :class:`BuildingStacks`: the locations of every floor in shelving order
+reach from the entrance) and returns the :class:`Building` and a
+:class:`BuildingStacks` (the Hall's ``stacks``): the locations of every floor in shelving order
 (floors as listed, then ranges), one pick point per location in its floor's coordinates,
 ``loc_floor`` (floor index per location) and one walking-distance table over the
 building (building_walk.py). Everything downstream (solvers, judges, layout files) sees
@@ -30,7 +30,8 @@ from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
 from shelfplan.errors import HallError
-from shelfplan.model.keys import check_keys
+from shelfplan.model.keys import HALL_KEYS, check_keys
+from shelfplan.model.rings import _as_ring, _ccw
 from shelfplan.model.stacks import TOL, Stacks, stacks_from_list
 
 __all__ = ["Floor", "Connector", "Building", "BuildingStacks", "building_from_dict",
@@ -59,15 +60,6 @@ class Floor:
     @property
     def label(self) -> str:
         return f"floor {self.id!r}"
-
-    def hall(self, entrance_xy=None):
-        """This floor as a one-floor Hall (for drawing), its locations numbered from 0."""
-        from shelfplan.model.hall import Hall
-
-        e = self.stacks.entrance_xy if entrance_xy is None else np.asarray(entrance_xy)
-        return Hall(footprint=self.footprint, obstacles=list(self.obstacles),
-                    entrance=np.array([e[0], e[1], 0.0]), name=f"{self.label}",
-                    stacks=self.stacks, given=frozenset())
 
 
 @dataclass(frozen=True)
@@ -177,8 +169,6 @@ def _xy(v, what, source) -> np.ndarray:
 
 
 def _floor(entry, k, entrance_xy, source) -> Floor:
-    from shelfplan.model.hall import _as_ring, _ccw
-
     if not isinstance(entry, dict):
         raise HallError(f"{source}: floors entry {k + 1} must be an object with id, "
                         f"footprint and stacks")
@@ -257,9 +247,8 @@ def _connector(entry, k, floors, source) -> Connector:
 
 def building_from_dict(data: dict, source: str = "hall"):
     """Validate a building (MODEL.md 8.9); every problem is one HallError line naming the
-    floor, range or connector and the fix. Returns a Hall with BuildingStacks."""
-    from shelfplan.model.hall import HALL_KEYS, Hall
-
+    floor, range or connector and the fix. Returns the Building and its BuildingStacks
+    (hall.py makes the Hall)."""
     check_keys(data, BUILDING_KEYS | HALL_KEYS, "", source)
     stray = sorted(set(data) & (HALL_KEYS - BUILDING_KEYS))
     if stray:
@@ -313,12 +302,7 @@ def building_from_dict(data: dict, source: str = "hall"):
     building = Building(floors, connectors, ef, entrance, copy.deepcopy(
         {k: v for k, v in data.items() if k != "name"}))
     _check_reach(building, source)
-    stacks = BuildingStacks(building)
-    first = floors[ef]
-    name = str(data.get("name", source))
-    return Hall(footprint=first.footprint, obstacles=list(first.obstacles),
-                entrance=np.array([entrance[0], entrance[1], 0.0]), name=name,
-                stacks=stacks, given=frozenset(), building=building)
+    return building, BuildingStacks(building)
 
 
 def _parts(F) -> list:

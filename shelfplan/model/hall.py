@@ -28,30 +28,12 @@ from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
 from shelfplan.errors import HallError
-from shelfplan.model.keys import check_keys
+from shelfplan.model.keys import HALL_KEYS, check_keys
+from shelfplan.model.rings import _as_ring, _ccw
 from shelfplan.model.stacks import Stacks, stacks_from_list
 
 #: Layer spacing of a hexagonal close packing with nearest-neighbour distance 1.
 HCP_LAYER = math.sqrt(2.0 / 3.0)
-
-
-def _as_ring(coords, what: str, source: str) -> np.ndarray:
-    try:
-        a = np.asarray(coords, dtype=float)
-    except (TypeError, ValueError):
-        raise HallError(f"{source}: {what} must be a list of [x, y] pairs of numbers") from None
-    if a.ndim != 2 or a.shape[1] != 2 or len(a) < 3:
-        raise HallError(f"{source}: {what} must be a list of at least 3 [x, y] points, "
-                        f"got shape {list(a.shape)}")
-    if not np.isfinite(a).all():
-        raise HallError(f"{source}: {what} has a non-finite coordinate")
-    # drop repeated consecutive corners (and the closing corner): a zero-length
-    # wall would divide by zero in nearest_boundary
-    keep = np.any(a != np.roll(a, 1, axis=0), axis=1)
-    a = a[keep] if keep.any() else a[:1]
-    if len(a) < 3:
-        raise HallError(f"{source}: {what} must have at least 3 distinct corners, got {len(a)}")
-    return a
 
 
 @dataclass
@@ -224,19 +206,8 @@ class Hall:
         return u, nrm
 
 
-#: the keys of a one-floor hall file
-HALL_KEYS = frozenset({"name", "footprint", "obstacles", "z_range", "entrance", "d_min",
-                       "stacks"})
-
-
 def _segments(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ring, np.roll(ring, -1, axis=0)
-
-
-def _ccw(ring: np.ndarray) -> np.ndarray:
-    x, y = ring[:, 0], ring[:, 1]
-    area2 = np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)
-    return ring if area2 > 0 else ring[::-1].copy()
 
 
 def hall_from_dict(data, source: str = "hall") -> Hall:
@@ -246,7 +217,11 @@ def hall_from_dict(data, source: str = "hall") -> Hall:
                         f"entrance and d_min")
     if "floors" in data:                 # a building (MODEL.md 8.9)
         from shelfplan.model.building import building_from_dict
-        return building_from_dict(data, source)
+        b, stacks = building_from_dict(data, source)
+        first = b.floors[b.entrance_floor]
+        return Hall(footprint=first.footprint, obstacles=list(first.obstacles),
+                    entrance=np.array([*b.entrance_xy, 0.0]), name=str(data.get("name", source)),
+                    stacks=stacks, given=frozenset(), building=b)
     check_keys(data, HALL_KEYS | {"floors", "connectors", "entrance_floor"}, "", source)
     for key in ("connectors", "entrance_floor"):
         if key in data:

@@ -12,7 +12,11 @@ import difflib
 
 from shelfplan.errors import HallError
 
-__all__ = ["check_keys", "nearest"]
+__all__ = ["check_keys", "nearest", "HALL_KEYS"]
+
+#: the keys of a one-floor hall file
+HALL_KEYS = frozenset({"name", "footprint", "obstacles", "z_range", "entrance", "d_min",
+                       "stacks"})
 
 
 def nearest(word: str, known) -> str | None:

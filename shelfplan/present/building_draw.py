@@ -21,16 +21,20 @@ from shelfplan.present.stacks_style import LocationStyle, location_style
 from shelfplan.present.style import PointStyle, escape
 
 __all__ = ["floor_hall", "floor_layouts", "draw_connectors", "building_figure",
-           "plan_building", "panel_grid"]
+           "panel_grid", "building_html"]
 
 CONNECTOR_MARKERS = {"stairs": ("s", "#5a3e99"), "lift": ("^", "#1f7a4d")}
 
 
 def floor_hall(hall, floor):
     """The floor as a one-floor Hall; the entrance only on the entrance floor (else NaN)."""
+    from shelfplan.model.hall import Hall
+
     b = hall.building
     e = b.entrance_xy if floor.index == b.entrance_floor else np.full(2, np.nan)
-    return floor.hall(entrance_xy=e)
+    return Hall(footprint=floor.footprint, obstacles=list(floor.obstacles),
+                entrance=np.array([e[0], e[1], 0.0]), name=floor.label, stacks=floor.stacks,
+                given=frozenset())
 
 
 def floor_layouts(layout: Layout, style: PointStyle | None = None):
@@ -159,17 +163,3 @@ def building_html(layout: Layout, *, view: str = "both", color_by: str = "catego
             f'</title><style>body{{font-family:sans-serif;margin:0 1em}}nav a{{margin-right:'
             f'1em}}</style></head><body><h1>{name}</h1><nav>floors: {" ".join(links)}</nav>'
             + "".join(parts) + "</body></html>")
-
-
-def plan_building(hall) -> Figure:
-    """The empty floor plans of a building (``hall check -o``), one panel per floor."""
-    from shelfplan.present.hall_plan import plot_plan
-
-    floors = hall.building.floors
-    fig, axes = panel_grid(len(floors), hall, width=6.5)
-    for ax, f in zip(axes, floors):
-        plot_plan(floor_hall(hall, f), ax, legend=ax is axes[-1])
-        draw_connectors(ax, hall, f)
-        ax.set_title(_floor_title(f))
-    fig.suptitle(escape(hall.name), fontsize=12)
-    return fig

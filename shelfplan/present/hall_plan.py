@@ -16,7 +16,7 @@ from matplotlib.patches import Polygon as PolygonPatch
 from shelfplan.errors import ShelfplanError
 from shelfplan.layout import atomic_write, check_output_path
 
-__all__ = ["plot_plan", "write_plan", "PLAN_FORMATS"]
+__all__ = ["plot_plan", "write_plan", "plan_building", "PLAN_FORMATS"]
 
 PLAN_FORMATS = ("png", "svg", "pdf")
 FACE_COLOURS = ("tab:blue", "tab:orange")     # left face, right face
@@ -74,7 +74,6 @@ def write_plan(hall, path) -> None:
                              f"{'.' + ext if ext else 'no extension'}; rename the output")
     check_output_path(path)
     if getattr(hall, "building", None) is not None:     # one panel per floor
-        from shelfplan.present.building_draw import plan_building
         fig = plan_building(hall)
     else:
         minx, miny, maxx, maxy = hall.floor.bounds
@@ -83,3 +82,18 @@ def write_plan(hall, path) -> None:
         plot_plan(hall, fig.add_subplot())
         fig.tight_layout()
     atomic_write(path, lambda fh: fig.savefig(fh, format=ext, dpi=150), mode="wb")
+
+
+def plan_building(hall) -> Figure:
+    """The empty floor plans of a building (``hall check -o``), one panel per floor."""
+    from shelfplan.present.building_draw import (_floor_title, draw_connectors, floor_hall,
+                                                 panel_grid)
+
+    floors = hall.building.floors
+    fig, axes = panel_grid(len(floors), hall, width=6.5)
+    for ax, f in zip(axes, floors):
+        plot_plan(floor_hall(hall, f), ax, legend=ax is axes[-1])
+        draw_connectors(ax, hall, f)
+        ax.set_title(_floor_title(f))
+    fig.suptitle(hall.name.replace("$", r"\$"), fontsize=12)
+    return fig

@@ -322,14 +322,6 @@ def render_html(layout, path, *, view: str = "both", color_by: str = "category",
     plotly_modules()   # fail before any work when plotly is missing
     if output_format(path) != "html":
         raise RenderError(f"{os.fspath(path)}: interactive output must end with .html")
-    from shelfplan.present.style import as_layout
-    layout = as_layout(layout)
-    if layout.hall.building is not None and layout.shelved:
-        from shelfplan.present.building_draw import building_html   # one figure per floor
-        page = building_html(layout, view=view, color_by=color_by, elev=elev, azim=azim,
-                             max_categories=max_categories)
-        atomic_write(path, lambda fh: fh.write(page))
-        return
     fig = (figure or plotly_figure)(layout, view=view, color_by=color_by, edges=edges,
                                     elev=elev, azim=azim, max_categories=max_categories)
     html = fig.to_html(include_plotlyjs=True, full_html=True,

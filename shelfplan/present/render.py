@@ -86,7 +86,18 @@ def plotly_figure(layout, **kw):
 
 def render_html(layout, path, **kw) -> None:
     """Write the self-contained interactive page of :func:`plotly_figure`
-    (:func:`shelfplan.present.html.render_html`)."""
+    (:func:`shelfplan.present.html.render_html`); a building's plan gets one figure per
+    floor (:func:`~shelfplan.present.building_draw.building_html`)."""
+    layout = as_layout(layout)
+    if layout.hall.building is not None and layout.shelved:
+        from shelfplan.present.building_draw import building_html
+        _html.plotly_modules()
+        if output_format(path) != "html":
+            raise RenderError(f"{path}: interactive output must end with .html")
+        kw.pop("edges", None)
+        page = building_html(layout, **kw)
+        atomic_write(path, lambda fh: fh.write(page))
+        return
     _html.render_html(layout, path, figure=plotly_figure, **kw)
 
 
