@@ -145,9 +145,11 @@ def check_floor_column(stacks, loc, floors, ids, source: str) -> None:
     bad = np.flatnonzero(ok & (want != got))
     if len(bad):
         k = int(bad[0])
-        raise HallError(f"{source}: book {ids[k]!r} is listed on floor {got[k]!r} but range "
-                        f"{stacks.range_ids()[stacks.loc_range[loc[k]]]!r} is on floor "
-                        f"{want[k]!r} ({len(bad)} rows in all); fix the floor column")
+        rid = str(stacks.range_ids()[stacks.loc_range[loc[k]]])
+        rows = f" ({len(bad)} rows in all)" if len(bad) > 1 else ""
+        raise HallError(f"{source}: book {str(ids[k])!r} is listed on floor {str(got[k])!r} "
+                        f"but range {rid!r} is on floor {str(want[k])!r}{rows}; fix the floor "
+                        f"column")
 
 
 # --- parsing -----------------------------------------------------------------------------
