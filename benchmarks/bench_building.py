@@ -73,7 +73,7 @@ def run(books: int, T: float, seed: int) -> dict:
     from shelfplan.ingest.synth import generate_loans
 
     per_floor = max(10, round(books / 20 / len(FLOORS)))      # about 20 books a location
-    per_shelf = int(np.ceil(2 * books / (6 * per_floor * len(FLOORS))))
+    per_shelf = int(np.ceil(1.25 * books / (6 * per_floor * len(FLOORS))))   # 80 % full
     spec = building(per_floor, per_shelf)
     hall_from_dict(building(10, 5), source="warm-up").stacks.distances()   # numba kernels
     rss0 = rss_mib()
