@@ -175,7 +175,8 @@ def test_against_a_fine_grid_across_floors():
         B.append(b + f.index * n * n)
         W.append(w)
         size = n
-    cell = lambda k, xy: k * size * size + int(round(xy[0] / h)) * size + int(round(xy[1] / h))  # noqa: E731
+    def cell(k, xy):
+        return k * size * size + int(round(xy[0] / h)) * size + int(round(xy[1] / h))
     for c in hl.building.connectors:
         pts = [(hl.building.floor_index(fid), p) for fid, p in c.at.items()]
         for ka, pa in pts:

@@ -256,3 +256,24 @@ def test_table_without_shell_and_unknown_column(tmp_path):
                                  "entrance": [2, 0]}))
     r = run(["--ranges", str(table), "--shell", str(shell), "-o", str(tmp_path / "h.json")])
     assert r.exit_code == 1 and "unknown column 'shelfs'; did you mean 'shelves'?" in r.output
+
+
+def test_old_polylines_block_entrance_and_unitless_drawing(tmp_path):
+    doc = ezdxf.new()                      # no $INSUNITS: read as metres
+    doc.header["$INSUNITS"] = 0
+    blk = doc.blocks.new(name="DOOR")
+    blk.add_line((0, 0), (1, 0))
+    msp = doc.modelspace()
+    msp.add_polyline2d([(0, 0), (8, 0), (8, 6), (0, 6)], close=True,
+                       dxfattribs={"layer": "footprint"})
+    msp.add_polyline2d([(2, 3), (5, 3), (5, 3.6), (2, 3.6)], close=True,
+                       dxfattribs={"layer": "ranges"})
+    msp.add_blockref("DOOR", (4, 0), dxfattribs={"layer": "entrance"})
+    path = str(tmp_path / "old.dxf")
+    doc.saveas(path)
+    data, hall, report = import_hall(dxf=path, section_width=1.0)
+    assert data["entrance"] == [4.0, 0.0]
+    assert data["stacks"] == [{"id": "R1", "start": [2.0, 3.3], "end": [5.0, 3.3],
+                               "sections": 3, "depth": 0.3}]
+    assert report[0].startswith(f"{path} (m (drawing has no units)): FOOTPRINT: 1 POLYLINE")
+    assert "ENTRANCE: 1 INSERT" in report[0]

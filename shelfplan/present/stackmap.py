@@ -58,7 +58,8 @@ def where(layout: Layout, k: int) -> str:
     loc = int(sh["loc"][k])
     floor = ("" if layout.hall.building is None else
              f"floor {layout.hall.building.floors[st.loc_floor[loc]].id}, ")
-    return (floor + f"range {st.ranges[st.loc_range[loc]].id}, {SHELF_FACES[st.loc_face[loc]]} face, "
+    return (floor + f"range {st.ranges[st.loc_range[loc]].id}, "
+            f"{SHELF_FACES[st.loc_face[loc]]} face, "
             f"section {int(st.loc_section[loc])}, shelf {int(sh['shelf'][k])}")
 
 
