@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 
 import numpy as np
@@ -31,13 +32,17 @@ def invoke(*args):
 
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory):
-    """A free plan and today's call-number shelving of the sample building."""
+    """A free plan and today's call-number shelving of the sample building (the CLI's
+    logging set-up undone afterwards, as conftest does for each test)."""
+    logger = logging.getLogger("shelfplan")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     d = tmp_path_factory.mktemp("building")
     r = invoke("fit", LOANS, "--hall", BUILDING, "--holdings", HOLDINGS, "-o", d / "plan.json",
                "--shelf-list", d / "list.csv", "--time-limit", 2, "-q")
     assert r.exit_code == 0, r.output
     r = invoke("baseline", "callnumber", LOANS, "--hall", BUILDING, "--holdings", HOLDINGS,
                "-o", d / "today.json")
+    logger.handlers[:], logger.level, logger.propagate = saved
     assert r.exit_code == 0, r.output
     return d
 

@@ -277,3 +277,32 @@ def test_old_polylines_block_entrance_and_unitless_drawing(tmp_path):
                                "sections": 3, "depth": 0.3}]
     assert report[0].startswith(f"{path} (m (drawing has no units)): FOOTPRINT: 1 POLYLINE")
     assert "ENTRANCE: 1 INSERT" in report[0]
+
+
+def test_range_table_on_a_building_shell(tmp_path):
+    with open(BUILDING) as fh:
+        spec = json.load(fh)
+    rows = ["floor,bank,id,origin_x,origin_y,start_x,start_y,end_x,end_y,ranges,length,"
+            "sections,faces,shelves,books_per_shelf"]
+    shell = {k: v for k, v in spec.items() if k != "floors"}
+    shell["floors"] = []
+    for f in spec["floors"]:
+        shell["floors"].append({k: v for k, v in f.items() if k != "stacks"})
+        for e in f["stacks"]:
+            if "bank" in e:
+                rows.append(f"{f['id']},{e['bank']},,{e['origin'][0]},{e['origin'][1]},,,,,"
+                            f"{e['ranges']},{e['length']},{e['sections']},,{e['shelves']},"
+                            f"{e['books_per_shelf']}")
+            else:
+                rows.append(f"{f['id']},,{e['id']},,,{e['start'][0]},{e['start'][1]},"
+                            f"{e['end'][0]},{e['end'][1]},,,{e['sections']},{e['faces']},"
+                            f"{e['shelves']},{e['books_per_shelf']}")
+    (tmp_path / "shell.json").write_text(json.dumps(shell))
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    _, got, _ = import_hall(table=str(tmp_path / "t.csv"), shell=str(tmp_path / "shell.json"))
+    want = load_hall(BUILDING)
+    np.testing.assert_allclose(got.stacks.distances(), want.stacks.distances())
+    assert list(got.stacks.loc_floor) == list(want.stacks.loc_floor)
+    (tmp_path / "t.csv").write_text("\n".join(rows).replace("\n2,", "\n9,") + "\n")
+    with pytest.raises(HallError, match=r"floor '9': the shell's floors are G, 1, 2"):
+        import_hall(table=str(tmp_path / "t.csv"), shell=str(tmp_path / "shell.json"))
