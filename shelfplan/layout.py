@@ -119,6 +119,10 @@ def as_written(X) -> np.ndarray:
 
 def hall_difference(a: Hall, b: Hall, atol: float = 1e-6) -> str | None:
     """What differs between two halls' geometry (the name is ignored), or None."""
+    if a.building is not None or b.building is not None:      # buildings: every floor
+        strip = lambda h: json.dumps({k: v for k, v in h.to_dict().items()  # noqa: E731
+                                      if k != "name"}, sort_keys=True)
+        return None if strip(a) == strip(b) else "floors"
     if a.footprint.shape != b.footprint.shape or not np.allclose(a.footprint, b.footprint,
                                                                 atol=atol):
         return "footprint"

@@ -201,7 +201,7 @@ def test_duplicate_ids():
 def test_bad_values_and_keys():
     fails([one(faces="front")], r"faces must be \"both\", \"left\" or \"right\", got 'front'")
     fails([one(end=[2, 4])], r"range 'R': start and end are the same point")
-    fails([one(depht=0.4)], r"range 'R': unknown field 'depht'")
+    fails([one(depht=0.4)], r"range 'R': unknown key 'depht'; did you mean 'depth'\?")
     fails([one(shelves=0)], r"range 'R': shelves must be > 0, got 0")
     fails([{"start": [1, 1]}], r"stacks entry 1 must be an object with either \"id\"")
     fails([], r"stacks is empty")

@@ -102,4 +102,6 @@ def read_shelf_list(source) -> pd.DataFrame:
     for col in ("call_number", "category"):
         if col in df.columns:
             out[col] = df[col].where(df[col].str.strip() != "", None)
+    if "floor" in df.columns:            # a building's shelf list (MODEL.md 8.9)
+        out["floor"] = df["floor"].str.strip()
     return out

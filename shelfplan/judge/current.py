@@ -139,6 +139,7 @@ def import_shelf_list(source, hall: Hall, *, loans=None, since=None, until=None,
     shelving plan on the stacked ``hall``; with ``loans``, p and S_walk from them."""
     from shelfplan.ingest.shelflist import read_shelf_list
     from shelfplan.judge.shelved import plan_cost
+    from shelfplan.model.building import check_floor_column
     from shelfplan.model.shelving import check_plan, locate, slot_positions
 
     name = os.fspath(source) if not hasattr(source, "read") else getattr(source, "name", "<stream>")
@@ -150,6 +151,7 @@ def import_shelf_list(source, hall: Hall, *, loans=None, since=None, until=None,
     slot = (table["slot"].to_numpy(dtype=np.int64) if "slot" in table
             else _slots_in_list_order(table, loc, st, name))
     check_plan(st, ids, loc, shelf, slot, name)
+    check_floor_column(st, loc, table.get("floor"), ids, name)
     cats = table["category"].to_numpy(dtype=object) if "category" in table else None
     calls = table["call_number"].to_numpy(dtype=object) if "call_number" in table else cats
     p = np.zeros(len(ids))

@@ -28,29 +28,12 @@ from shapely.geometry import Point, Polygon
 from shapely.validation import explain_validity
 
 from shelfplan.errors import HallError
+from shelfplan.model.keys import HALL_KEYS, check_keys
+from shelfplan.model.rings import _as_ring, _ccw
 from shelfplan.model.stacks import Stacks, stacks_from_list
 
 #: Layer spacing of a hexagonal close packing with nearest-neighbour distance 1.
 HCP_LAYER = math.sqrt(2.0 / 3.0)
-
-
-def _as_ring(coords, what: str, source: str) -> np.ndarray:
-    try:
-        a = np.asarray(coords, dtype=float)
-    except (TypeError, ValueError):
-        raise HallError(f"{source}: {what} must be a list of [x, y] pairs of numbers") from None
-    if a.ndim != 2 or a.shape[1] != 2 or len(a) < 3:
-        raise HallError(f"{source}: {what} must be a list of at least 3 [x, y] points, "
-                        f"got shape {list(a.shape)}")
-    if not np.isfinite(a).all():
-        raise HallError(f"{source}: {what} has a non-finite coordinate")
-    # drop repeated consecutive corners (and the closing corner): a zero-length
-    # wall would divide by zero in nearest_boundary
-    keep = np.any(a != np.roll(a, 1, axis=0), axis=1)
-    a = a[keep] if keep.any() else a[:1]
-    if len(a) < 3:
-        raise HallError(f"{source}: {what} must have at least 3 distinct corners, got {len(a)}")
-    return a
 
 
 @dataclass
@@ -65,6 +48,7 @@ class Hall:
     name: str = "hall"
     stacks: "Stacks | None" = None       # ranges and banks (MODEL.md 8), None without
     given: frozenset = frozenset({"z_range", "d_min"})   # optional keys the file had
+    building: "object | None" = None     # floors and connectors (MODEL.md 8.9), building.py
 
     def __post_init__(self):
         self._poly = Polygon(self.footprint, [o for o in self.obstacles])
@@ -74,6 +58,8 @@ class Hall:
 
     # --- serialisation -------------------------------------------------
     def to_dict(self) -> dict:
+        if self.building is not None:
+            return {"name": self.name, **self.building.to_dict()}
         out = {
             "name": self.name,
             "footprint": self.footprint.tolist(),
@@ -224,17 +210,23 @@ def _segments(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ring, np.roll(ring, -1, axis=0)
 
 
-def _ccw(ring: np.ndarray) -> np.ndarray:
-    x, y = ring[:, 0], ring[:, 1]
-    area2 = np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)
-    return ring if area2 > 0 else ring[::-1].copy()
-
-
 def hall_from_dict(data, source: str = "hall") -> Hall:
     """Validate a hall mapping; every problem is a :class:`HallError` with the fix."""
     if not isinstance(data, dict):
         raise HallError(f"{source}: a hall must be a JSON object with footprint, z_range, "
                         f"entrance and d_min")
+    if "floors" in data:                 # a building (MODEL.md 8.9)
+        from shelfplan.model.building import building_from_dict
+        b, stacks = building_from_dict(data, source)
+        first = b.floors[b.entrance_floor]
+        return Hall(footprint=first.footprint, obstacles=list(first.obstacles),
+                    entrance=np.array([*b.entrance_xy, 0.0]), name=str(data.get("name", source)),
+                    stacks=stacks, given=frozenset(), building=b)
+    check_keys(data, HALL_KEYS | {"floors", "connectors", "entrance_floor"}, "", source)
+    for key in ("connectors", "entrance_floor"):
+        if key in data:
+            raise HallError(f"{source}: {key!r} belongs to a building; list the floors under "
+                            f"'floors' (docs/buildings.md) or remove {key!r}")
     stacked = "stacks" in data
     needed = ("footprint", "entrance") if stacked else ("footprint", "z_range", "entrance", "d_min")
     missing = [k for k in needed if k not in data]

@@ -20,6 +20,7 @@ from shapely.geometry import Point, Polygon
 
 from shelfplan.errors import HallError
 from shelfplan.model import walk
+from shelfplan.model.keys import check_keys
 
 __all__ = ["Range", "Stacks", "stacks_from_list", "FACES", "RANGE_DEFAULTS"]
 
@@ -200,19 +201,12 @@ def _shelving(entry, what, source) -> dict:
             "standoff": _number(entry, "standoff", what, source, positive=False, default=0.5)}
 
 
-def _unknown(entry, allowed, what, source):
-    extra = sorted(set(entry) - allowed)
-    if extra:
-        _fail(source, what, f"unknown field {extra[0]!r}; the fields are "
-                            f"{', '.join(sorted(allowed))}")
-
-
 def _parse_range(entry, source) -> Range:
     rid = entry["id"]
     if not isinstance(rid, (str, int)) or isinstance(rid, bool) or str(rid) == "":
         _fail(source, f"range {rid!r}", "id must be a non-empty string, e.g. \"A-3\"")
     what = f"range {str(rid)!r}"
-    _unknown(entry, RANGE_KEYS, what, source)
+    check_keys(entry, RANGE_KEYS, what, source)
     start, end = _point(entry, "start", what, source), _point(entry, "end", what, source)
     if np.hypot(*(end - start)) <= 0:
         _fail(source, what, "start and end are the same point; the spine needs a length > 0")
@@ -226,7 +220,7 @@ def _parse_bank(entry, source) -> list[Range]:
     if not isinstance(name, (str, int)) or isinstance(name, bool) or str(name) == "":
         _fail(source, f"bank {name!r}", "bank must be a non-empty name, e.g. \"A\"")
     what = f"bank {str(name)!r}"
-    _unknown(entry, BANK_KEYS, what, source)
+    check_keys(entry, BANK_KEYS, what, source)
     origin = _point(entry, "origin", what, source)
     if "ranges" in entry and entry["ranges"] == 0 and not isinstance(entry["ranges"], bool):
         _fail(source, what, "has 0 ranges; give ranges >= 1 or remove the bank")
@@ -327,16 +321,18 @@ def _check_reach(stacks: Stacks, source):
 
 
 def stacks_from_list(spec, footprint: np.ndarray, obstacles: list[np.ndarray],
-                     entrance_xy: np.ndarray, source: str = "hall") -> Stacks:
+                     entrance_xy: np.ndarray | None, source: str = "hall") -> Stacks:
     """Parse and validate ``stacks`` against the hall; every problem is one HallError line
-    that names the range (or bank) and the fix."""
+    that names the range (or bank) and the fix. Without ``entrance_xy`` (a floor of a
+    building without the entrance) the reach check is the building's (building.py)."""
     ranges = parse_stacks(spec, source)
     rects = shapely.polygons([r.footprint() for r in ranges])
     obs = [Polygon(o) for o in obstacles]
     _check_placement(ranges, rects, Polygon(footprint), obs, source)
     F = walk.free_floor(footprint, list(obstacles) + [r.footprint() for r in ranges])
-    stacks = Stacks(spec, ranges, F, entrance_xy)
-    _check_reach(stacks, source)
+    stacks = Stacks(spec, ranges, F, np.zeros(2) if entrance_xy is None else entrance_xy)
+    if entrance_xy is not None:
+        _check_reach(stacks, source)
     return stacks
 
 
@@ -356,6 +352,16 @@ def hall_facts(hall) -> dict:
     facts.update(ranges=len(s.ranges), locations=s.n_locations, slots=s.n_slots,
                  free_floor_area=float(s.free_floor.area), longest_walk=float(walks[far]),
                  longest_walk_to=s.describe(far), mean_walk=float(walks.mean()))
+    b = getattr(hall, "building", None)
+    if b is not None:                    # a building (MODEL.md 8.9): per floor
+        facts["obstacles"] = sum(len(f.obstacles) for f in b.floors)
+        facts["free_floor_area"] = float(sum(f.stacks.free_floor.area for f in b.floors))
+        facts["floors"] = [{"id": f.id, "ranges": len(f.stacks.ranges),
+                            "locations": f.stacks.n_locations, "slots": f.stacks.n_slots}
+                           for f in b.floors]
+        facts["entrance_floor"] = b.floors[b.entrance_floor].id
+        facts["connectors"] = [{"id": c.id, "kind": c.kind, "floors": list(c.at),
+                                "cost": c.cost} for c in b.connectors]
     return facts
 
 
@@ -366,8 +372,15 @@ def format_facts(f: dict) -> str:
         return "\n".join([head + " (no stacks: books placed in free space)",
                           f"floor {f['floor_area']:.2f} m^2  lattice sites {f['sites']}  "
                           f"(d_min {f['d_min']:g} m, z {f['z_range'][0]:g}-{f['z_range'][1]:g} m)"])
+    floors = [f"floor {fl['id']}: ranges {fl['ranges']}  locations {fl['locations']}  "
+              f"slots {fl['slots']}" for fl in f.get("floors", [])]
+    if floors:
+        floors.insert(0, f"{len(floors)} floors (entrance on floor {f['entrance_floor']}), "
+                         f"{len(f['connectors'])} connectors: " + ", ".join(
+                             f"{c['id']} ({c['kind']}, floors {'/'.join(c['floors'])}, "
+                             f"{c['cost']:g} m a floor)" for c in f["connectors"]))
     return "\n".join([
-        head,
+        head, *floors,
         f"ranges {f['ranges']}  locations {f['locations']}  slots {f['slots']}",
         f"free floor {f['free_floor_area']:.2f} m^2",
         f"longest walk from the entrance {f['longest_walk']:.2f} m (to "

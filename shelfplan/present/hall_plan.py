@@ -16,15 +16,16 @@ from matplotlib.patches import Polygon as PolygonPatch
 from shelfplan.errors import ShelfplanError
 from shelfplan.layout import atomic_write, check_output_path
 
-__all__ = ["plot_plan", "write_plan", "PLAN_FORMATS"]
+__all__ = ["plot_plan", "write_plan", "plan_building", "PLAN_FORMATS"]
 
 PLAN_FORMATS = ("png", "svg", "pdf")
 FACE_COLOURS = ("tab:blue", "tab:orange")     # left face, right face
 
 
-def plot_plan(hall, ax=None) -> list:
+def plot_plan(hall, ax=None, legend: bool = True) -> list:
     """Footprint, obstacles, ranges (rectangles with their id, faces as coloured edges),
-    pick points and the entrance, seen from above."""
+    pick points and the entrance (unless NaN: a floor of a building without it), seen
+    from above."""
     if ax is None:
         ax = Figure(figsize=(8, 6)).add_subplot()
     artists = [ax.add_patch(PolygonPatch(hall.footprint, closed=True, fill=False, lw=1.5,
@@ -49,11 +50,13 @@ def plot_plan(hall, ax=None) -> list:
         artists.append(ax.scatter(s.pick[:, 0], s.pick[:, 1], s=4, c="0.3", zorder=3,
                                   label="pick points"))
     e = hall.entrance
-    artists.append(ax.scatter([e[0]], [e[1]], marker="*", s=160, c="red", zorder=4,
-                              label="entrance"))
+    if np.isfinite(e).all():
+        artists.append(ax.scatter([e[0]], [e[1]], marker="*", s=160, c="red", zorder=4,
+                                  label="entrance"))
     ax.plot([], [], color=FACE_COLOURS[0], lw=2.5, label="left face")
     ax.plot([], [], color=FACE_COLOURS[1], lw=2.5, label="right face")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xlabel("x (m)")
@@ -70,9 +73,27 @@ def write_plan(hall, path) -> None:
         raise ShelfplanError(f"{path}: a plan must be .png, .svg or .pdf, got "
                              f"{'.' + ext if ext else 'no extension'}; rename the output")
     check_output_path(path)
-    minx, miny, maxx, maxy = hall.floor.bounds
-    w = 9.0
-    fig = Figure(figsize=(w, max(3.0, w * (maxy - miny) / max(maxx - minx, 1e-9))))
-    plot_plan(hall, fig.add_subplot())
-    fig.tight_layout()
+    if getattr(hall, "building", None) is not None:     # one panel per floor
+        fig = plan_building(hall)
+    else:
+        minx, miny, maxx, maxy = hall.floor.bounds
+        w = 9.0
+        fig = Figure(figsize=(w, max(3.0, w * (maxy - miny) / max(maxx - minx, 1e-9))))
+        plot_plan(hall, fig.add_subplot())
+        fig.tight_layout()
     atomic_write(path, lambda fh: fig.savefig(fh, format=ext, dpi=150), mode="wb")
+
+
+def plan_building(hall) -> Figure:
+    """The empty floor plans of a building (``hall check -o``), one panel per floor."""
+    from shelfplan.present.building_draw import (_floor_title, draw_connectors, floor_hall,
+                                                 panel_grid)
+
+    floors = hall.building.floors
+    fig, axes = panel_grid(len(floors), hall, width=6.5)
+    for ax, f in zip(axes, floors):
+        plot_plan(floor_hall(hall, f), ax, legend=ax is axes[-1])
+        draw_connectors(ax, hall, f)
+        ax.set_title(_floor_title(f))
+    fig.suptitle(hall.name.replace("$", r"\$"), fontsize=12)
+    return fig

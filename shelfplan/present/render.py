@@ -86,7 +86,18 @@ def plotly_figure(layout, **kw):
 
 def render_html(layout, path, **kw) -> None:
     """Write the self-contained interactive page of :func:`plotly_figure`
-    (:func:`shelfplan.present.html.render_html`)."""
+    (:func:`shelfplan.present.html.render_html`); a building's plan gets one figure per
+    floor (:func:`~shelfplan.present.building_draw.building_html`)."""
+    layout = as_layout(layout)
+    if layout.hall.building is not None and layout.shelved:
+        from shelfplan.present.building_draw import building_html
+        _html.plotly_modules()
+        if output_format(path) != "html":
+            raise RenderError(f"{path}: interactive output must end with .html")
+        kw.pop("edges", None)
+        page = building_html(layout, **kw)
+        atomic_write(path, lambda fh: fh.write(page))
+        return
     _html.render_html(layout, path, figure=plotly_figure, **kw)
 
 
@@ -180,6 +191,11 @@ def plan_figure(layout, *, view: str = "both", color_by: str = "category", edges
     check_choice(view, VIEWS, "view")
     style = point_style(layout, color_by, max_categories)
     common = dict(edges=edges, rasterized=rasterized, style=style)
+    if layout.hall.building is not None and layout.shelved:     # one panel per floor
+        from shelfplan.present.building_draw import building_figure
+        return building_figure(layout, style, _handles(layout, style),
+                               _legend_kw(style, _handles(layout, style)),
+                               plan_title(layout), rasterized=rasterized)
     (x0, y0), (x1, y1) = layout.hall.footprint.min(axis=0), layout.hall.footprint.max(axis=0)
     ratio = float(np.clip((y1 - y0) / max(x1 - x0, 1e-9), 0.4, 1.6))
     if view == "both":

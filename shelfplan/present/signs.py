@@ -150,17 +150,20 @@ def write_signs(layout: Layout, path, *, paper: str = "a4", per_page: int = 2) -
     check_output_path(path)
     signs = face_signs(layout)
     if fmt == "csv":
-        atomic_write(path, lambda fh: _write_csv(signs, fh))
+        st = layout.hall.stacks
+        floors = None if layout.hall.building is None else {     # a building: floor column
+            str(r.id): st.floors[st.range_floor[k]].id for k, r in enumerate(st.ranges)}
+        atomic_write(path, lambda fh: _write_csv(signs, fh, floors))
     else:
         atomic_write(path, lambda fh: _write_pdf(signs, fh, size, per_page), mode="wb")
     return fmt
 
 
-def _write_csv(signs: list[FaceSign], fh) -> None:
+def _write_csv(signs: list[FaceSign], fh, floors: dict | None = None) -> None:
     w = csv.writer(fh, lineterminator="\n")
-    w.writerow(COLUMNS)
+    w.writerow(COLUMNS if floors is None else ("floor", *COLUMNS))
     for s in signs:
-        w.writerow([s.range, s.face, s.books, s.first or "", s.last or "",
+        w.writerow([*([] if floors is None else [floors[s.range]]), s.range, s.face, s.books, s.first or "", s.last or "",
                     s.first_item or "", s.last_item or "", "yes" if s.in_order else "no",
                     s.label])
 

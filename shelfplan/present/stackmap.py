@@ -57,7 +57,10 @@ def where(layout: Layout, k: int) -> str:
     """"range A-3, left face, section 3, shelf 2" for book k."""
     st, sh = layout.hall.stacks, layout.shelf
     loc = int(sh["loc"][k])
-    return (f"range {st.ranges[st.loc_range[loc]].id}, {SHELF_FACES[st.loc_face[loc]]} face, "
+    floor = ("" if layout.hall.building is None else
+             f"floor {layout.hall.building.floors[st.loc_floor[loc]].id}, ")
+    return (floor + f"range {st.ranges[st.loc_range[loc]].id}, "
+            f"{SHELF_FACES[st.loc_face[loc]]} face, "
             f"section {int(st.loc_section[loc])}, shelf {int(sh['shelf'][k])}")
 
 
@@ -80,7 +83,10 @@ def map_data(layout: Layout, rank: np.ndarray | None = None) -> dict:
     shelving[shelving_order(layout)] = np.arange(layout.n)
     order = np.lexsort((shelving, call_ranks(layout) if rank is None else rank))
     titles = _titles(layout)
+    b = layout.hall.building
     return {
+        **({} if b is None else {"floors": [f.id for f in b.floors],
+                                 "locFloor": [int(v) for v in st.loc_floor]}),
         "ranges": [str(r.id) for r in st.ranges],
         "locs": [[int(st.loc_range[k]), int(st.loc_face[k]), int(st.loc_section[k])]
                  for k in range(st.n_locations)],
@@ -155,44 +161,93 @@ def _location_shape(r, face: str, section: int) -> np.ndarray:
     return np.array([a, b, b + off, a + off])
 
 
-def _svg(layout: Layout, signs) -> str:
+def _views(layout: Layout) -> list:
+    """[(floor or None, hall to draw, range indices, location indices)]: one for a hall,
+    one per floor for a building (indices into the building's ranges and locations)."""
     hall, st = layout.hall, layout.hall.stacks
-    fr = _Frame(hall)
-    out = [f'<svg id="map" viewBox="0 0 {fr.w:.3f} '
-           f'{fr.h:.3f}" role="img" aria-label="floor plan">',
-           f'<polygon class="floor" points="{fr.pts(hall.footprint)}"/>']
-    out += [f'<polygon class="obstacle" points="{fr.pts(ob)}"/>' for ob in hall.obstacles]
+    if hall.building is None:
+        return [(None, hall, range(len(st.ranges)), range(st.n_locations))]
+    from shelfplan.present.building_draw import floor_hall
+
+    out, r0 = [], 0
+    for f in hall.building.floors:
+        nr, m = len(f.stacks.ranges), f.stacks.n_locations
+        out.append((f, floor_hall(hall, f), range(r0, r0 + nr), range(f.offset, f.offset + m)))
+        r0 += nr
+    return out
+
+
+def _connectors_svg(fr: _Frame, hall, floor) -> list:
+    out = []
+    for c in hall.building.connectors:
+        if floor.id in c.at:
+            x, y = fr.xy(c.at[floor.id])
+            others = ", ".join(fid for fid in c.at if fid != floor.id)
+            out.append(f'<g class="connector {c.kind}"><rect x="{x - 0.2:.3f}" '
+                       f'y="{y - 0.2:.3f}" width="0.4" height="0.4"/><text class="conn-label" '
+                       f'x="{x:.3f}" y="{y - 0.45:.3f}" font-size="0.3">'
+                       f'{html.escape(c.id)}: to {html.escape(others)}</text></g>')
+    return out
+
+
+def _svg(layout: Layout, signs) -> str:
+    st = layout.hall.stacks
     span = {(s.range, s.face): s.span for s in signs}
-    for r_idx, r in enumerate(st.ranges):
-        rect = r.footprint()
-        out.append(f'<g class="range" id="range-{r_idx}" data-range="{html.escape(r.id)}">'
-                   f'<polygon class="range-body" points="{fr.pts(rect)}"/>')
-        angle = _angle(r.u)
-        out.append(_text(fr, rect.mean(axis=0), r.id, min(0.3, 1.6 * r.depth), angle,
-                         "range-id", 0.9 * r.length))
-        for face in r.face_names:
-            sign = 1.0 if face == "left" else -1.0
-            edge = rect[[3, 2]] if face == "left" else rect[[0, 1]]
-            out.append(f'<polyline class="face face-{face}" points="{fr.pts(edge)}"/>')
-            at = (r.start + r.end) / 2 + sign * r.n * (r.depth + 0.09 + FONT / 2)
-            out.append(_text(fr, at, span[(r.id, face)], FONT, angle, "span",
-                             0.95 * r.length))
-        out.append("</g>")
-    for k in range(st.n_locations):
-        r = st.ranges[st.loc_range[k]]
-        face, sec = SHELF_FACES[st.loc_face[k]], int(st.loc_section[k])
-        out.append(f'<polygon class="loc" id="loc-{k}" data-range="{html.escape(r.id)}" '
-                   f'data-face="{face}" data-section="{sec}" '
-                   f'points="{fr.pts(_location_shape(r, face, sec))}"/>')
-    px, py = zip(*(fr.xy(p) for p in st.pick))
-    out.append(f'<circle id="pin" r="0.22" cx="{px[0]:.3f}" cy="{py[0]:.3f}" '
-               f'visibility="hidden"/>')
-    ex, ey = fr.xy(hall.entrance)
-    out.append(f'<circle class="entrance" cx="{ex:.3f}" cy="{ey:.3f}" r="0.28"/>'
-               f'<text class="entrance-label" x="{ex:.3f}" y="{ey - 0.4:.3f}" '
-               f'font-size="0.35">entrance</text></svg>')
-    pick = [[round(x, 3), round(y, 3)] for x, y in zip(px, py)]
-    return "\n".join(out), pick
+    pick = [None] * st.n_locations
+    svgs = []
+    for k_view, (floor, hall, r_ids, l_ids) in enumerate(_views(layout)):
+        fr = _Frame(hall)
+        attrs = ('id="map"' if floor is None else
+                 f'id="map-{k_view}" class="floor-map" data-floor="{k_view}"'
+                 f'{" hidden" if floor.index != layout.hall.building.entrance_floor else ""}')
+        label = "floor plan" if floor is None else f"floor plan of floor {floor.id}"
+        out = [f'<svg {attrs} viewBox="0 0 {fr.w:.3f} {fr.h:.3f}" role="img" '
+               f'aria-label="{html.escape(label)}">',
+               f'<polygon class="floor" points="{fr.pts(hall.footprint)}"/>']
+        out += [f'<polygon class="obstacle" points="{fr.pts(ob)}"/>' for ob in hall.obstacles]
+        for r_idx in r_ids:
+            r = st.ranges[r_idx]
+            rect = r.footprint()
+            out.append(f'<g class="range" id="range-{r_idx}" data-range="{html.escape(r.id)}">'
+                       f'<polygon class="range-body" points="{fr.pts(rect)}"/>')
+            angle = _angle(r.u)
+            out.append(_text(fr, rect.mean(axis=0), r.id, min(0.3, 1.6 * r.depth), angle,
+                             "range-id", 0.9 * r.length))
+            for face in r.face_names:
+                sign = 1.0 if face == "left" else -1.0
+                edge = rect[[3, 2]] if face == "left" else rect[[0, 1]]
+                out.append(f'<polyline class="face face-{face}" points="{fr.pts(edge)}"/>')
+                at = (r.start + r.end) / 2 + sign * r.n * (r.depth + 0.09 + FONT / 2)
+                out.append(_text(fr, at, span[(r.id, face)], FONT, angle, "span",
+                                 0.95 * r.length))
+            out.append("</g>")
+        for k in l_ids:
+            r = st.ranges[st.loc_range[k]]
+            face, sec = SHELF_FACES[st.loc_face[k]], int(st.loc_section[k])
+            out.append(f'<polygon class="loc" id="loc-{k}" data-range="{html.escape(r.id)}" '
+                       f'data-face="{face}" data-section="{sec}" '
+                       f'points="{fr.pts(_location_shape(r, face, sec))}"/>')
+            x, y = fr.xy(st.pick[k])
+            pick[k] = [round(x, 3), round(y, 3)]
+        if floor is not None:
+            out += _connectors_svg(fr, layout.hall, floor)
+        if k_view == 0:
+            out.append(f'<circle id="pin" r="0.22" cx="{pick[0][0]:.3f}" '
+                       f'cy="{pick[0][1]:.3f}" visibility="hidden"/>')
+        if np.isfinite(hall.entrance).all():
+            ex, ey = fr.xy(hall.entrance)
+            out.append(f'<circle class="entrance" cx="{ex:.3f}" cy="{ey:.3f}" r="0.28"/>'
+                       f'<text class="entrance-label" x="{ex:.3f}" y="{ey - 0.4:.3f}" '
+                       f'font-size="0.35">entrance</text>')
+        svgs.append("\n".join(out) + "</svg>")
+    if layout.hall.building is not None:
+        ef = layout.hall.building.entrance_floor
+        buttons = "".join(
+            f'<button type="button" data-floor="{k}" aria-pressed="{str(k == ef).lower()}">'
+            f'floor {html.escape(f.id)}</button>'
+            for k, f in enumerate(layout.hall.building.floors))
+        svgs.insert(0, f'<nav id="floors" aria-label="floors">{buttons}</nav>')
+    return "\n".join(svgs), pick
 
 
 def _sign_table(signs) -> str:
@@ -274,10 +329,19 @@ def write_stack_map(layout: Layout, path) -> str:
         page = stack_map_html(layout)
         atomic_write(path, lambda fh: fh.write(page))
         return fmt
-    minx, miny, maxx, maxy = layout.hall.floor.bounds
-    w = 14.0
-    fig = Figure(figsize=(w, max(4.0, w * 0.8 * (maxy - miny) / max(maxx - minx, 1e-9))))
-    plot_stack_map(layout, fig.add_subplot())
-    fig.tight_layout()
+    if layout.hall.building is not None:       # one panel per floor
+        from shelfplan.present.building_draw import draw_connectors, floor_layouts, panel_grid
+        views = floor_layouts(layout)
+        fig, axes = panel_grid(len(views), layout.hall, width=8.0)
+        for ax, (f, sub, _, _) in zip(axes, views):
+            plot_stack_map(sub, ax)
+            draw_connectors(ax, layout.hall, f)
+            ax.set_title(f"Stack map: {layout.hall.name}, floor {f.id}")
+    else:
+        minx, miny, maxx, maxy = layout.hall.floor.bounds
+        w = 14.0
+        fig = Figure(figsize=(w, max(4.0, w * 0.8 * (maxy - miny) / max(maxx - minx, 1e-9))))
+        plot_stack_map(layout, fig.add_subplot())
+        fig.tight_layout()
     atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=200), mode="wb")
     return fmt

@@ -44,6 +44,12 @@ main svg{width:100%;max-height:80vh;display:block;margin:.6em 0}
 .loc.also{fill:rgba(255,150,0,.55)}
 .loc.hit{fill:rgba(220,0,0,.8)}
 #pin{fill:none;stroke:#d00000;stroke-width:.08}
+.floor-map[hidden]{display:none}
+#floors button{margin-right:.4em}
+#floors button[aria-pressed=true]{font-weight:700;background:#ffe9a8}
+.connector rect{fill:#5a3e99}.connector.lift rect{fill:#1f7a4d}
+.conn-label{fill:#5a3e99}
+@media print{.floor-map[hidden]{display:block}}
 text{font-family:sans-serif;text-anchor:middle;dominant-baseline:central;fill:#222}
 .span{fill:#203070}
 .entrance{fill:#d00000}
@@ -133,9 +139,18 @@ PAGE_JS = r"""
   }
 
   // --- answers -----------------------------------------------------------------------
+  function floorOf(k) { return D.floors ? "floor " + D.floors[D.locFloor[k]] + ", " : ""; }
+  function showFloor(f) {
+    document.querySelectorAll(".floor-map").forEach(s => s.toggleAttribute("hidden", s.dataset.floor != f));
+    document.querySelectorAll("#floors button").forEach(b =>
+      b.setAttribute("aria-pressed", String(b.dataset.floor == f)));
+  }
+  document.querySelectorAll("#floors button").forEach(b =>
+    b.addEventListener("click", () => showFloor(b.dataset.floor)));
+  window.stackMapFloor = showFloor;
   function where(i) {
     const l = D.locs[D.loc[i]];
-    return "range " + D.ranges[l[0]] + ", " + FACES[l[1]] + " face, section " + l[2] +
+    return floorOf(D.loc[i]) + "range " + D.ranges[l[0]] + ", " + FACES[l[1]] + " face, section " + l[2] +
       ", shelf " + D.shelf[i];
   }
   function book(i) {
@@ -155,6 +170,10 @@ PAGE_JS = r"""
     document.getElementById("loc-" + k).classList.add("hit");
     document.getElementById("range-" + D.locs[k][0]).classList.add("hit-range");
     const pin = document.getElementById("pin");
+    if (D.floors) {
+      showFloor(D.locFloor[k]);
+      document.getElementById("loc-" + k).ownerSVGElement.appendChild(pin);
+    }
     pin.setAttribute("cx", D.pick[k][0]);
     pin.setAttribute("cy", D.pick[k][1]);
     pin.setAttribute("visibility", "visible");
@@ -220,7 +239,7 @@ PAGE_JS = r"""
   document.querySelectorAll(".loc").forEach(e => e.addEventListener("click", () => {
     clear();
     e.classList.add("hit");
-    say("range " + e.dataset.range + ", " + e.dataset.face + " face, section " +
+    say(floorOf(+e.id.slice(4)) + "range " + e.dataset.range + ", " + e.dataset.face + " face, section " +
         e.dataset.section);
   }));
   if (location.hash.startsWith("#q=")) {

@@ -111,15 +111,18 @@ def draw_stacks(ax, layout: Layout, loc: LocationStyle, raster: bool) -> dict:
 
 def plot_top_shelved(layout: Layout, ax=None, *, style: PointStyle, edges=None,
                      legend: bool = False, colorbar: bool = True, title: bool | str = True,
-                     rasterized: bool | None = None) -> dict:
+                     rasterized: bool | None = None,
+                     locations: LocationStyle | None = None) -> dict:
     """The floor plan of a shelving plan on ``ax``; returns the artists: ``floor``,
     ``walls``, ``obstacles``, ``ranges``, ``strips``, ``empty``, ``labels``,
     ``entrance``, ``edges``, ``legend``, ``colorbar`` and ``locations`` (the
-    :class:`LocationStyle`); ``heatmap`` and ``points`` are None."""
+    :class:`LocationStyle`, or ``locations`` when given: one floor of a building is
+    coloured as the whole); ``heatmap`` and ``points`` are None; no ``entrance`` when
+    the hall's entrance is NaN (a floor of a building without it)."""
     if ax is None:
         ax = Figure(figsize=(10, 7.5), layout="constrained").add_subplot()
     hall = layout.hall
-    loc = location_style(layout, style)
+    loc = location_style(layout, style) if locations is None else locations
     art = {"heatmap": None, "points": None, "edges": None, "legend": None, "colorbar": None,
            "locations": loc}
     art["floor"] = ax.add_patch(PolygonPatch(hall.footprint, closed=True, facecolor=HEAT_UNDER,
@@ -129,7 +132,7 @@ def plot_top_shelved(layout: Layout, ax=None, *, style: PointStyle, edges=None,
     ia, ib, w = resolve_edges(layout, edges)
     if len(ia):
         art["edges"] = _draw_edges_2d(ax, layout, ia, ib, w, rasterize(layout, rasterized))
-    art["entrance"] = draw_entrance(ax, layout)
+    art["entrance"] = draw_entrance(ax, layout) if np.isfinite(hall.entrance).all() else []
     frame(ax, hall)
     art["labels"] = _range_labels(ax, hall.stacks)
     if colorbar and loc.norm is not None:

@@ -209,12 +209,14 @@ def _colorbar(fig, go, loc: LocationStyle, at3, att) -> None:
 
 def shelved_figure(layout: Layout, *, view: str = "both", color_by: str = "category",
                    edges=None, elev: float = 28.0, azim: float = -62.0,
-                   max_categories: int = DEFAULT_MAX_CATEGORIES):
-    """The plotly figure of a shelving plan (see the module's text)."""
+                   max_categories: int = DEFAULT_MAX_CATEGORIES, style: PointStyle | None = None,
+                   locations: LocationStyle | None = None):
+    """The plotly figure of a shelving plan (see the module's text); ``style`` and
+    ``locations`` colour one floor of a building as the whole building."""
     go, make_subplots = plotly_modules()
     check_choice(view, VIEWS, "view")
-    style = point_style(layout, color_by, max_categories)
-    loc = location_style(layout, style)
+    style = point_style(layout, color_by, max_categories) if style is None else style
+    loc = location_style(layout, style) if locations is None else locations
     groups = _groups(layout, style, loc)
     ia, ib, _ = resolve_edges(layout, edges)
     fig, at3, att = _subplots(make_subplots, view)
