@@ -104,7 +104,7 @@ def estimate(loans: Loans, options=None) -> Estimates:
     the items' estimates are then summed into one unit per category
     (:func:`aggregate`).
     """
-    est = _estimate_items(loans)
+    est = estimate_items(loans)
     if options is not None:
         from shelfplan.model.shrink import Generalise, generalise
         options = Generalise.coerce(options)
@@ -120,15 +120,20 @@ def estimate(loans: Loans, options=None) -> Estimates:
     return est
 
 
-def aggregate(est: Estimates, loans: Loans) -> Estimates:
+def aggregate(est: Estimates, loans: Loans | None = None) -> Estimates:
     """Item estimates summed into categories: ``p(C) = sum_{i in C} p(i)``,
     ``p(C,D) = sum_{i in C, j in D} p(i,j)`` for ``C != D`` (pairs inside one
     category drop: they are walked inside its block), ``c_CD`` likewise and
     ``n_C = sum n_i``. Items without a category form :data:`UNCATEGORISED`.
-    ``sizes`` counts the items in each category. Sparse throughout:
+    ``sizes`` counts the items in each category. Without ``loans`` the categories
+    are ``est.categories`` (each item's most frequent one, as estimated). Sparse throughout:
     ``A^T P A`` with the one-hot item-to-category matrix ``A``.
     """
-    cat = pd.Series(est.items).map(loans.item_categories()).fillna(UNCATEGORISED)
+    if loans is not None:
+        cat = pd.Series(est.items).map(loans.item_categories()).fillna(UNCATEGORISED)
+    else:           # the items' categories as estimated (an estimates file)
+        cat = pd.Series(est.categories if est.categories is not None
+                        else np.full(est.n, None), dtype=object).fillna(UNCATEGORISED)
     codes, units = pd.factorize(cat, sort=True)
     A = sp.csr_matrix((np.ones(est.n), (np.arange(est.n), codes)), shape=(est.n, len(units)))
 
@@ -149,24 +154,15 @@ def aggregate(est: Estimates, loans: Loans) -> Estimates:
                      summary=summary, sizes=np.bincount(codes).astype(np.int64))
 
 
-def _estimate_items(loans: Loans) -> Estimates:
+def estimate_items(loans: Loans) -> Estimates:
     X, items, sizes, n_dupes = incidence(loans)
     counts = np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
-    p = counts / counts.sum()
     C = (X.T @ X).tocsr()
-    C.setdiag(0)
-    C.eliminate_zeros()
-    C = C.astype(np.int64)
-    rows = np.asarray(C.sum(axis=1)).ravel().astype(float)
-    scale = np.divide(p, rows, out=np.zeros_like(p), where=rows > 0)
-    P = (sp.diags(scale) @ C).tocsr()
-
     categories = None
     if loans.has_category:
         # each item's most frequent category (ties: the alphabetically first), vectorised
         categories = pd.Series(items).map(loans.item_categories()).to_numpy(dtype=object)
         categories = np.where(pd.isna(categories), None, categories)
-
     summary = {
         "source": loans.source,
         "rows_read": loans.n_rows_read,
@@ -177,13 +173,32 @@ def _estimate_items(loans: Loans) -> Estimates:
         "items": int(len(items)),
         "patrons": loans.n_patrons,
         "session_rule": loans.session_rule,
-        "co_borrowed_pairs": int(C.nnz // 2),
         "multi_item_sessions": int((sizes >= 2).sum()),
     }
     if len(items) == 0:
         raise LoansError(f"{loans.source}: no items found")
-    return Estimates(items=items, categories=categories, counts=counts, p=p,
-                     cooc=C, pair=P, summary=summary)
+    return from_counts(items, counts, C, summary, categories)
+
+
+def from_counts(items: np.ndarray, counts: np.ndarray, C: sp.spmatrix, summary: dict,
+                categories: np.ndarray | None = None) -> Estimates:
+    """The estimates of MODEL.md section 2 from the counts: ``counts`` (n_i) and ``C``
+    (c_ij; its diagonal is ignored). Every engine ends here, so the same counts give
+    the same floats (C in canonical CSR form, int64)."""
+    C = sp.csr_matrix(C, dtype=np.int64, copy=True)
+    C.setdiag(0)
+    C.eliminate_zeros()
+    C.sum_duplicates()
+    C.sort_indices()
+    counts = np.asarray(counts, dtype=np.int64)
+    p = counts / counts.sum()
+    rows = np.asarray(C.sum(axis=1)).ravel().astype(float)
+    scale = np.divide(p, rows, out=np.zeros_like(p), where=rows > 0)
+    P = (sp.diags(scale) @ C).tocsr()
+    P.sort_indices()
+    summary = {**summary, "co_borrowed_pairs": int(C.nnz // 2)}
+    return Estimates(items=np.asarray(items, dtype=object), categories=categories,
+                     counts=counts, p=p, cooc=C, pair=P, summary=summary)
 
 
 def session_size_histogram(loans: Loans) -> pd.Series:
