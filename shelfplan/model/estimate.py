@@ -209,10 +209,16 @@ def session_size_histogram(loans: Loans) -> pd.Series:
 
 def estimate_loans(loans, *, until=None, read_options=None, generalise=None) -> Estimates:
     """Loans (a path, ``-`` or :class:`Loans`) before ``until`` to their estimates
-    (``generalise``: the options of :mod:`shelfplan.model.shrink`, None for MODEL.md)."""
+    (``generalise``: the options of :mod:`shelfplan.model.shrink`, None for MODEL.md).
+    An estimates file (``shelfplan estimate``) in place of the loans is read instead
+    of counting (:func:`shelfplan.model.estimates_file.from_file`)."""
     from shelfplan.ingest.loans import filter_until, read_loans
 
     if not isinstance(loans, Loans):
+        from shelfplan.model.estimates_file import from_file, is_estimates_file
+        if is_estimates_file(loans):       # counted by `shelfplan estimate`
+            return from_file(loans, until=until, read_options=read_options,
+                             generalise=generalise)
         loans = read_loans(loans, **(read_options or {}))
     est = estimate(filter_until(loans, until=until), generalise)
     if until is not None:

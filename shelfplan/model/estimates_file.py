@@ -29,7 +29,7 @@ from shelfplan.errors import LoansError
 from shelfplan.model.estimate import Estimates, aggregate, from_counts
 
 __all__ = ["Counts", "FORMAT", "VERSION", "HEADER", "write_estimates", "read_estimates",
-           "read_counts", "is_estimates_file"]
+           "read_counts", "is_estimates_file", "from_file"]
 
 FORMAT = "shelfplan-estimates"
 #: the format version this shelfplan writes and reads
@@ -232,16 +232,43 @@ def _check_header(header: dict, name: str) -> None:
                          f"shelfplan estimate")
 
 
+def _same_time(a, b) -> bool:
+    import pandas as pd
+    try:
+        return pd.Timestamp(a) == pd.Timestamp(b)
+    except (ValueError, TypeError):
+        return str(a) == str(b)
+
+
 def read_estimates(path, *, until=None, since=None) -> Estimates:
     """The :class:`~shelfplan.model.estimate.Estimates` of an estimates file. ``until``
     and ``since``, when given, must be the period the file was written for."""
     counts = read_counts(path)
     for key, want in (("until", until), ("since", since)):
         have = counts.meta.get(key)
-        if want is not None and (have is None or str(have) != str(want)):
+        if want is not None and (have is None or not _same_time(have, want)):
             flag = f"--{key}"
             raise LoansError(f"{os.fspath(path)}: the estimates were written "
                              + (f"with {flag} {have}" if have is not None else f"without {flag}")
-                             + f", not {flag} {want}; write them for the period with "
+                             + f", not {flag} {want}; write them for that period with "
                              f"shelfplan estimate {flag} {want}")
     return counts.estimates()
+
+
+def from_file(path, *, until=None, read_options=None, generalise=None) -> Estimates:
+    """An estimates file where loans were expected (:func:`estimate_loans`): the period
+    and the level asked for must be the file's; estimates that generalise need the
+    loans themselves."""
+    name = os.fspath(path)
+    if generalise is not None:
+        from shelfplan.model.shrink import Generalise
+        if not Generalise.coerce(generalise).is_default:
+            raise LoansError(f"{name}: the --shrink-* options and --half-life need the loans "
+                             f"themselves, not an estimates file; pass the loans file")
+    est = read_estimates(name, until=until)
+    want = (read_options or {}).get("level")
+    if want is not None and want != est.summary.get("level", "item"):
+        raise LoansError(f"{name}: the estimates place {est.summary.get('level')!r} units but "
+                         f"`level` {want} is asked for; write them with shelfplan estimate "
+                         f"--level {want}")
+    return est

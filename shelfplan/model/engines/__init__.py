@@ -25,7 +25,8 @@ from shelfplan.ingest.options import ReadOptions
 from shelfplan.model.engines.plan import Unsupported, expand, make_plan
 from shelfplan.model.estimates_file import Counts
 
-__all__ = ["ENGINES", "SMALL_BYTES", "count_loans", "count_pandas", "options_record"]
+__all__ = ["ENGINES", "SMALL_BYTES", "count_loans", "count_pandas", "options_record",
+           "estimate_to_file"]
 
 log = logging.getLogger(__name__)
 
@@ -116,4 +117,23 @@ def count_loans(sources, options=None, *, engine: str = "auto", scheduler: str |
                         "read_options": options_record(opts),
                         "until": None if until is None else str(until),
                         "since": None if since is None else str(since)})
+    return counts
+
+
+def estimate_to_file(sources, output, read_options=None, *, engine: str = "auto",
+                     scheduler: str | None = None, until=None, since=None,
+                     memory_limit: str | None = None, temp_dir: str | None = None,
+                     workers: int | None = None) -> Counts:
+    """Count the loans of ``sources`` (:func:`count_loans`) and write the estimates file
+    ``output`` (:mod:`shelfplan.model.estimates_file`); returns the counts."""
+    from shelfplan.model.estimates_file import write_estimates
+
+    out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
+    if not os.path.isdir(out_dir):
+        raise LoansError(f"{output}: directory {out_dir} does not exist; create it or choose "
+                         f"another output path")
+    counts = count_loans(sources, read_options, engine=engine, scheduler=scheduler,
+                         until=until, since=since, memory_limit=memory_limit,
+                         temp_dir=temp_dir, workers=workers)
+    write_estimates(counts, output)
     return counts

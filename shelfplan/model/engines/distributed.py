@@ -48,7 +48,7 @@ def connect_client(scheduler: str | None, workers: int | None = None):
     if scheduler:
         try:
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False), None
-        except (OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:    # refused, timed out, garbage from a non-dask port
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise LoansError(f"no dask scheduler answers at {scheduler} within "
                              f"{CONNECT_TIMEOUT} s ({why[:120]}); start one with `dask "
