@@ -34,7 +34,7 @@ _EXPORTS = {
     "ReadOptions": "shelfplan.ingest.options",
     "estimate_to_file": "shelfplan.model.engines",
     "count_loans": "shelfplan.model.engines",
-    "read_estimates": "shelfplan.model.estimates_file",
+    "read_estimates": "shelfplan.model.estimate",
     "load_hall": "shelfplan.model.hall",
     "Hall": "shelfplan.model.hall",
     "Layout": "shelfplan.layout",

@@ -7,6 +7,7 @@ co-borrow counts. Nothing here is ``n x n`` dense.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -215,7 +216,7 @@ def estimate_loans(loans, *, until=None, read_options=None, generalise=None) -> 
     from shelfplan.ingest.loans import filter_until, read_loans
 
     if not isinstance(loans, Loans):
-        from shelfplan.model.estimates_file import from_file, is_estimates_file
+        from shelfplan.model.estimates_file import is_estimates_file
         if is_estimates_file(loans):       # counted by `shelfplan estimate`
             return from_file(loans, until=until, read_options=read_options,
                              generalise=generalise)
@@ -223,4 +224,76 @@ def estimate_loans(loans, *, until=None, read_options=None, generalise=None) -> 
     est = estimate(filter_until(loans, until=until), generalise)
     if until is not None:
         est.summary["until"] = str(until)
+    return est
+
+
+# --------------------------------------------------------------------------------------
+# from counts (an engine's, or an estimates file's)
+
+
+def counts_estimates(counts) -> Estimates:
+    """The estimates of :class:`~shelfplan.model.estimates_file.Counts` (MODEL.md
+    section 2, then the level), as :func:`estimate` gives them for the same loans."""
+    n = len(counts.items)
+    i = np.concatenate([counts.pair_i, counts.pair_j]).astype(np.int64)
+    j = np.concatenate([counts.pair_j, counts.pair_i]).astype(np.int64)
+    c = np.concatenate([counts.pair_c, counts.pair_c]).astype(np.int64)
+    est = from_counts(counts.items, counts.counts, sp.csr_matrix((c, (i, j)), shape=(n, n)),
+                      dict(counts.summary), counts.categories)
+    meta = counts.meta
+    level = meta.get("level", "item")
+    if level == "category":
+        est = aggregate(est)
+    est.summary["level"] = level
+    if level == "category" and meta.get("category_source"):
+        est.summary["category_source"] = dict(meta["category_source"])
+    if level == "title" and meta.get("title_col"):
+        est.summary["title_col"] = meta["title_col"]
+    for key in ("until", "since"):
+        if meta.get(key) is not None:
+            est.summary[key] = str(meta[key])
+    return est
+
+
+def _same_time(a, b) -> bool:
+    import pandas as pd
+    try:
+        return pd.Timestamp(a) == pd.Timestamp(b)
+    except (ValueError, TypeError):
+        return str(a) == str(b)
+
+
+def read_estimates(path, *, until=None, since=None) -> Estimates:
+    """The :class:`~shelfplan.model.estimate.Estimates` of an estimates file. ``until``
+    and ``since``, when given, must be the period the file was written for."""
+    from shelfplan.model.estimates_file import read_counts
+
+    counts = read_counts(path)
+    for key, want in (("until", until), ("since", since)):
+        have = counts.meta.get(key)
+        if want is not None and (have is None or not _same_time(have, want)):
+            flag = f"--{key}"
+            raise LoansError(f"{os.fspath(path)}: the estimates were written "
+                             + (f"with {flag} {have}" if have is not None else f"without {flag}")
+                             + f", not {flag} {want}; write them for that period with "
+                             f"shelfplan estimate {flag} {want}")
+    return counts_estimates(counts)
+
+
+def from_file(path, *, until=None, read_options=None, generalise=None) -> Estimates:
+    """An estimates file where loans were expected (:func:`estimate_loans`): the period
+    and the level asked for must be the file's; estimates that generalise need the
+    loans themselves."""
+    name = os.fspath(path)
+    if generalise is not None:
+        from shelfplan.model.shrink import Generalise
+        if not Generalise.coerce(generalise).is_default:
+            raise LoansError(f"{name}: the --shrink-* options and --half-life need the loans "
+                             f"themselves, not an estimates file; pass the loans file")
+    est = read_estimates(name, until=until)
+    want = (read_options or {}).get("level")
+    if want is not None and want != est.summary.get("level", "item"):
+        raise LoansError(f"{name}: the estimates place {est.summary.get('level')!r} units but "
+                         f"`level` {want} is asked for; write them with shelfplan estimate "
+                         f"--level {want}")
     return est

@@ -8,8 +8,9 @@ triangle of ``c_ij`` as coordinates (``pair_i < pair_j``, ``pair_c``) and each
 item's category. Nothing in it is pickled. It is written to a temporary name
 and renamed, so a failed run leaves no half-written file.
 
-:class:`Counts` is what every engine computes; :func:`read_estimates` turns a
-file back into the :class:`~shelfplan.model.estimate.Estimates` that
+:class:`Counts` is what every engine computes;
+:func:`shelfplan.model.estimate.read_estimates` turns a file back into the
+:class:`~shelfplan.model.estimate.Estimates` that
 :func:`~shelfplan.model.estimate.estimate_loans` returns for the same loans.
 """
 
@@ -26,10 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from shelfplan.errors import LoansError
-from shelfplan.model.estimate import Estimates, aggregate, from_counts
 
-__all__ = ["Counts", "FORMAT", "VERSION", "HEADER", "write_estimates", "read_estimates",
-           "read_counts", "is_estimates_file", "from_file"]
+__all__ = ["Counts", "FORMAT", "VERSION", "HEADER", "write_estimates", "read_counts",
+           "is_estimates_file"]
 
 FORMAT = "shelfplan-estimates"
 #: the format version this shelfplan writes and reads
@@ -66,23 +66,6 @@ class Counts:
         j = np.concatenate([self.pair_j, self.pair_i]).astype(np.int64)
         c = np.concatenate([self.pair_c, self.pair_c]).astype(np.int64)
         return sp.csr_matrix((c, (i, j)), shape=(n, n))
-
-    def estimates(self) -> Estimates:
-        """The estimates these counts give (MODEL.md section 2, then the level)."""
-        est = from_counts(self.items, self.counts, self.matrix(), dict(self.summary),
-                          self.categories)
-        level = self.meta.get("level", "item")
-        if level == "category":
-            est = aggregate(est)
-        est.summary["level"] = level
-        if level == "category" and self.meta.get("category_source"):
-            est.summary["category_source"] = dict(self.meta["category_source"])
-        if level == "title" and self.meta.get("title_col"):
-            est.summary["title_col"] = self.meta["title_col"]
-        for key in ("until", "since"):
-            if self.meta.get(key) is not None:
-                est.summary[key] = str(self.meta[key])
-        return est
 
 
 # --------------------------------------------------------------------------------------
@@ -132,6 +115,9 @@ def write_estimates(counts: Counts, path) -> None:
             for name, arr in arrays.items():
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
                     np.lib.format.write_array(fh, arr, allow_pickle=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)     # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -230,45 +216,3 @@ def _check_header(header: dict, name: str) -> None:
                          f"shelfplan {header.get('shelfplan', '?')}), this shelfplan reads "
                          f"version {VERSION}; write it again with this shelfplan's "
                          f"shelfplan estimate")
-
-
-def _same_time(a, b) -> bool:
-    import pandas as pd
-    try:
-        return pd.Timestamp(a) == pd.Timestamp(b)
-    except (ValueError, TypeError):
-        return str(a) == str(b)
-
-
-def read_estimates(path, *, until=None, since=None) -> Estimates:
-    """The :class:`~shelfplan.model.estimate.Estimates` of an estimates file. ``until``
-    and ``since``, when given, must be the period the file was written for."""
-    counts = read_counts(path)
-    for key, want in (("until", until), ("since", since)):
-        have = counts.meta.get(key)
-        if want is not None and (have is None or not _same_time(have, want)):
-            flag = f"--{key}"
-            raise LoansError(f"{os.fspath(path)}: the estimates were written "
-                             + (f"with {flag} {have}" if have is not None else f"without {flag}")
-                             + f", not {flag} {want}; write them for that period with "
-                             f"shelfplan estimate {flag} {want}")
-    return counts.estimates()
-
-
-def from_file(path, *, until=None, read_options=None, generalise=None) -> Estimates:
-    """An estimates file where loans were expected (:func:`estimate_loans`): the period
-    and the level asked for must be the file's; estimates that generalise need the
-    loans themselves."""
-    name = os.fspath(path)
-    if generalise is not None:
-        from shelfplan.model.shrink import Generalise
-        if not Generalise.coerce(generalise).is_default:
-            raise LoansError(f"{name}: the --shrink-* options and --half-life need the loans "
-                             f"themselves, not an estimates file; pass the loans file")
-    est = read_estimates(name, until=until)
-    want = (read_options or {}).get("level")
-    if want is not None and want != est.summary.get("level", "item"):
-        raise LoansError(f"{name}: the estimates place {est.summary.get('level')!r} units but "
-                         f"`level` {want} is asked for; write them with shelfplan estimate "
-                         f"--level {want}")
-    return est

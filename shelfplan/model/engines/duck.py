@@ -1,4 +1,5 @@
-"""The default engine: DuckDB, out of core with bounded memory.
+"""The default engine: DuckDB, out of core with bounded memory (reading; the counting
+is in :mod:`shelfplan.model.engines.tally`).
 
 The files are read by DuckDB (CSV and gzip CSV as text, Parquet with its own
 types; Excel through pandas), cleaned as the pandas reader cleans them (ids
@@ -13,21 +14,15 @@ temporary folder, so memory stays bounded whatever the input size
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 
-import numpy as np
-import pandas as pd
 
 from shelfplan.errors import LoansError
-from shelfplan.ingest import columns as known
 from shelfplan.ingest.rows import MISSING_IDS
 from shelfplan.ingest.tables import read_excel
 from shelfplan.ingest.source import Source
-from shelfplan.ingest.timestamps import _OFFSET, parse_timestamps
 from shelfplan.model.engines.plan import WHITESPACE, ReadPlan
 
-__all__ = ["count_duckdb", "MEMORY_LIMIT", "MAX_OTHER_TIMES", "connect", "clean_rows"]
+__all__ = ["MEMORY_LIMIT", "MISSING_SQL", "lit", "MAX_OTHER_TIMES", "connect", "clean_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +30,7 @@ log = logging.getLogger(__name__)
 MEMORY_LIMIT = "1500MB"
 #: distinct timestamps that are not ISO 8601 which are parsed by the pandas rules
 MAX_OTHER_TIMES = 1_000_000
-_MISSING = "(" + ", ".join(f"'{m}'" for m in sorted(MISSING_IDS)) + ")"
+MISSING_SQL = "(" + ", ".join(f"'{m}'" for m in sorted(MISSING_IDS)) + ")"
 _NATIVE_TIME = ("TIMESTAMP", "DATE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 
 
@@ -43,14 +38,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(text: str) -> str:
+def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def _clean(expr: str) -> str:
     """SQL: the value as text, stripped as Python strips (the full trim only where an
     end is whitespace: it is slow), a missing value as ''."""
-    x, ws = f"coalesce(CAST({expr} AS VARCHAR), '')", _lit(WHITESPACE)
+    x, ws = f"coalesce(CAST({expr} AS VARCHAR), '')", lit(WHITESPACE)
     return (f"(CASE WHEN contains({ws}, left({x}, 1)) OR contains({ws}, right({x}, 1)) "
             f"THEN trim({x}, {ws}) ELSE {x} END)")
 
@@ -62,8 +57,8 @@ def connect(memory_limit: str | None = None, temp_dir: str | None = None, thread
     except ImportError:     # pragma: no cover - a core dependency
         raise LoansError("the duckdb engine needs duckdb; pip install duckdb") from None
     con = duckdb.connect()
-    con.execute(f"SET memory_limit={_lit(memory_limit or MEMORY_LIMIT)}")
-    con.execute(f"SET temp_directory={_lit(temp_dir)}" if temp_dir else "SELECT 1")
+    con.execute(f"SET memory_limit={lit(memory_limit or MEMORY_LIMIT)}")
+    con.execute(f"SET temp_directory={lit(temp_dir)}" if temp_dir else "SELECT 1")
     con.execute("SET preserve_insertion_order=false")
     con.execute("SET TimeZone='UTC'")
     if threads:
@@ -74,15 +69,15 @@ def connect(memory_limit: str | None = None, temp_dir: str | None = None, thread
 def _relation(con, f, k: int) -> tuple[str, dict]:
     """(SQL of file ``f``'s rows, column -> its DuckDB type)."""
     if f.kind == "parquet":
-        sql = f"SELECT * FROM read_parquet({_lit(f.path)})"
+        sql = f"SELECT * FROM read_parquet({lit(f.path)})"
     elif f.kind == "excel":
         con.register(f"excel_{k}", read_excel(Source(f.path), None))
         sql = f"SELECT * FROM excel_{k}"
     else:
         cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(f.columns))) + "}"
-        sql = (f"SELECT * FROM read_csv({_lit(f.path)}, delim={_lit(f.delimiter)}, "
+        sql = (f"SELECT * FROM read_csv({lit(f.path)}, delim={lit(f.delimiter)}, "
                f"header=true, quote='\"', escape='\"', columns={cols}, auto_detect=false, "
-               f"null_padding=true, compression={_lit('gzip' if f.kind == 'gzip' else 'none')})")
+               f"null_padding=true, compression={lit('gzip' if f.kind == 'gzip' else 'none')})")
     try:
         described = con.execute(f"DESCRIBE {sql}").fetchall()
     except Exception as exc:
@@ -119,7 +114,7 @@ def clean_rows(con, plan: ReadPlan) -> dict:
             col, typ = cols[time]
             tn = f"CAST({_q(col)} AS TIMESTAMP)"
             if "TIME ZONE" in typ:      # the wall clock where it was written, as pandas
-                tn = f"timezone({_lit(_parquet_tz(f.path, time) or 'UTC')}, {_q(col)})"
+                tn = f"timezone({lit(_parquet_tz(f.path, time) or 'UTC')}, {_q(col)})"
             sel += [f"{tn} AS tn", "NULL::VARCHAR AS tt"]
         elif time:
             sel += ["NULL::TIMESTAMP AS tn", f"{_clean(_q(cols[time][0]))} AS tt"]

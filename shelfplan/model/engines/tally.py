@@ -15,8 +15,8 @@ import pandas as pd
 
 from shelfplan.errors import LoansError
 from shelfplan.ingest import columns as known
-from shelfplan.ingest.timestamps import _OFFSET, parse_timestamps
-from shelfplan.model.engines.duck import _MISSING, MAX_OTHER_TIMES, _lit, clean_rows, connect
+from shelfplan.ingest.timestamps import OFFSET, parse_timestamps
+from shelfplan.model.engines.duck import MISSING_SQL, MAX_OTHER_TIMES, lit, clean_rows, connect
 from shelfplan.model.engines.plan import ReadPlan
 from shelfplan.model.estimates_file import Counts
 
@@ -68,7 +68,7 @@ def _types(con, plan, roles, msgs, dropped) -> str:
         if kind != "checkout":
             key = kind or "unknown type"
             dropped[key] = dropped.get(key, 0) + int(n)
-    return "typ IN (" + ", ".join(_lit(v) for v in keep) + ")"
+    return "typ IN (" + ", ".join(lit(v) for v in keep) + ")"
 
 
 def _bad_ids(roles) -> str:
@@ -79,14 +79,14 @@ def _bad_ids(roles) -> str:
 
 def _missing(x: str) -> str:
     """SQL: ``x`` is a missing-id marker (only short values are lowered: it is slow)."""
-    return f"(length({x}) <= 5 AND lower({x}) IN {_MISSING})"
+    return f"(length({x}) <= 5 AND lower({x}) IN {MISSING_SQL})"
 
 
 _RAW_EMPTY = f"(tn IS NULL AND (tt IS NULL OR {_missing('tt')}))"
 #: SQL: a timestamp as pandas' ISO 8601 parser reads it, offsets dropped (wall clock kept)
 _RAW_ISO = (f"(CASE WHEN tn IS NOT NULL THEN tn WHEN tt LIKE '%Z' OR tt LIKE '%UTC' OR tt LIKE "
         f"'%GMT' OR regexp_matches(right(tt, 6), '[+-][0-9]') THEN TRY_CAST(regexp_replace("
-        f"tt, {_lit(_OFFSET)}, '\\1') AS TIMESTAMP) ELSE TRY_CAST(tt AS TIMESTAMP) END)")
+        f"tt, {lit(OFFSET)}, '\\1') AS TIMESTAMP) ELSE TRY_CAST(tt AS TIMESTAMP) END)")
 
 
 _EMPTY, _ISO = "empty", "ti"
@@ -253,9 +253,9 @@ def _period(con, name, dated: bool, until, since) -> None:
         raise LoansError(f"{name}: `until`/`since` need a timestamp column")
     cond = []
     if until is not None:
-        cond.append(f"t < CAST({_lit(str(pd.Timestamp(until)))} AS TIMESTAMP)")
+        cond.append(f"t < CAST({lit(str(pd.Timestamp(until)))} AS TIMESTAMP)")
     if since is not None:
-        cond.append(f"t >= CAST({_lit(str(pd.Timestamp(since)))} AS TIMESTAMP)")
+        cond.append(f"t >= CAST({lit(str(pd.Timestamp(since)))} AS TIMESTAMP)")
     lo, hi = con.execute("SELECT min(t), max(t) FROM r").fetchone()
     con.execute(f"DELETE FROM r WHERE NOT ({' AND '.join(cond)}) OR t IS NULL")
     if not _one(con, "SELECT count(*) FROM r"):
