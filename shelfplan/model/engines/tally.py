@@ -199,20 +199,27 @@ def _count(con, plan: ReadPlan, roles, until, since) -> Counts:
     cap = int(plan.opts.max_session_items or 0)
     extra = [f"{t} AS t"] if t and (until is not None or since is not None) else []
     extra += ["cat"] if roles["cat"] else []
-    extra += ["p"] if roles["p"] and cap else []
-    # a session is a 128-bit hash of its key and day: exact unless two of the sessions
-    # collide (about 1e-21 for a billion sessions), far below any other source of error
+    key = prep["key"]
+    extra += ["kn"] if key == "p" and cap else []
+    extra += ["p"] if key == "s" and roles["p"] and cap else []
     con.execute(f"CREATE TEMP TABLE it AS SELECT item, CAST(row_number() OVER (ORDER BY item) "
                 f"- 1 AS INTEGER) AS code FROM (SELECT DISTINCT item FROM c WHERE {where})")
-    con.execute(f"CREATE TEMP TABLE r AS SELECT md5_number({prep['key']} || '|' || "
-                f"CAST({prep['day']} AS VARCHAR)) AS sid, code, "
-                f"{', '.join(extra + ['1 AS one'])} FROM c JOIN it USING (item) WHERE {where}")
+    # the visit keys (patrons or session ids) numbered; a session is (number, day) packed
+    # into one exact integer: number * 2^32 + day + 2^31
+    con.execute(f"CREATE TEMP TABLE kc AS SELECT kv, CAST(row_number() OVER () AS BIGINT) AS kn "
+                f"FROM (SELECT DISTINCT {key} AS kv FROM c WHERE {where})")
+    con.execute(f"CREATE TEMP TABLE r AS SELECT kn * 4294967296 + ({prep['day']} + "
+                f"2147483648) AS sid, code, {', '.join(extra + ['1 AS one'])} FROM c JOIN it "
+                f"USING (item) JOIN kc ON c.{key} = kc.kv WHERE {where}")
     if not _one(con, "SELECT count(*) FROM r"):
         raise LoansError(f"{name}: no usable loans left after dropping bad rows; check the "
                          f"id and timestamp columns")
     _cap(con, plan, cap, msgs, dropped)
     n_patrons = None
-    if roles["p"]:
+    if key == "p":
+        n_patrons = _one(con, "SELECT count(DISTINCT kn) FROM r" if cap else
+                         "SELECT count(*) FROM kc")
+    elif roles["p"]:
         n_patrons = _one(con, "SELECT count(*) FROM (SELECT DISTINCT p FROM "
                          + ("r)" if cap else f"c WHERE {where})"))
     has_category = bool(roles["cat"]) and bool(_one(con, "SELECT count(cat) FROM r"))
