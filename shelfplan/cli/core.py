@@ -8,6 +8,7 @@ import time
 
 import click
 
+from shelfplan.cli.estimate import estimates_option
 from shelfplan.cli.options import (hall_option, holdings_option, loans_options, main, out_option,
                                    quiet_option, setup_logging, shelf_list_option, summary,
                                    until_option)
@@ -25,7 +26,8 @@ Examples:
 
 
 @main.command(epilog=EPILOG_FIT)
-@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True), required=False)
+@estimates_option
 @hall_option
 @out_option
 @click.option("--seed", default=0, show_default=True, help="Seed for the solver's randomness.")
@@ -194,7 +196,8 @@ class FitProgress:
 @main.command(epilog="\b\nExample:\n  shelfplan baseline callnumber data/loans.csv "
                      "--hall data/hall.json -o current.json")
 @click.argument("name", type=click.Choice(["random", "popularity", "callnumber"]))
-@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True), required=False)
+@estimates_option
 @hall_option
 @out_option
 @click.option("--seed", default=0, show_default=True, help="Seed for the random baseline.")

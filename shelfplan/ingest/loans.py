@@ -58,7 +58,7 @@ PROGRESS_BYTES = 32 << 20
 UNCATEGORISED = "(no category)"
 
 # re-exported for callers of the one-module reader
-__all__ += ["DEFAULT_COLUMNS", "DELIMITERS", "MISSING_IDS", "SALT_ENV", "MAX_SESSION_ITEMS",
+__all__ += ["sources_list", "sources_name", "file_columns", "DEFAULT_COLUMNS", "DELIMITERS", "MISSING_IDS", "SALT_ENV", "MAX_SESSION_ITEMS",
             "PROGRESS_BYTES"]
 
 
@@ -121,7 +121,8 @@ class Loans:
 
 def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -> Loans:
     """Read a loans export (CSV, gzip CSV, Excel .xlsx or Parquet; a path, ``-`` or a
-    file object) into :class:`Loans`.
+    file object; or a list of them, read as one table of their rows in order, each
+    with the same columns) into :class:`Loans`.
 
     ``options`` (a :class:`ReadOptions` or a dict of its fields) and keyword
     ``overrides`` say how (docs/ingest.md). Columns left as ``None`` are found by
@@ -150,16 +151,26 @@ def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -
     file (:data:`PROGRESS_BYTES` or more) is parsed.
     """
     opts = ReadOptions.coerce(options, **overrides)
-    level, category_from, gap = _check_options(opts)
-    src = Source(source)
-    rep = Report(src.name)
-    cols, delimiter, enc, whole = _columns(src, opts, rep)
+    level, category_from, gap = check_options(opts)
+    srcs = [Source(s) for s in sources_list(source)]
+    rep = Report(sources_name([src.name for src in srcs]))
     explicit = explicit_columns(opts, category_from)
-    chosen, category_from = choose(cols, explicit, src.name, category_from, opts.category_from,
-                                   level, gap, rep.msgs)
-    df = _table(src, chosen, cols, enc, delimiter, whole, opts, rep)
+    frames, chosen, first = [], None, None
+    for src in srcs:
+        cols, delimiter, enc, whole = file_columns(src, opts, rep)
+        mine, category_from = choose(cols, explicit, src.name, category_from,
+                                     opts.category_from, level, gap, rep.msgs)
+        if chosen is None:
+            chosen, first = mine, (src.name, delimiter)
+        elif mine != chosen:
+            raise LoansError(f"{src.name}: its columns are taken as {_shown(mine)} but those "
+                             f"of {first[0]} as {_shown(chosen)}; give the files the same "
+                             f"columns, or read them one at a time")
+        frames.append(_table(src, chosen, cols, enc, delimiter, whole, opts, rep))
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    del frames
     n_read = len(df)
-    note = mapping_note(chosen, explicit, delimiter, src.name)
+    note = mapping_note(chosen, explicit, first[1], first[0])
     rep.notes.extend([note] if note else [])
     if "type" in chosen:
         df = keep_checkouts(df, chosen, rep, "type" in explicit)
@@ -187,7 +198,7 @@ def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -
                    opts, rep)
 
 
-def _check_options(opts: ReadOptions):
+def check_options(opts: ReadOptions):
     """(level, category_from, session gap), each checked."""
     level = opts.level or "item"
     category_from = opts.category_from or "column"
@@ -208,7 +219,26 @@ def _check_options(opts: ReadOptions):
     return level, category_from, visits.parse_gap(opts.session_gap)
 
 
-def _columns(src: Source, opts: ReadOptions, rep: Report):
+def sources_list(source) -> list:
+    """One loans source or several (a list or tuple of paths): always a list."""
+    out = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not out:
+        raise LoansError("no loans files given; name at least one")
+    return out
+
+
+def sources_name(names: list[str]) -> str:
+    """How messages and summaries name the loans: the file, or the first and a count."""
+    if len(names) == 1:
+        return names[0]
+    return f"{names[0]} and {len(names) - 1} more file{'s' if len(names) > 2 else ''}"
+
+
+def _shown(chosen: dict) -> str:
+    return ", ".join(f"{r}={c!r}" for r, c in chosen.items())
+
+
+def file_columns(src: Source, opts: ReadOptions, rep: Report):
     """(column names, delimiter, encoding, the whole table when it had to be read)."""
     if opts.sheet is not None and src.kind != "excel":
         raise LoansError(f"{src.name}: `sheet` is only for Excel workbooks, this is a "

@@ -110,6 +110,10 @@ def _zip_kind(name: str, target) -> str:
             target.seek(0)
     if "xl/workbook.xml" in names:
         return "excel"
+    if "shelfplan-estimates.json" in names:
+        raise LoansError(f"{name}: is a shelfplan estimates file (counts, not loans); this "
+                         f"step needs the loans themselves (fit and baseline take "
+                         f"estimates with --estimates)")
     what = ("an OpenDocument spreadsheet (.ods)" if "content.xml" in names
             else "a Word document" if "word/document.xml" in names else "a zip archive")
     raise not_text(name, what, "save the loans as .xlsx or CSV")
