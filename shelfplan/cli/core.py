@@ -28,8 +28,10 @@ Examples:
 @click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
 @hall_option
 @out_option
-@click.option("--seed", default=0, show_default=True, help="Seed for the solver's randomness.")
-@click.option("--time-limit", default=50.0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed for the solver's randomness.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=50.0,
+              show_default=True,
               help="Cap on the solver's seconds (the run is shorter when its work is done).")
 @click.option("--kicks", type=click.IntRange(min=0), default=None,
               help="Kicks of the iterated search after it converges [default: until they "
@@ -202,7 +204,8 @@ class FitProgress:
 @click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
 @hall_option
 @out_option
-@click.option("--seed", default=0, show_default=True, help="Seed for the random baseline.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed for the random baseline.")
 @until_option
 @holdings_option
 @shelf_list_option
@@ -230,7 +233,8 @@ def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_
 
 @main.command(epilog="\b\nExample:\n  shelfplan stats data/loans.csv --top 10")
 @click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--top", default=10, show_default=True, help="How many items and pairs to list.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many items and pairs to list.")
 @loans_options
 @quiet_option
 def stats(loans, top, read_options, quiet):
