@@ -213,17 +213,31 @@ def summary(layout, output: str) -> str:
         f"lower bound {lb['total']:.4f} m  S/LB = {o['total'] / lb['total']:.3f}"
         if lb.get("total") else "lower bound 0 (nothing to place)",
         _spacing_line(layout),
-        f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
+        _method_line(sol, output),
     ]
+    cap = ("no cap on moves" if sol.get("max_moves") is None
+           else f"max moves {sol['max_moves']}")
     if "moved" in sol and "move_distance" not in sol:          # shelving blocks
-        lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}); "
-                         f"today's S = {sol.get('objective_today', float('nan')):.4f} m")
+        today = sol.get("objective_today")
+        lines.insert(-1, f"moved {sol['moved']} books ({cap})"
+                         + (f"; today's S = {today:.4f} m" if today is not None else ""))
     elif "moved" in sol:
         noun = ("category blocks" if layout.sizes is not None
                 else "titles" if layout.level == "title" else "books")
         lines.insert(-1, f"moved {sol['moved']} {noun}, {sol['move_distance']:.1f} m in all "
-                         f"(move cost {sol['move_cost']:g}/m, max moves {sol['max_moves']})")
+                         f"(move cost {sol.get('move_cost') or 0:g}/m, {cap})")
     return "\n".join(lines)
+
+
+def _method_line(sol: dict, output: str) -> str:
+    """'<method>  <seconds> s  -> <output>', leaving out what the solver did not record
+    (never a ``None``); says when Ctrl-C ended the run."""
+    parts = [str(sol.get("method") or "layout")]
+    if sol.get("seconds") is not None:
+        parts.append(f"{sol['seconds']} s")
+    if sol.get("interrupted"):
+        parts.append("(interrupted: the best feasible layout so far)")
+    return "  ".join(parts) + f"  -> {output}"
 
 
 def _spacing_line(layout) -> str:

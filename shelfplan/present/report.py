@@ -43,6 +43,9 @@ def method_paragraphs(cmp: Comparison) -> list[str]:
                 f"saw; a layout fitted on those loans is labelled in sample. The coverage is "
                 f"the share of the judged loans whose books a layout holds. The figures on all "
                 f"the loans (in sample) follow the main table.")
+        if cmp.saw and all(cmp.saw):
+            held += (" Here every layout was fitted on the judged loans, so every figure is "
+                     "in sample.")
     elif cmp.mode in ("in-sample", "no-dates"):
         held = (" These are in-sample figures: the layouts were judged on the loans they "
                 "may have been fitted on, which flatters a fitted layout.")
