@@ -29,7 +29,8 @@ from shelfplan.errors import HoldingsError, LoansError
 from shelfplan.ingest import columns as known
 from shelfplan.ingest.rows import MISSING_IDS, Report, strip
 from shelfplan.ingest.source import Source, choose_encoding, header, sample
-from shelfplan.ingest.tables import parquet_columns, read_csv, read_excel, read_parquet
+from shelfplan.ingest.tables import (parquet_columns, read_csv, read_excel, read_parquet,
+                                      sheet_hint)
 
 __all__ = ["Holdings", "Books", "read_holdings", "merge_holdings", "SIERRA_ITEM_BASE"]
 
@@ -103,7 +104,8 @@ def read_holdings(source, *, item_col=None, callnumber_col=None, category_col=No
         src = Source(source)
         rep = Report(src.name)
         cols, delimiter, enc, whole = _columns(src, encoding, sheet)
-        found = _roles(cols, explicit, src.name)
+        with sheet_hint(whole):
+            found = _roles(cols, explicit, src.name)
         used = list(dict.fromkeys(c for cs in found.values() for c in cs))
         df = _table(src, used, cols, enc, delimiter, whole, rep)
     return _holdings(df, found, explicit, src.name, strict, rep)

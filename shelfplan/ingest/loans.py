@@ -33,7 +33,8 @@ from shelfplan.ingest.roles import choose, explicit_columns, mapping_note
 from shelfplan.ingest.rows import MISSING_IDS, Report, categories, ids, keep_checkouts, strip, times
 from shelfplan.ingest.sessions import SALT_ENV
 from shelfplan.ingest.source import DELIMITERS, Source, choose_encoding, header, sample
-from shelfplan.ingest.tables import parquet_columns, read_csv, read_excel, read_parquet
+from shelfplan.ingest.tables import (parquet_columns, read_csv, read_excel, read_parquet,
+                                      sheet_hint)
 
 __all__ = ["Loans", "ReadOptions", "read_loans", "filter_until", "LEVELS", "UNCATEGORISED"]
 
@@ -153,8 +154,9 @@ def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -
     rep = Report(src.name)
     cols, delimiter, enc, whole = _columns(src, opts, rep)
     explicit = explicit_columns(opts, category_from)
-    chosen, category_from = choose(cols, explicit, src.name, category_from, opts.category_from,
-                                   level, gap, rep.msgs)
+    with sheet_hint(whole):
+        chosen, category_from = choose(cols, explicit, src.name, category_from,
+                                       opts.category_from, level, gap, rep.msgs)
     df = _table(src, chosen, cols, enc, delimiter, whole, opts, rep)
     n_read = len(df)
     note = mapping_note(chosen, explicit, delimiter, src.name)
