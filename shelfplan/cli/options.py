@@ -17,7 +17,8 @@ import sys
 import click
 
 from shelfplan import __version__
-from shelfplan.errors import ShelfplanError
+from shelfplan.cli.holdings_opts import holdings_option, holdings_reading  # noqa: F401
+from shelfplan.errors import HOLDINGS_FLAGS, ShelfplanError, as_flags
 from shelfplan.ingest.options import ReadOptions
 
 
@@ -34,9 +35,18 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
+class _FlagFormatter(logging.Formatter):
+    """Warnings name parameters as the command line's flags (as errors do), the
+    holdings reader's as --holdings-col / --holdings-sheet."""
+
+    def format(self, record) -> str:
+        holdings = record.name.startswith("shelfplan.ingest.holdings")
+        return as_flags(super().format(record), HOLDINGS_FLAGS if holdings else None)
+
+
 def setup_logging(quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setFormatter(_FlagFormatter("warning: %(message)s"))
     root = logging.getLogger("shelfplan")
     root.handlers[:] = [handler]
     root.setLevel(logging.ERROR if quiet else logging.WARNING)
@@ -172,10 +182,6 @@ class _ReadBar:
 hall_option = click.option(
     "--hall", "hall", type=click.Path(dir_okay=False),
     help="Hall file (JSON). Default: a rectangular hall sized for the items.")
-holdings_option = click.option(
-    "--holdings", type=click.Path(dir_okay=False, allow_dash=True),
-    help="Holdings (CSV, gzip or Excel: every book the library shelves) for a shelving plan on "
-         "a hall with stacks; books never borrowed get a slot too.")
 shelf_list_option = click.option(
     "--shelf-list", type=click.Path(dir_okay=False),
     help="With a hall with stacks: also write the shelf list (CSV, one row per book in "
