@@ -30,7 +30,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_path
-from shelfplan.present.signs import (call_ranks, call_text, face_signs, require_plan,
+from shelfplan.present.signs import (call_ranks, call_text, face_signs, plan_in_order,
+                                     require_plan,
                                      shelving_order)
 from shelfplan.present.stackmap_page import PAGE_CSS, PAGE_JS
 from shelfplan.present.style import RenderError
@@ -88,6 +89,7 @@ def map_data(layout: Layout, rank: np.ndarray | None = None) -> dict:
         "title": None if titles is None else [titles[k] for k in order],
         "loc": [int(sh["loc"][k]) for k in order],
         "shelf": [int(sh["shelf"][k]) for k in order],
+        "ordered": plan_in_order(layout, call_ranks(layout) if rank is None else rank),
     }
 
 
