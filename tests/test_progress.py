@@ -25,7 +25,7 @@ def test_the_line_follows_the_messages():
     assert prog.stage == "kicks" and prog.best == 10.1
     prog("some start: S=9.0000 (not feasible, dropped)")
     line = prog.line()
-    assert line.startswith("fit: some start | best S=10.2397 | ") and line.endswith(" s left")
+    assert line.startswith("fit: some start | best S=10.1000 | ") and line.endswith(" s left")
     left = float(line.split("| ")[-1].split()[0])
     assert 0 <= left <= 30
 
