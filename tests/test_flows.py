@@ -104,6 +104,7 @@ def test_many_moves_on_stacks_are_flows_between_ranges(plans, tmp_path):
     # the ranges are drawn, with their ids, on every plan
     for ax in axes:
         assert {"A-1", "B-3"} <= {t.get_text() for t in ax.texts}
+    assert overlapping_texts(fig) == []
 
 
 def test_few_moves_are_one_arrow_each(tmp_path):
@@ -133,6 +134,7 @@ def test_free_floor_flows_between_grid_cells(tmp_path):
     assert "books change zone" in flows.get_title()
     # the plans are zoomed on the books by the door, not the whole 14 m hall
     assert flows.get_xlim()[1] - flows.get_xlim()[0] < 7
+    assert overlapping_texts(fig) == []
 
 
 def test_compare_and_report_cli_on_stacks(plans, tmp_path):
