@@ -90,3 +90,17 @@ def test_one_name_for_the_unit_of_s():
     for t in texts:
         assert "metres per visit" not in t
     assert any("metres per borrowed book" in t for t in texts)
+
+
+def test_ctrl_c_of_a_block_fit_prints_no_none(tmp_path, monkeypatch):
+    import shelfplan.solve.blocks as blocks
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(blocks, "_swap_rounds", interrupted)
+    out = tmp_path / "b.json"
+    r = CliRunner().invoke(main, ["fit", str(SAMPLE_LOANS), "--hall", str(SAMPLE_HALL),
+                                  "--level", "category", "-o", str(out), "--time-limit", "2"])
+    assert r.exit_code == 0, r.output
+    assert "None" not in r.output
+    assert "(interrupted: the best feasible layout so far)" in r.stdout
