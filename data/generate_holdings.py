@@ -6,8 +6,10 @@ The bundled sample ``data/holdings.csv`` was produced, from the repository root,
 
     python data/generate_holdings.py data/loans.csv --books 1500 --seed 7 -o data/holdings.csv
 
-Columns ``item_id, call_number, category`` (docs/formats.md, "Holdings CSV"); one
-row per book in item-id order. The loans' item ids must look like ``B00042``
+Columns ``item_id, call_number, category, title`` (docs/formats.md, "Holdings CSV");
+one row per book in item-id order. Titles are made up from the class's subject (so
+``shelfplan stack-map --titles`` has words to search); they come from their own random
+stream, after the call numbers, so the other columns do not depend on them. The loans' item ids must look like ``B00042``
 (as :func:`shelfplan.ingest.synth.generate_loans` writes them); new books continue
 the numbering. Works without installing the package.
 """
@@ -50,7 +52,36 @@ def holdings(loans: pd.DataFrame, n_books: int, seed: int) -> pd.DataFrame:
         "category": classes,
     })
     out = pd.concat([borrowed, new], ignore_index=True)
-    return out.sort_values("item_id", kind="stable").reset_index(drop=True)
+    out = out.sort_values("item_id", kind="stable").reset_index(drop=True)
+    out["title"] = titles(out["category"], np.random.default_rng([seed, 1]))
+    return out
+
+
+#: subjects by Dewey hundreds (the first digit of the class)
+_SUBJECTS = (
+    ("Information", "Libraries", "Computing", "Knowledge", "Encyclopaedias"),
+    ("Philosophy", "Ethics", "Logic", "the Mind", "Psychology"),
+    ("Religion", "Myth", "Belief", "Ritual", "the Sacred"),
+    ("Society", "Economics", "Law", "Education", "Politics"),
+    ("Language", "Grammar", "Words", "Translation", "Speech"),
+    ("Science", "Mathematics", "Physics", "Chemistry", "Life on Earth"),
+    ("Medicine", "Engineering", "Farming", "Cooking", "Building"),
+    ("Painting", "Music", "Sport", "Design", "Photography"),
+    ("Poetry", "the Novel", "Drama", "Letters", "Satire"),
+    ("History", "Travel", "Biography", "Ancient Worlds", "Maps"),
+)
+_FORMS = ("A Short History of", "An Introduction to", "Essays on", "The Story of",
+          "Understanding", "A Guide to", "Notes on", "Readings in", "The Practice of",
+          "New Directions in", "The Art of", "Questions of")
+
+
+def titles(categories: pd.Series, rng) -> list[str]:
+    """A made-up title per book: a form and a subject of its Dewey hundreds (no commas)."""
+    digit = pd.to_numeric(categories.astype(str).str[:1], errors="coerce").fillna(0)
+    digit = digit.astype(int).to_numpy()
+    form = rng.integers(0, len(_FORMS), size=len(digit))
+    subject = rng.integers(0, len(_SUBJECTS[0]), size=len(digit))
+    return [f"{_FORMS[f]} {_SUBJECTS[d][s]}" for f, d, s in zip(form, digit, subject)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -164,7 +164,8 @@ def test_cli_compare_says_what_the_figures_are(files):
     r = CliRunner().invoke(main, ["compare", str(files["callnumber"]), str(files["pop_until"]),
                                   "--loans", str(LOANS)])
     assert r.exit_code == 0, r.output
-    assert "figures: held out: judged on the loans since 2025-01-01" in r.stdout
+    assert "figures: judged on the loans since 2025-01-01" in r.stdout
+    assert "held out for " in r.stdout and "in sample for " in r.stdout
     assert "coverage (loans of placed books)" in r.stdout and "in sample (all loans)" in r.stdout
     assert "callnumber.json was fitted on loans of the judged period" in r.stdout
     r = CliRunner().invoke(main, ["compare", str(files["callnumber"]), str(files["pop_until"]),

@@ -129,7 +129,8 @@ def test_no_id_column_lists_the_columns_seen(tmp_path):
     assert str(exc.value) == (f"{p}: no item id column ('item_id', 'itemnumber', 'barcode', "
                               f"'id', 'RECORD #(ITEM)', ...) among the columns seen: "
                               f"call_number, title; name it with `item_col`")
-    assert "--item-col" in exc.value.for_cli()
+    assert "--holdings-col item_id=COLUMN" in exc.value.for_cli()          # issue 22
+    assert "--item-col" not in exc.value.for_cli()
     with pytest.raises(HoldingsError, match=r"no column 'copy' for the item \(found: "
                                             r"call_number, title\); name the right one "
                                             r"with `item_col`"):

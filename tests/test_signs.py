@@ -111,7 +111,14 @@ def test_csv_agrees_with_the_shelf_list(which, request, tmp_path):
             assert (r["first_call_number"], r["last_call_number"]) == (on_face[0][1],
                                                                       on_face[-1][1])
             assert (r["first_item"], r["last_item"]) == (on_face[0][0], on_face[-1][0])
-            assert r["label"].endswith(f"{on_face[0][1]} \u2013 {on_face[-1][1]}")
+            classes = sorted({s[2] for s in on_face})
+            if which == "today":
+                assert r["label"].endswith(f"{on_face[0][1]} \u2013 {on_face[-1][1]}")
+            else:       # not in call-number order: the classes on the face (issue 22)
+                assert r["classes"].split() == classes
+                shown = ", ".join(classes[:6]) + (f" +{len(classes) - 6} more"
+                                                  if len(classes) > 6 else "")
+                assert r["label"].endswith(f"\u00b7 classes {shown}"), r["label"]
         else:
             assert r["label"].endswith("\u00b7 empty") and r["first_call_number"] == ""
     assert sum(int(r["books"]) for r in rows) == layout.n
@@ -234,3 +241,15 @@ def test_an_unsupported_extension_is_refused(today, tmp_path):
     with pytest.raises(RenderError, match="`paper` must be one of a4, letter, got 'a5'"):
         write_signs(today, tmp_path / "s.pdf", paper="a5")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_a_plan_out_of_call_number_order_lists_classes_by_hand():
+    """Issue 22, item 7: b3 (200 C) moved after b4 and b5: the plan is not in
+    call-number order, so no face shows a range; the classes come from the call
+    numbers (no categories in the plan)."""
+    books = [b if b[0] != "b3" else ("b3", "right", 1, 2, "200 C", None) for b in TINY_BOOKS]
+    signs = face_signs(tiny_plan(books))
+    assert [s.ordered for s in signs] == [False] * 3
+    assert [s.classes for s in signs] == [("100",), ("200", "300", "400"), ()]
+    assert [s.span for s in signs] == ["classes 100", "classes 200, 300, 400", "empty"]
+    assert all(s.ordered for s in face_signs(tiny_plan()))

@@ -56,7 +56,8 @@ def test_the_page_is_self_contained(today):
     # every face's call-number range is written on the plan
     assert ">004.54 LEW \u2013 294.12 CAM</text>" in page
     assert page.count(">empty</text>") == 5
-    assert d["title"] is None            # the sample holdings have no titles
+    assert len(d["title"]) == today.n    # the sample holdings have titles (issue 22)
+    assert d["title"][0] == "Notes on Computing"
 
 
 def test_script_and_data_cannot_close_their_tags():
@@ -67,16 +68,21 @@ def test_script_and_data_cannot_close_their_tags():
 
 
 def test_titles_from_a_holdings_file(today, tmp_path):
-    lines = (DATA / "holdings.csv").read_text(encoding="utf-8").splitlines()
+    lines = [ln.rsplit(",", 1)[0] for ln in
+             (DATA / "holdings.csv").read_text(encoding="utf-8").splitlines()]  # no title
+    assert lines[0] == "item_id,call_number,category"
+    (tmp_path / "plain.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows = [lines[0] + ",title"] + [f"{ln},Title {k}" for k, ln in enumerate(lines[1:10])]
     (tmp_path / "h.csv").write_text("\n".join(rows + lines[10:]) + "\n", encoding="utf-8")
     plan = with_titles(today, tmp_path / "h.csv")
     titles = dict(zip(map(str, plan.items), plan.shelf["titles"]))
     assert titles["B00001"] == "Title 0" and titles["B00009"] == "Title 8"
     assert titles["B00010"] is None
-    assert today.shelf.get("titles") is None                       # the input is kept
+    assert today.shelf["titles"][0] == "The Art of Satire"        # the input is kept
     with pytest.raises(RenderError, match="no title column"):
-        with_titles(today, DATA / "holdings.csv")
+        with_titles(today, tmp_path / "plain.csv")
+    sample = with_titles(today, DATA / "holdings.csv")           # the sample has titles
+    assert all(isinstance(t, str) and t for t in sample.shelf["titles"])
 
 
 @pytest.mark.parametrize("ext", ["png", "pdf", "svg"])
@@ -116,12 +122,14 @@ def test_cli_refuses_bad_input_and_writes_nothing(today, free_layout, tmp_path):
     r = runner.invoke(main, ["stack-map", str(plan), "-o", str(tmp_path / "m.docx")])
     assert r.exit_code == 2
     assert "must end in .html, .png, .svg, .pdf, .htm, got .docx" in r.output, r.output
+    plain = tmp_path / "plain.csv"
+    plain.write_text("item_id,call_number\nB00001,823.30 BRO\n", encoding="utf-8")
     r = runner.invoke(main, ["stack-map", str(plan), "-o", str(tmp_path / "m.html"),
-                             "--titles", str(DATA / "holdings.csv")])
+                             "--titles", str(plain)])
     assert r.exit_code == 1 and "no title column" in r.output, r.output
     r = runner.invoke(main, ["stack-map", str(tmp_path / "nope.json"), "-o",
                              str(tmp_path / "m.html")])
     assert r.exit_code == 1 and "no such layout file" in r.output
     with pytest.raises(RenderError, match=r"stack map is written as .*got \.txt"):
         write_stack_map(today, tmp_path / "m.txt")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.csv", "plan.json"]

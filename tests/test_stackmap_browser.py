@@ -222,3 +222,22 @@ def test_a_call_number_no_book_has_files_in_its_prefix_sequence(browser, tmp_pat
     assert got["answer"].startswith("No book has call number REF QA80; it would stand by "), got
     assert got["answer"].endswith(where(plan, 1)), got
     assert not problems(browser.events)
+
+
+def test_a_plan_out_of_order_has_no_place_for_a_new_call_number(browser, tmp_path):
+    """Issue 22, item 7: on a plan not in call-number order the page does not claim a
+    place; it names the books with the nearest call numbers and marks both."""
+    books = [b if b[0] != "b3" else ("b3", "right", 1, 2, "200 C", None) for b in TINY_BOOKS]
+    out = tmp_path / "free.html"
+    write_stack_map(tiny_plan(books), out)
+    load(browser, out)
+    got = ask(browser, "250.5 X")
+    assert got["answer"].startswith("No book has call number 250.5 X. This plan is not in "
+                                    "call-number order, so it has no place for it; the nearest "
+                                    "call numbers: b3 (200 C): range R, right face"), got
+    assert "b5 (300 D): range R, right face, section 2" in got["answer"]
+    assert "would stand" not in got["answer"]
+    assert got["hits"] + got["also"] >= 1
+    # the face labels on the plan are classes, not a range of call numbers
+    page = out.read_text(encoding="utf-8")
+    assert ">classes 200, 300, 400</text>" in page and "100 A \u2013" not in page

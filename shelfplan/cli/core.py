@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import sys
 import time
 
 import click
@@ -12,6 +10,7 @@ from shelfplan.cli.estimate import estimates_option
 from shelfplan.cli.options import (hall_option, holdings_option, loans_options, main, out_option,
                                    quiet_option, setup_logging, shelf_list_option, summary,
                                    until_option)
+from shelfplan.cli.progress import FitProgress
 
 EPILOG_FIT = """\b
 Examples:
@@ -127,7 +126,7 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
                    "ranges": [r.strip() for r in display_ranges.split(",") if r.strip()]
                    if display_ranges else None}
     setup_logging(quiet)
-    say = None if quiet else FitProgress()
+    say = None if quiet else FitProgress(time_limit=time_limit).start()
     generalise = None
     if shrink_category or shrink_neighbours or shrink_popularity or half_life is not None:
         generalise = {"category": shrink_category, "neighbours": shrink_neighbours,
@@ -161,38 +160,6 @@ def _write(layout, output, shelf_list) -> None:
     click.echo(summary(layout, output) + (f"\nshelf list -> {shelf_list}" if shelf_list else ""))
 
 
-class FitProgress:
-    """The solver's progress on stderr: its one-line messages, and on a terminal a
-    status line redrawn in place (stage, best S so far, seconds left) once the run
-    has taken more than ``after`` seconds. Not a terminal: the messages only."""
-
-    def __init__(self, stream=None, after: float = 2.0, tty: bool | None = None):
-        self.stream = stream or sys.stderr
-        isatty = getattr(self.stream, "isatty", None)
-        self.tty = bool(isatty and isatty()) if tty is None else tty
-        self.t0, self.after, self.width = time.monotonic(), after, 0
-
-    def __call__(self, message: str) -> None:
-        self.close()
-        click.echo(message, file=self.stream)
-
-    def status(self, stage: str, best: float, left: float) -> None:
-        if not self.tty or time.monotonic() - self.t0 < self.after:
-            return
-        shown = f"{best:.4f}" if math.isfinite(best) else "-"
-        line = f"fit: {stage} | best S={shown} | {max(0.0, left):.0f} s left"
-        self.stream.write("\r" + line.ljust(self.width))
-        self.stream.flush()
-        self.width = len(line)
-
-    def close(self) -> None:
-        """Clear the status line."""
-        if self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-            self.width = 0
-
-
 @main.command(epilog="\b\nExample:\n  shelfplan baseline callnumber data/loans.csv "
                      "--hall data/hall.json -o current.json")
 @click.argument("name", type=click.Choice(["random", "popularity", "callnumber"]))
@@ -200,7 +167,8 @@ class FitProgress:
 @estimates_option
 @hall_option
 @out_option
-@click.option("--seed", default=0, show_default=True, help="Seed for the random baseline.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed for the random baseline.")
 @until_option
 @holdings_option
 @shelf_list_option
@@ -228,7 +196,8 @@ def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_
 
 @main.command(epilog="\b\nExample:\n  shelfplan stats data/loans.csv --top 10")
 @click.argument("loans", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--top", default=10, show_default=True, help="How many items and pairs to list.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many items and pairs to list.")
 @loans_options
 @quiet_option
 def stats(loans, top, read_options, quiet):

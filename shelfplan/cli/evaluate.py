@@ -127,7 +127,7 @@ def compare(current, proposed, more, loans, output, since, until, as_json, in_sa
     else:
         from shelfplan.present.report import comparison_text
         click.echo(comparison_text(cmp))
-        if output:
+        if output and not quiet:
             click.echo(f"figure -> {output}", err=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shelfplan.cli.options import main
+from shelfplan.cli.options import main, setup_logging
 
 
 @main.group("hall", epilog="\b\nExample:\n  shelfplan hall check data/stacked_hall.json "
@@ -18,7 +18,10 @@ def hall_group():
 @click.argument("hall_file", metavar="HALL", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also draw the empty floor plan (PNG, SVG or PDF, by extension).")
-def check(hall_file, output):
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing when the hall is valid (the exit status says it); errors "
+                   "still go to stderr.")
+def check(hall_file, output, quiet):
     """Validate HALL and print what it holds.
 
     With stacks: ranges, locations, slots, free-floor area and the longest walk
@@ -28,6 +31,7 @@ def check(hall_file, output):
     from shelfplan.model.hall import load_hall
     from shelfplan.model.stacks import format_facts, hall_facts
 
+    setup_logging(quiet)
     if output:
         from shelfplan.layout import check_output_path
         from shelfplan.present.hall_plan import PLAN_FORMATS
@@ -39,7 +43,8 @@ def check(hall_file, output):
     if output:
         from shelfplan.present.hall_plan import write_plan
         write_plan(hall, output)
-    click.echo(format_facts(facts) + (f"\nplan -> {output}" if output else ""))
+    if not quiet:
+        click.echo(format_facts(facts) + (f"\nplan -> {output}" if output else ""))
 
 
 def _layers(values) -> dict:

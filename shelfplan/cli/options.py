@@ -17,7 +17,8 @@ import sys
 import click
 
 from shelfplan import __version__
-from shelfplan.errors import ParameterError, ShelfplanError
+from shelfplan.cli.holdings_opts import holdings_option, holdings_reading  # noqa: F401
+from shelfplan.errors import HOLDINGS_FLAGS, ParameterError, ShelfplanError, as_flags
 from shelfplan.ingest.options import ReadOptions
 
 
@@ -37,9 +38,18 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
+class _FlagFormatter(logging.Formatter):
+    """Warnings name parameters as the command line's flags (as errors do), the
+    holdings reader's as --holdings-col / --holdings-sheet."""
+
+    def format(self, record) -> str:
+        holdings = record.name.startswith("shelfplan.ingest.holdings")
+        return as_flags(super().format(record), HOLDINGS_FLAGS if holdings else None)
+
+
 def setup_logging(quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setFormatter(_FlagFormatter("warning: %(message)s"))
     root = logging.getLogger("shelfplan")
     root.handlers[:] = [handler]
     root.setLevel(logging.ERROR if quiet else logging.WARNING)
@@ -181,10 +191,6 @@ class _ReadBar:
 hall_option = click.option(
     "--hall", "hall", type=click.Path(dir_okay=False),
     help="Hall file (JSON). Default: a rectangular hall sized for the items.")
-holdings_option = click.option(
-    "--holdings", type=click.Path(dir_okay=False, allow_dash=True),
-    help="Holdings (CSV, gzip or Excel: every book the library shelves) for a shelving plan on "
-         "a hall with stacks; books never borrowed get a slot too.")
 shelf_list_option = click.option(
     "--shelf-list", type=click.Path(dir_okay=False),
     help="With a hall with stacks: also write the shelf list (CSV, one row per book in "
@@ -222,17 +228,31 @@ def summary(layout, output: str) -> str:
         f"lower bound {lb['total']:.4f} m  S/LB = {o['total'] / lb['total']:.3f}"
         if lb.get("total") else "lower bound 0 (nothing to place)",
         _spacing_line(layout),
-        f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
+        _method_line(sol, output),
     ]
+    cap = ("no cap on moves" if sol.get("max_moves") is None
+           else f"max moves {sol['max_moves']}")
     if "moved" in sol and "move_distance" not in sol:          # shelving blocks
-        lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}); "
-                         f"today's S = {sol.get('objective_today', float('nan')):.4f} m")
+        today = sol.get("objective_today")
+        lines.insert(-1, f"moved {sol['moved']} books ({cap})"
+                         + (f"; today's S = {today:.4f} m" if today is not None else ""))
     elif "moved" in sol:
         noun = ("category blocks" if layout.sizes is not None
                 else "titles" if layout.level == "title" else "books")
         lines.insert(-1, f"moved {sol['moved']} {noun}, {sol['move_distance']:.1f} m in all "
-                         f"(move cost {sol['move_cost']:g}/m, max moves {sol['max_moves']})")
+                         f"(move cost {sol.get('move_cost') or 0:g}/m, {cap})")
     return "\n".join(lines)
+
+
+def _method_line(sol: dict, output: str) -> str:
+    """'<method>  <seconds> s  -> <output>', leaving out what the solver did not record
+    (never a ``None``); says when Ctrl-C ended the run."""
+    parts = [str(sol.get("method") or "layout")]
+    if sol.get("seconds") is not None:
+        parts.append(f"{sol['seconds']} s")
+    if sol.get("interrupted"):
+        parts.append("(interrupted: the best feasible layout so far)")
+    return "  ".join(parts) + f"  -> {output}"
 
 
 def _spacing_line(layout) -> str:

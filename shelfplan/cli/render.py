@@ -34,9 +34,9 @@ self-contained interactive page; needs the extra: pip install "shelfplan[html]")
               help="Loans CSV to take the --edges pairs from ('-' for stdin).")
 @click.option("--max-categories", type=click.IntRange(1, 12), default=10, show_default=True,
               help="Categories named in the legend; the rest are 'other'.")
-@click.option("--elev", type=float, default=28.0, show_default=True,
+@click.option("--elev", type=click.FloatRange(-90, 90), default=28.0, show_default=True,
               help="Camera elevation of the 3D view, degrees.")
-@click.option("--azim", type=float, default=-62.0, show_default=True,
+@click.option("--azim", type=click.FloatRange(-360, 360), default=-62.0, show_default=True,
               help="Camera azimuth of the 3D view, degrees.")
 @click.option("--dpi", type=click.IntRange(10, 1200), default=150, show_default=True,
               help="Resolution of PNG output (and of rasterised points in SVG/PDF).")

@@ -11,7 +11,7 @@ import os
 
 import click
 
-from shelfplan.cli.options import main, quiet_option, setup_logging
+from shelfplan.cli.options import holdings_reading, main, quiet_option, setup_logging
 
 EPILOG_SIGNS = """\b
 Examples:
@@ -22,7 +22,7 @@ Examples:
 EPILOG_MAP = """\b
 Examples:
   shelfplan stack-map plan.json -o map.html
-  shelfplan stack-map plan.json -o map.html --titles holdings.csv
+  shelfplan stack-map plan.json -o map.html --titles data/holdings.csv
   shelfplan stack-map plan.json -o map.pdf
 
 \b
@@ -72,6 +72,7 @@ def signs(plan, output, paper, per_page, quiet):
               default=None, metavar="HOLDINGS",
               help="Holdings CSV whose title column makes titles searchable (matched by "
                    "item id) [default: the titles the plan carries, if any].")
+@holdings_reading("titles", "--titles")
 @quiet_option
 def stack_map(plan, output, titles, quiet):
     """A stack map of PLAN (a shelving plan): the floor plan with every range's

@@ -29,9 +29,11 @@ from shelfplan.errors import HoldingsError, LoansError
 from shelfplan.ingest import columns as known
 from shelfplan.ingest.rows import MISSING_IDS, Report, strip
 from shelfplan.ingest.source import Source, choose_encoding, header, sample
-from shelfplan.ingest.tables import parquet_columns, read_csv, read_excel, read_parquet
+from shelfplan.ingest.tables import (parquet_columns, read_csv, read_excel, read_parquet,
+                                      sheet_hint)
 
-__all__ = ["Holdings", "Books", "read_holdings", "merge_holdings", "SIERRA_ITEM_BASE"]
+__all__ = ["Holdings", "Books", "read_holdings", "merge_holdings", "SIERRA_ITEM_BASE",
+           "ROLES"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,10 @@ SIERRA_ITEM_BASE = 105 << 32
 _SIERRA_RECORD = re.compile(r"^\.?i(\d{6,9})[\dx]$")
 #: the option that names each holdings role's column
 OPTIONS = {"item": "item_col", "callnumber": "callnumber_col", "category": "category_col",
-           "title": "title_col", "width": "width_col"}
+           "title": "title_col", "title_id": "title_id_col", "width": "width_col"}
+#: the roles as the command line names them (``--holdings-col ROLE=NAME``) -> the role
+ROLES = {"item_id": "item", "call_number": "callnumber", "category": "category",
+         "title": "title", "title_id": "title_id", "width": "width"}
 #: widths in a column without a unit in its name are metres, and at most this
 MAX_WIDTH_M = 1.0
 
@@ -88,7 +93,7 @@ def _as_holdings():
 
 def read_holdings(source, *, item_col=None, callnumber_col=None, category_col=None,
                   title_col=None, width_col=None, encoding=None, sheet=None,
-                  strict=False) -> Holdings:
+                  strict=False, title_id_col=None) -> Holdings:
     """Read a holdings export (CSV, gzip CSV, Excel ``.xlsx`` or Parquet; a path, ``-``
     or a file object) into :class:`Holdings` (docs/ingest.md, "Holdings").
 
@@ -97,13 +102,14 @@ def read_holdings(source, *, item_col=None, callnumber_col=None, category_col=No
     neither a call number nor a category are kept, with a warning.
     """
     explicit = {"item": item_col, "callnumber": callnumber_col, "category": category_col,
-                "title": title_col, "width": width_col}
+                "title": title_col, "width": width_col, "title_id": title_id_col}
     explicit = {k: v for k, v in explicit.items() if v}
     with _as_holdings():
         src = Source(source)
         rep = Report(src.name)
         cols, delimiter, enc, whole = _columns(src, encoding, sheet)
-        found = _roles(cols, explicit, src.name)
+        with sheet_hint(whole):
+            found = _roles(cols, explicit, src.name)
         used = list(dict.fromkeys(c for cs in found.values() for c in cs))
         df = _table(src, used, cols, enc, delimiter, whole, rep)
     return _holdings(df, found, explicit, src.name, strict, rep)

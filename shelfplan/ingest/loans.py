@@ -33,7 +33,8 @@ from shelfplan.ingest.roles import choose, explicit_columns, mapping_note
 from shelfplan.ingest.rows import MISSING_IDS, Report, categories, ids, keep_checkouts, strip, times
 from shelfplan.ingest.sessions import SALT_ENV
 from shelfplan.ingest.source import DELIMITERS, Source, choose_encoding, header, sample
-from shelfplan.ingest.tables import parquet_columns, read_csv, read_excel, read_parquet
+from shelfplan.ingest.tables import (parquet_columns, read_csv, read_excel, read_parquet,
+                                      sheet_hint)
 
 __all__ = ["Loans", "ReadOptions", "read_loans", "filter_until", "LEVELS", "UNCATEGORISED"]
 
@@ -158,8 +159,9 @@ def read_loans(source, options: ReadOptions | dict | None = None, **overrides) -
     frames, chosen, first = [], None, None
     for src in srcs:
         cols, delimiter, enc, whole = file_columns(src, opts, rep)
-        mine, category_from = choose(cols, explicit, src.name, category_from,
-                                     opts.category_from, level, gap, rep.msgs)
+        with sheet_hint(whole):
+            mine, category_from = choose(cols, explicit, src.name, category_from,
+                                         opts.category_from, level, gap, rep.msgs)
         if chosen is None:
             chosen, first = mine, (src.name, delimiter)
         elif mine != chosen:

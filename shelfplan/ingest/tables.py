@@ -5,6 +5,7 @@ DataFrame of stripped column names and text values (empty string = missing).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import logging
@@ -14,7 +15,7 @@ import zlib
 
 import pandas as pd
 
-from shelfplan.errors import LoansError
+from shelfplan.errors import HoldingsError, LoansError
 from shelfplan.ingest.source import SAMPLE_BYTES, Source, truncated
 
 
@@ -165,4 +166,21 @@ def read_excel(src: Source, sheet: str | None) -> pd.DataFrame:
         raise LoansError(f"{src.name}: sheet {sheet or names[0]!r} is empty; name the sheet "
                          f"with the loans with `sheet` (sheets: {', '.join(map(repr, names))})")
     df.columns = [str(c).strip() for c in df.columns]
+    df.attrs["sheets"], df.attrs["sheet"] = names, sheet or names[0]
     return df
+
+
+@contextlib.contextmanager
+def sheet_hint(whole):
+    """Around finding the columns of a table read by :func:`read_excel`: a column error
+    on a workbook with several sheets also says which sheet was read and lists the
+    others (the first sheet is often a summary, not the loans)."""
+    try:
+        yield
+    except (LoansError, HoldingsError) as exc:
+        names = [] if whole is None else whole.attrs.get("sheets", [])
+        if len(names) < 2:
+            raise
+        raise type(exc)(f"{exc}; this is sheet {whole.attrs['sheet']!r} of the workbook "
+                         f"(sheets: {', '.join(map(repr, names))}): name the one with the "
+                         f"rows with `sheet`") from None

@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import (connected_components, depth_first_order,
 from shapely.geometry import Polygon
 from shapely.geometry.polygon import orient
 
-from shelfplan.model import walk_jit
+from shelfplan.model import walk_jit, walk_plain
 
 __all__ = ["free_floor", "reflex_corners", "distance_table", "visible_pairs"]
 
@@ -134,16 +134,17 @@ def _grid(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return grid, start.astype(np.int64), items[order].astype(np.int64)
 
 
-def _hide_radius(nodes, pieces) -> np.ndarray:
+def _hide_radius(nodes, pieces, kern=walk_jit) -> np.ndarray:
     """(N, N_RAYS): beyond R[i, k], sector k of node i (angles -pi + k * 2 pi / N_RAYS to
     the next) is hidden by one of the node's N_NEAR nearest convex pieces."""
     nrm, off = _half_planes(pieces)
     centre = np.array([p.mean(axis=0) for p in pieces]).reshape(-1, 2)
     radius = np.array([np.linalg.norm(p - p.mean(axis=0), axis=1).max() for p in pieces])
-    return walk_jit.hide_radius(nodes, nrm, off, centre, radius, N_NEAR, N_RAYS)
+    return kern.hide_radius(nodes, nrm, off, centre, radius, N_NEAR, N_RAYS)
 
 
-def visible_pairs(F, nodes: np.ndarray, corners=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def visible_pairs(F, nodes: np.ndarray, corners=None,
+                  kern=walk_jit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs i < j of nodes (points of F) that see each other: (i, j, distance).
 
     With ``corners = (c, prev, next)`` (see :func:`reflex_corners`), the first
@@ -151,7 +152,7 @@ def visible_pairs(F, nodes: np.ndarray, corners=None) -> tuple[np.ndarray, np.nd
     left out: the line from the other end through the corner must leave both walls at
     the corner on one side (the path wraps around it), and the edge must not run on
     along a wall through the neighbouring corner (then the path through that corner
-    is as short).
+    is as short). ``kern``: the kernels (walk_jit, or walk_plain's interpreted copy).
     """
     nodes = np.ascontiguousarray(nodes, dtype=float).reshape(-1, 2)
     if corners is None:
@@ -160,8 +161,8 @@ def visible_pairs(F, nodes: np.ndarray, corners=None) -> tuple[np.ndarray, np.nd
     convex, other = _complement(F)
     nrm, off = _half_planes(convex)
     grid, start, items = _grid(convex)
-    R = _hide_radius(nodes, convex)
-    i, j, d = walk_jit.visible_pairs(nodes, R, c, prv, nxt, nrm, off, grid, start, items)
+    R = _hide_radius(nodes, convex, kern)
+    i, j, d = kern.visible_pairs(nodes, R, c, prv, nxt, nrm, off, grid, start, items)
     if other:                      # non-convex parts of the complement: shapely
         idx = np.flatnonzero(d > 1e-12)
         lines = shapely.linestrings(np.stack([nodes[i[idx]], nodes[j[idx]]], axis=1))
@@ -195,30 +196,46 @@ def _tree_order(graph) -> np.ndarray:
     return np.r_[order, missing].astype(np.int64)
 
 
-def distance_table(F, points: np.ndarray) -> np.ndarray:
+def distance_table(F, points: np.ndarray, plain: bool | None = None) -> np.ndarray:
     """Geodesic distances in F between all ``points`` (k, 2): a (k, k) float64 table.
 
-    Points must lie in F; pairs in different parts of F are ``inf`` apart.
+    Points must lie in F; pairs in different parts of F are ``inf`` apart. ``plain``:
+    interpret the kernels instead of compiling them [default: when there are at most
+    ``walk_plain.PLAIN_NODES`` nodes and the compiled ones are not cached yet, where
+    interpreting is faster than a first compile].
     """
     points = np.asarray(points, dtype=float).reshape(-1, 2)
     _, first, inv = np.unique(np.round(points, 9), axis=0, return_index=True,
                               return_inverse=True)
     uniq, inv = points[first], inv.reshape(-1)
     corners = reflex_corners(F, neighbours=True)
+    if plain is None:
+        plain = (len(corners[0]) + len(uniq) <= walk_plain.PLAIN_NODES
+                 and not walk_plain.compiled_ready())
+    if plain:
+        try:
+            with np.errstate(divide="raise", invalid="raise", over="raise"):
+                return _table(F, uniq, inv, corners, walk_plain.kernels())
+        except (ArithmeticError, ValueError):      # inf/NaN the compiled code tolerates
+            pass
+    return _table(F, uniq, inv, corners, walk_jit)
+
+
+def _table(F, uniq, inv, corners, kern) -> np.ndarray:
     C, P = len(corners[0]), len(uniq)
-    i, j, d = visible_pairs(F, np.vstack([corners[0], uniq]), corners)
+    i, j, d = visible_pairs(F, np.vstack([corners[0], uniq]), corners, kern)
     cc = (i < C) & (j < C)
     graph = coo_matrix((np.r_[d[cc], d[cc]], (np.r_[i[cc], j[cc]], np.r_[j[cc], i[cc]])),
                        shape=(C, C)).tocsr()
     pc = (i < C) & (j >= C)                          # i a corner, j a point
     q, c, w = j[pc] - C, i[pc], d[pc]
-    dcc = walk_jit.corner_distances(graph.indptr.astype(np.int64),
+    dcc = kern.corner_distances(graph.indptr.astype(np.int64),
                                     graph.indices.astype(np.int64), graph.data,
                                     _tree_order(graph), N_HELPERS)
-    GT = walk_jit.minplus(dcc, *_grouped(q, c, w, P))             # point -> corner
+    GT = kern.minplus(dcc, *_grouped(q, c, w, P))             # point -> corner
     G = np.ascontiguousarray(GT.T)
-    D = walk_jit.minplus(G, *_grouped(q, c, w, P))                # point -> point
+    D = kern.minplus(G, *_grouped(q, c, w, P))                # point -> point
     pp = i >= C
     a, b = i[pp] - C, j[pp] - C
     D[a, b] = np.minimum(D[a, b], d[pp])
-    return walk_jit.symmetric_table(D, inv.astype(np.int64))
+    return kern.symmetric_table(D, inv.astype(np.int64))

@@ -12,6 +12,10 @@ import math
 import numpy as np
 from numba import njit
 
+if globals().get("PLAIN"):          # walk_plain.kernels(): this source, interpreted
+    def njit(*args, **kwargs):      # noqa: F811
+        return (lambda f: f) if not args or not callable(args[0]) else args[0]
+
 EPS = 1e-7           # the tolerance of walk.py (grazing, tangent test)
 
 

@@ -116,12 +116,23 @@ def _hall_3d(fig, go, layout: Layout, at3: dict) -> None:
                                line=dict(color=ENTRANCE_COLOR, width=6), showlegend=False,
                                legendgroup="entrance"), **at3)
     e = hall.entrance
-    fig.add_trace(go.Scatter3d(x=[e[0]], y=[e[1]], z=[e[2]], mode="markers+text",
-                               text=["Entrance"], textposition="top center",
-                               textfont=dict(color=ENTRANCE_COLOR, size=14),
+    fig.add_trace(go.Scatter3d(x=[e[0]], y=[e[1]], z=[e[2]], mode="markers",
                                marker=dict(symbol="diamond", size=9, color=ENTRANCE_COLOR),
                                name="entrance", legendgroup="entrance",
                                hovertemplate="entrance<extra></extra>"), **at3)
+    # the label on the floor outside the door: books by the door cannot cover it
+    at = _outside(hall, 0.15)
+    fig.add_trace(go.Scatter3d(x=[at[0]], y=[at[1]], z=[z0], mode="text", text=["Entrance"],
+                               textposition="middle center", hoverinfo="skip",
+                               textfont=dict(color=ENTRANCE_COLOR, size=14),
+                               showlegend=False, legendgroup="entrance"), **at3)
+
+
+def _outside(hall, share: float) -> np.ndarray:
+    """A point ``share`` of the hall's larger side outside the entrance's wall."""
+    _, inward = hall.entrance_wall()
+    span = float(np.max(hall.footprint.max(axis=0) - hall.footprint.min(axis=0)))
+    return np.asarray(hall.entrance[:2], dtype=float) - inward * share * span
 
 
 def _heatmap(go, layout: Layout):
@@ -154,6 +165,11 @@ def _hall_top(fig, go, layout: Layout, att: dict, entrance_legend: bool) -> None
     fig.add_trace(go.Scatter(x=door[:, 0], y=door[:, 1], mode="lines",
                              line=dict(color=ENTRANCE_COLOR, width=6), hoverinfo="skip",
                              showlegend=entrance_legend, name="entrance",
+                             legendgroup="entrance"), **att)
+    at = _outside(hall, 0.04)
+    fig.add_trace(go.Scatter(x=[at[0]], y=[at[1]], mode="text", text=["<b>Entrance</b>"],
+                             textposition="middle center", hoverinfo="skip",
+                             textfont=dict(color=ENTRANCE_COLOR, size=13), showlegend=False,
                              legendgroup="entrance"), **att)
 
 
@@ -268,8 +284,9 @@ def _books(fig, go, layout: Layout, style: PointStyle, at3, att) -> None:
 # the figure and the page
 # --------------------------------------------------------------------------
 def _finish(fig, layout: Layout, style: PointStyle, elev: float, azim: float, at3, att) -> None:
-    """Title, legend, camera and axes in metres."""
-    r = 3.3
+    """Title, legend, camera and axes in metres (the camera far enough that the whole
+    hall and its axis labels fit the scene at the default angles)."""
+    r = 4.0
     eye = dict(x=r * math.cos(math.radians(elev)) * math.cos(math.radians(azim)),
                y=r * math.cos(math.radians(elev)) * math.sin(math.radians(azim)),
                z=r * math.sin(math.radians(elev)))

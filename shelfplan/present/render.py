@@ -35,6 +35,7 @@ from shelfplan.present.html import plotly_modules  # noqa: F401
 from shelfplan.present.mpl3d import plot_3d as _points_3d
 from shelfplan.present.stacks_draw import plot_3d_shelved, plot_top_shelved
 from shelfplan.present.stacks_html import shelved_figure
+from shelfplan.present.zoom import add_zoom
 from shelfplan.present.style import (BLOCK_LABELS, COLOR_BY, DEFAULT_MAX_CATEGORIES,  # noqa: F401
                                      EDGE_COLOR, ENTRANCE_COLOR, FLOOR_FACE, FORMATS, HEAT_CMAP,
                                      HEAT_UNDER, MAX_DRAWN_BLOCKS, OBSTACLE_EDGE, OBSTACLE_FACE,
@@ -132,7 +133,7 @@ def _figure_both(layout, style, ratio: float, elev: float, azim: float, common: 
     handles = _handles(layout, style)
     has_legend = bool(handles)
     w, plot_h = 17.0, max(4.0, 5.9 * ratio)
-    below = 1.1 if has_legend else 0.4
+    below = 1.4 if has_legend else 0.4
     h = plot_h + below + 0.6
     fig = Figure(figsize=(w, h))
     ax3 = fig.add_axes((0.0, below / h, 0.56, plot_h / h), projection="3d",
@@ -141,6 +142,7 @@ def _figure_both(layout, style, ratio: float, elev: float, azim: float, common: 
     plot_3d(layout, ax3, elev=elev, azim=azim, legend=False, title="3D view",
             colorbar=not layout.shelved, **common)   # a plan's bar: the floor plan's
     plot_top(layout, axt, title="floor plan from above", **common)
+    add_zoom(axt, layout, style.colors, style.sizes)
     if has_legend:
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02),
                    ncols=min(len(handles), 5), **_legend_kw(style, handles))
@@ -167,11 +169,12 @@ def _figure_top(layout, style, ratio: float, common: dict) -> Figure:
     handles = _handles(layout, style)
     has_legend = bool(handles)
     w, plot_h = 11.0, max(3.5, 8.6 * ratio)
-    below = 1.3 if has_legend else 0.6
+    below = 1.75 if has_legend else 0.6
     h = plot_h + below + 0.5
     fig = Figure(figsize=(w, h))
     ax = fig.add_axes((0.08, below / h, 0.78, plot_h / h))
     plot_top(layout, ax, title=plan_title(layout), **common)
+    add_zoom(ax, layout, style.colors, style.sizes)
     if has_legend:
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01),
                    ncols=min(len(handles), 4), **_legend_kw(style, handles))

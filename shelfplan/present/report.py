@@ -21,8 +21,9 @@ from shelfplan.errors import ShelfplanError
 from shelfplan.judge.compare import Comparison
 from shelfplan.layout import atomic_write
 from shelfplan.present.floor import floor_plan  # noqa: F401
-from shelfplan.present.report_figures import (compare_figure, png_bytes, save_png,  # noqa: F401
-                                              walks_figure)
+from shelfplan.present.flows import flow_rows
+from shelfplan.present.report_figures import (compare_figure, comparison_flows,  # noqa: F401
+                                              png_bytes, save_png, walks_figure)
 from shelfplan.present.tables import (book_rows, comparison_rows, comparison_text,  # noqa: F401
                                       coverage_line, evaluation_text, feasibility_line,
                                       in_sample_rows, mode_line, period_text, saw_notes,
@@ -43,6 +44,9 @@ def method_paragraphs(cmp: Comparison) -> list[str]:
                 f"saw; a layout fitted on those loans is labelled in sample. The coverage is "
                 f"the share of the judged loans whose books a layout holds. The figures on all "
                 f"the loans (in sample) follow the main table.")
+        if cmp.saw and all(cmp.saw):
+            held += (" Here every layout was fitted on the judged loans, so every figure is "
+                     "in sample.")
     elif cmp.mode in ("in-sample", "no-dates"):
         held = (" These are in-sample figures: the layouts were judged on the loans they "
                 "may have been fitted on, which flatters a fitted layout.")
@@ -135,6 +139,9 @@ def _md_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+FLOW_NOTE = ("Books per range of the first layout (rows) and of the proposal (columns); "
+             "the diagonal stays in its range, 'leave' counts the books that change range.")
+
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.6em 0 1.2em}td,th{border-bottom:1px solid #ccc;
 padding:.25em .7em;text-align:right}td:first-child,th:first-child{text-align:left}
@@ -168,7 +175,17 @@ def _page(cmp: Comparison, title: str | None) -> dict:
                 in_sample=in_sample_rows(cmp) if cmp.in_sample is not None else None,
                 paras=method_paragraphs(cmp), noun=unit_noun(cmp.evaluations[0].layout),
                 figs={"plan": compare_figure(cmp), "walks": walks_figure(cmp),
-                      **_stack_map(cmp)}, map_of=cmp.names[-1])
+                      **_stack_map(cmp)}, map_of=cmp.names[-1], flows=_flow_tables(cmp))
+
+
+def _flow_tables(cmp: Comparison) -> list:
+    """(name, from-range x to-range rows) for every proposal that is a shelving plan."""
+    out = []
+    for k in range(1, len(cmp.names)):
+        fl = comparison_flows(cmp, k)
+        if fl is not None and fl.kind == "range":
+            out.append((cmp.names[k], flow_rows(fl)))
+    return out
 
 
 def _stack_map(cmp: Comparison) -> dict:
@@ -206,6 +223,9 @@ def _markdown(page: dict, stem: str) -> tuple[str, list[str]]:
         md += [f"## Stack map: {page['map_of']}", "",
                f"![Stack map]({os.path.basename(map_png)})", ""]
         written.append(map_png)
+    for name, rows in page["flows"]:
+        md += [f"## Moves between ranges: {page['table'][0][1]} \u2192 {name}", "",
+               FLOW_NOTE, "", _md_table(rows), ""]
     for name, added, saved in page["books"]:
         md += [f"## {page['noun'].capitalize()} most affected: {name}", "",
                "Most walking added:", "", _md_table(added) if len(added) > 1 else "none", "",
@@ -232,6 +252,10 @@ def _html(page: dict) -> str:
     if "map" in img:
         h += [f"<h2>Stack map: {html.escape(page['map_of'])}</h2>",
               f"<img alt='stack map' src='data:image/png;base64,{img['map']}'>"]
+    for name, rows in page["flows"]:
+        h += [f"<h2>Moves between ranges: {html.escape(page['table'][0][1])} &rarr; "
+              f"{html.escape(name)}</h2>", f"<p class='note'>{FLOW_NOTE}</p>",
+              _html_table(rows)]
     for name, added, saved in page["books"]:
         h += [f"<h2>{page['noun'].capitalize()} most affected: {html.escape(name)}</h2>",
               "<p>Most walking added</p>",

@@ -4,7 +4,10 @@
 shelving order (ranges as the hall lists them, the left face before the right)
 and gives each face its first and last call number in shelving order (faces
 with no books are "empty"; ``in_order`` says whether the face's call numbers
-follow library order, which a free plan's need not). :func:`write_signs`
+follow library order, which a free plan's need not). On a plan that is not in
+call-number order along the shelving order (a free plan), a range of call numbers
+would mislead ("006.62 KOC - 973.64 SIL" on every face), so the sign lists the
+classes present on the face instead (``ordered`` False, ``classes``). :func:`write_signs`
 writes them as a CSV or as a printable PDF of large-type labels on A4 or
 Letter sheets (matplotlib's PdfPages, one or more labels per page, cut lines
 between them).
@@ -25,13 +28,15 @@ from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_pat
 from shelfplan.present.style import RenderError
 
 __all__ = ["FaceSign", "face_signs", "write_signs", "PAPERS", "SIGN_FORMATS", "COLUMNS",
-           "shelving_order", "call_text", "call_ranks"]
+           "shelving_order", "call_text", "call_ranks", "plan_in_order", "book_classes"]
 
 #: Paper sizes in inches (portrait).
 PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
 SIGN_FORMATS = ("csv", "pdf")
 COLUMNS = ("range", "face", "books", "first_call_number", "last_call_number",
-           "first_item", "last_item", "in_order", "label")
+           "first_item", "last_item", "in_order", "classes", "label")
+#: classes named on a sign of a plan not in call-number order (the rest: "+k more")
+MAX_CLASSES = 6
 DASH = "\u2013"
 DOT = "\u00b7"
 
@@ -48,11 +53,17 @@ class FaceSign:
     first_item: str | None
     last_item: str | None
     in_order: bool = True   # the face's call numbers follow library order
+    classes: tuple = ()     # the classes on the face, in library order
+    ordered: bool = True    # the whole plan is in call-number order
 
     @property
     def span(self) -> str:
         if self.books == 0:
             return "empty"
+        if not self.ordered and self.classes:
+            more = len(self.classes) - MAX_CLASSES
+            return ("classes " + ", ".join(self.classes[:MAX_CLASSES])
+                    + (f" +{more} more" if more > 0 else ""))
         if self.first is None:
             return f"{self.books} books without call numbers"
         return self.first if self.first == self.last else f"{self.first} {DASH} {self.last}"
@@ -108,6 +119,8 @@ def face_signs(layout: Layout, rank: np.ndarray | None = None) -> list[FaceSign]
     rank = call_ranks(layout) if rank is None else rank
     face_of_loc = st.loc_range * 2 + st.loc_face            # one code per (range, face)
     code = face_of_loc[sh["loc"][order]]
+    ordered = plan_in_order(layout, rank)
+    classes = None if ordered else book_classes(layout)
     signs = []
     for r_idx, r in enumerate(st.ranges):
         for face in r.face_names:
@@ -122,8 +135,40 @@ def face_signs(layout: Layout, rank: np.ndarray | None = None) -> list[FaceSign]
                 last=None if last is None else calls[last],
                 first_item=str(layout.items[books[0]]) if len(books) else None,
                 last_item=str(layout.items[books[-1]]) if len(books) else None,
-                in_order=in_order))
+                in_order=in_order, ordered=ordered,
+                classes=() if classes is None else _face_classes(classes[books])))
     return signs
+
+
+def plan_in_order(layout: Layout, rank: np.ndarray | None = None) -> bool:
+    """Whether the books with call numbers follow library order along the shelving
+    order (today's shelving; a call-number blocks plan with one block)."""
+    rank = call_ranks(layout) if rank is None else rank
+    calls = call_text(layout)
+    order = [k for k in shelving_order(layout) if calls[k] is not None]
+    return bool((np.diff(rank[order]) >= 0).all()) if order else True
+
+
+def book_classes(layout: Layout) -> np.ndarray:
+    """Each book's class: its category, else the class of its call number (auto scheme,
+    level 1), None when neither is known."""
+    from shelfplan.ingest.callnumber import OTHER, parse
+
+    out = np.full(layout.n, None, dtype=object)
+    if layout.categories is not None:
+        out[:] = [None if c is None or (isinstance(c, float) and math.isnan(c)) else str(c)
+                  for c in layout.categories]
+    calls = call_text(layout)
+    need = [k for k in range(layout.n) if out[k] is None and calls[k] is not None]
+    if need:
+        labels = parse([calls[k] for k in need])[0]
+        out[need] = [None if c == OTHER else str(c) for c in labels]
+    return out
+
+
+def _face_classes(classes: np.ndarray) -> tuple:
+    named = sorted({c for c in classes if c is not None})
+    return tuple(np.asarray(named, dtype=object)[np.argsort(sort_keys(named), kind="stable")])
 
 
 def sign_format(path) -> str:
@@ -165,7 +210,7 @@ def _write_csv(signs: list[FaceSign], fh, floors: dict | None = None) -> None:
     for s in signs:
         w.writerow([*([] if floors is None else [floors[s.range]]), s.range, s.face, s.books, s.first or "", s.last or "",
                     s.first_item or "", s.last_item or "", "yes" if s.in_order else "no",
-                    s.label])
+                    " ".join(s.classes), s.label])
 
 
 def _fit(text: str, base: float, width_in: float) -> float:
@@ -184,7 +229,7 @@ def _draw_label(fig: Figure, sign: FaceSign, bottom: float, height: float, width
              fontsize=_fit(f"Range {sign.range}", 64 * k, usable), weight="bold")
     fig.text(0.5, y(0.60), f"{sign.face} face", ha="center", va="center",
              fontsize=30 * k, color="0.25")
-    if sign.books == 0 or sign.first is None:
+    if sign.books == 0 or sign.first is None or not sign.ordered:
         fig.text(0.5, y(0.32), sign.span, ha="center", va="center",
                  fontsize=_fit(sign.span, 44 * k, usable), weight="bold")
     else:
@@ -195,7 +240,8 @@ def _draw_label(fig: Figure, sign: FaceSign, bottom: float, height: float, width
                  color="0.35")
         fig.text(0.5, y(0.16), sign.last, ha="center", va="center", fontsize=size,
                  weight="bold", family="DejaVu Sans Mono")
-    note = "" if sign.in_order else " (not in call-number order: see the stack map)"
+    note = ("" if sign.in_order and sign.ordered
+            else " (not in call-number order: see the stack map)")
     fig.text(0.5, y(0.05), f"{sign.books:,} books{note}", ha="center", va="center",
              fontsize=max(7.0, 11 * k), color="0.45")
 

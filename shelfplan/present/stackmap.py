@@ -31,7 +31,8 @@ from matplotlib.figure import Figure
 
 from shelfplan.ingest.callsort import order_options, prefix_sequences
 from shelfplan.layout import SHELF_FACES, Layout, atomic_write, check_output_path
-from shelfplan.present.signs import (call_ranks, call_text, face_signs, require_plan,
+from shelfplan.present.signs import (call_ranks, call_text, face_signs, plan_in_order,
+                                     require_plan,
                                      shelving_order)
 from shelfplan.present.stackmap_page import PAGE_CSS, PAGE_JS
 from shelfplan.present.style import RenderError
@@ -98,6 +99,7 @@ def map_data(layout: Layout, rank: np.ndarray | None = None) -> dict:
         # the prefix sequences (REF, FOLIO; "" none) in filing order, for the script
         "prefixes": prefix_sequences([c for c in calls if c is not None],
                                      **order_options(layout.estimation.get("shelf_order"))),
+        "ordered": plan_in_order(layout, call_ranks(layout) if rank is None else rank),
     }
 
 

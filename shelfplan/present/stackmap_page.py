@@ -10,12 +10,13 @@ and section; pick points in SVG units) and answers the search box:
 3. title words (when the plan has titles): books whose title has a word
    starting with each of them;
 4. any other call number (it has a digit): where it would stand in library
-   order, by binary search over the books with :data:`PAGE_JS`'s ``compare``
-   (a simplified library order: first the plan's shelving-prefix sequences
-   in its filing order, ``data.prefixes``, then end < letters < numbers < a
-   Dewey prefix word such as J or REF; whole numbers by value, the digits
-   after a point that follows a number and the digits of a cutter as
-   fractions).
+   order (on a plan not in call-number order, ``ordered`` false: no place, the
+   books with the nearest call numbers instead), by binary search over the books
+   with :data:`PAGE_JS`'s ``compare`` (a simplified library order: first the
+   plan's shelving-prefix sequences in its filing order, ``data.prefixes``, then
+   end < letters < numbers < a Dewey prefix word such as J or REF; whole numbers
+   by value, the digits after a point that follows a number and the digits of a
+   cutter as fractions).
 
 The answer reads "range A-3, left face, section 3, shelf 2"; the location's
 shape gets class ``hit`` (others holding matches ``also``), its range
@@ -221,6 +222,15 @@ PAGE_JS = r"""
         if (found.length > 1) list(found, t);
         return;
       }
+    }
+    if (/\d/.test(q) && named && D.ordered === false) {
+      // a plan not in call-number order: no shelf is the place of a new call number
+      const p = Math.min(placeOf(q), named - 1), near = p > 0 ? [p - 1, p] : [p];
+      show(near[0], near);
+      say("No book has call number " + raw.trim() + ". This plan is not in call-number " +
+          "order, so it has no place for it; the nearest call numbers: " +
+          near.map(i => book(i) + ": " + where(i)).join("; "));
+      return;
     }
     if (/\d/.test(q) && named) {
       const p = Math.min(placeOf(q), named - 1);

@@ -143,8 +143,17 @@ def mode_line(cmp: Comparison) -> str:
     """What the figures are: held out, in sample, or a given period."""
     if cmp.mode == "held-out":
         sp = cmp.split
-        return (f"figures: held out: judged on the loans since {sp['since']} ({sp['why']}); "
-                f"--in-sample judges on all loans")
+        period = f"judged on the loans since {sp['since']} ({sp['why']})"
+        saw = [bool(cmp.saw and cmp.saw[k]) for k in range(len(cmp.names))]
+        if all(saw):
+            return (f"figures: in sample: {period}, which every layout was fitted on; fit "
+                    f"with --until {sp['since']} for held-out figures")
+        if any(saw):
+            held = [n for n, s in zip(cmp.names, saw) if not s]
+            ins = [n for n, s in zip(cmp.names, saw) if s]
+            return (f"figures: {period}: held out for {', '.join(held)}; in sample for "
+                    f"{', '.join(ins)} (fitted on these loans)")
+        return f"figures: held out: {period}; --in-sample judges on all loans"
     if cmp.mode == "in-sample":
         return "figures: in sample: all loans, those the layouts were fitted on included"
     if cmp.mode == "no-dates":
@@ -157,7 +166,7 @@ def saw_notes(cmp: Comparison) -> list[str]:
     if cmp.mode != "held-out":
         return []
     saw = [n for k, n in enumerate(cmp.names) if cmp.saw[k]]
-    if not saw:
+    if not saw or len(saw) == len(cmp.names):          # none, or said by mode_line
         return []
     one = len(saw) == 1
     return [f"{', '.join(saw)} {'was' if one else 'were'} fitted on loans of the judged period: "
