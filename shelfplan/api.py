@@ -20,6 +20,7 @@ from shelfplan.layout import Layout, as_written, hall_difference, read_layout
 from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.model.objective import is_feasible, min_spacing, walking_cost
 from shelfplan.model.problem import Problem
+from shelfplan.model.visit_weights import Objective
 from shelfplan.solve.items import solve
 
 #: How many of the strongest co-borrowed pairs a layout file keeps (for drawing edges).
@@ -91,7 +92,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         progress=None, generalise=None, tune: bool = False, tune_time: float = 10.0,
         tune_folds: int = 2, holdings=None, keep_order: str = "none",
         display: dict | None = None, method: str = "constrained",
-        started: float | None = None) -> Layout:
+        started: float | None = None, objective=None) -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -111,6 +112,11 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     cross-validation on the loans (:func:`tune_options`; ``tune_folds`` splits,
     ``tune_time`` seconds at most per quick layout, on top of ``time_limit``).
 
+    ``objective``: ``walk`` (S_walk, MODEL.md 8.4, the default) or ``visits`` (the
+    mean visit walk of a random picking order, weights from the loans' visit sizes;
+    :mod:`shelfplan.model.visit_weights`), for halls with stacks; with ``tune`` the
+    visits objective's pair weight is tuned too, by the held-out mean visit walk.
+
     ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
     layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7,
     :mod:`shelfplan.solve.embed`; docs/embeddings.md).
@@ -127,6 +133,11 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     if (max_moves is not None or move_cost) and current is None:
         raise LayoutError("`move_cost` and `max_moves` need `current` (today's layout)")
     hall = _hall(hall)
+    objective = Objective.coerce(objective)
+    visits_only = LayoutError("`objective` visits is for shelving plans: it needs a hall with "
+                              "stacks and the constrained method")
+    if objective.name != "walk" and method != "constrained":
+        raise visits_only
     if method != "constrained":
         return fit_embedded(method, loans, hall, holdings=holdings, seed=seed,
                             time_limit=time_limit, until=until, read_options=read_options,
@@ -145,14 +156,19 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         if tune:
             loans, generalise, tuning = tune_options(
                 loans, hall, until=until, read_options=read_options, seed=seed,
-                tune_time=tune_time, folds=tune_folds, progress=progress, holdings=holdings)
+                tune_time=tune_time, folds=tune_folds, progress=progress, holdings=holdings,
+                objective=objective)
+            generalise, objective = split_options(generalise, objective)
             t_start = time.monotonic()
         left = max(1.0, time_limit - (time.monotonic() - t_start))
         layout = fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=left,
                           kicks=kicks, until=until, read_options=read_options,
                           progress=progress, generalise=generalise, keep_order=keep_order,
-                          display=display, current=current, max_moves=max_moves)
+                          display=display, current=current, max_moves=max_moves,
+                          objective=objective)
         return _with_tuning(layout, tuning)
+    if objective.name != "walk":
+        raise visits_only
     if keep_order != "none":
         raise LayoutError("`keep_order` blocks keeps call-number runs on shelves: it needs a "
                           "hall with stacks (for halls without, use `level` category)")
@@ -234,14 +250,16 @@ TUNE_PLAN_KICKS = 50
 
 def tune_options(loans, hall=None, *, until=None, read_options: dict | None = None,
                  seed: int = 0, tune_time: float = 10.0, folds: int = 2, progress=None,
-                 holdings=None, seeds: int = TUNE_SEEDS):
+                 holdings=None, seeds: int = TUNE_SEEDS, objective=None):
     """``fit --tune``: (the loans read, the chosen estimation options, a record of every
     candidate's held-out S). The loans (before ``until``) are split by time
     (:func:`shelfplan.judge.heldout.tune`); each candidate gets a quick layout per split
     and seed in the final fit's hall: the item solver's site search from the
     popularity start to convergence (:func:`_quick_positions`), or on a hall with
     stacks a shelving plan (of ``holdings``) with ``TUNE_PLAN_KICKS`` kicks, judged by
-    S_walk; ``tune_time`` seconds cap each."""
+    S_walk; ``tune_time`` seconds cap each. With ``objective`` visits the candidates
+    include the visits objective's pair weight (``visit_pairs``) and are judged by the
+    held-out mean visit walk (MODEL.md 8.10) instead."""
     from shelfplan.judge.heldout import rolling_splits, tune
 
     if not (isinstance(tune_time, (int, float)) and tune_time > 0):
@@ -254,8 +272,9 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
                           f"time; {data.source} has none: name it with --time-col, or drop "
                           f"`tune`")
     hall = _hall(hall)
+    objective = Objective.coerce(objective)
     if hall is not None and hall.stacks is not None:
-        quick = _quick_plan(holdings, tune_time)
+        quick = _quick_plan(holdings, tune_time, objective)
     else:
         if hall is None:      # the final fit's default hall, so the quick layouts match it
             hall = load_problem(data)[1].hall
@@ -264,14 +283,18 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
             est, problem = load_problem(part, hall_, generalise=options)
             return make_layout(problem, est, *_quick_positions(problem, seed_, tune_time))
 
+    by = "walk" if objective.name == "visits" else "S"
     chosen, tried = tune(data, hall, quick, folds=folds, seed=seed, seeds=seeds,
-                         progress=progress)
+                         progress=progress, by=by, visit_pairs=objective.name == "visits")
     cuts = [f"{c:%Y-%m-%d}" for _, _, c in rolling_splits(data, folds)]
     record = {"chosen": chosen, "folds": folds, "cuts": cuts, "quick_seconds": tune_time,
               "seeds": [seed + k for k in range(seeds)],
               "margin": tried[0]["margin"],
-              "score": "mean held-out S (MODEL.md estimates of each judge window) of quick "
-                       "layouts fitted before the window, the same seeds for every candidate",
+              "score": ("mean held-out visit walk (MODEL.md 8.10) of quick plans fitted before "
+                        "each judge window, the same seeds for every candidate" if by == "walk"
+                        else "mean held-out S (MODEL.md estimates of each judge window) of "
+                        "quick layouts fitted before the window, the same seeds for every "
+                        "candidate"),
               "candidates": tried}
     return loans, chosen, record
 
@@ -293,7 +316,18 @@ def _quick_positions(problem: Problem, seed: int, tune_time: float) -> tuple:
                                 "seconds": round(time.monotonic() - t0, 3)}
 
 
-def _quick_plan(holdings, tune_time: float):
+def split_options(options: dict | None, objective) -> tuple[dict | None, "Objective"]:
+    """Tuned options to (estimation options, objective): ``visit_pairs`` is the visits
+    objective's pair weight, the rest are :class:`~shelfplan.model.shrink.Generalise`'s."""
+    options = dict(options or {})
+    pairs = options.pop("visit_pairs", None)
+    objective = Objective.coerce(objective)
+    if pairs is not None:
+        objective = Objective(objective.name, float(pairs))
+    return options, objective
+
+
+def _quick_plan(holdings, tune_time: float, objective=None):
     """The quick shelving plan of ``tune`` on a hall with stacks (holdings read once)."""
     from shelfplan.ingest.holdings import Holdings, read_holdings
     from shelfplan.shelf import fit_plan
@@ -302,8 +336,9 @@ def _quick_plan(holdings, tune_time: float):
         holdings = read_holdings(holdings)
 
     def quick(part, options, hall_, seed_):
+        options, obj = split_options(options, objective)
         return fit_plan(part, hall_, holdings=holdings, seed=seed_, time_limit=tune_time,
-                        kicks=TUNE_PLAN_KICKS, generalise=options)
+                        kicks=TUNE_PLAN_KICKS, generalise=options, objective=obj)
     return quick
 
 

@@ -4,7 +4,8 @@
 hall has stacks: the books are the holdings (every book the library shelves,
 borrowed or not) plus any borrowed book the holdings miss, or without
 holdings the books in the loans; each gets a slot, and ``objective.total`` of
-the layout is S_walk (MODEL.md 8.4).
+the layout is S_walk (MODEL.md 8.4), or with ``objective`` visits the visits
+objective (:mod:`shelfplan.model.visit_weights`; ``objective.objective`` names it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from shelfplan.errors import LayoutError
 from shelfplan.ingest.callsort import sort_keys
 from shelfplan.layout import Layout
 from shelfplan.model.estimate import Estimates, estimate_loans
+from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.model.hall import Hall
+from shelfplan.model.visit_weights import Objective, visit_estimates
 from shelfplan.model.shelving import (ShelfProblem, check_slots, shelved_cost, shelving_lower_bound,
                                      slot_positions, slots)
 from shelfplan.solve.record import seed_info
@@ -71,12 +74,22 @@ def with_holdings(est: Estimates, holdings) -> tuple[Estimates, np.ndarray | Non
 
 
 def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=None,
-                  generalise=None) -> tuple[Estimates, ShelfProblem]:
-    """Loans (and holdings) in a stacked hall to the shelving problem."""
+                  generalise=None, objective=None) -> tuple[Estimates, ShelfProblem]:
+    """Loans (and holdings) in a stacked hall to the shelving problem; ``objective``
+    (``walk``, ``visits`` or a :class:`~shelfplan.model.visit_weights.Objective`) sets
+    what its weights are (S_walk's estimates, or :func:`visit_estimates`)."""
+    objective = Objective.coerce(objective)
+    if objective.name != "walk" and not isinstance(loans, Loans):
+        loans = read_loans(loans, **(read_options or {}))
     est = estimate_loans(loans, until=until, read_options=read_options, generalise=generalise)
     est, calls = with_holdings(est, holdings)
     check_slots(est.n, hall)
-    return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls), calls)
+    weights = est
+    if objective.name == "visits":
+        weights = visit_estimates(est, filter_until(loans, until=until), objective.pairs)
+    problem = ShelfProblem.from_estimates(weights, hall, order_key(est.items, calls), calls)
+    problem.objective = objective.label if objective.name != "walk" else "walk"
+    return est, problem
 
 
 def make_plan(problem: ShelfProblem, est: Estimates, loc, solver: dict,
@@ -101,7 +114,7 @@ def make_plan(problem: ShelfProblem, est: Estimates, loc, solver: dict,
         shelf, slot = slots(loc, problem)
     pairs = est.top_pairs(STORED_PAIRS)
     return Layout(
-        hall=problem.hall, items=problem.items, p=problem.p, categories=problem.categories,
+        hall=problem.hall, items=problem.items, p=est.p, categories=problem.categories,
         positions=slot_positions(problem.stacks, loc, shelf, slot),
         objective=shelved_cost(loc, problem), lower_bound=shelving_lower_bound(problem),
         min_spacing=float("nan"), estimation=est.summary, solver=solver,
@@ -141,8 +154,9 @@ KEEP_ORDER = ("none", "blocks")
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
              kicks: int | None = None, until=None, read_options=None, progress=None,
              generalise=None, keep_order: str = "none", display: dict | None = None,
-             current=None, max_moves: int | None = None) -> Layout:
-    """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
+             current=None, max_moves: int | None = None, objective=None) -> Layout:
+    """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk (or of the
+    ``objective`` visits, :mod:`shelfplan.model.visit_weights`). With
     ``keep_order="blocks"`` each category stays one run in call-number order
     (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
     (``{"books": N, "ranges": [...]}``) sets a zone near the entrance (the N
@@ -152,7 +166,8 @@ def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50
                           f"{keep_order!r}")
     t0 = time.monotonic()
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
-                                 read_options=read_options, generalise=generalise)
+                                 read_options=read_options, generalise=generalise,
+                                 objective=objective)
     problem.D                                          # the walking table, once, timed
     left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
     if keep_order == "blocks" and (current is not None or max_moves is not None):

@@ -35,7 +35,7 @@ from shelfplan.ingest.options import level_options  # noqa: F401  (imported from
 from shelfplan.model.objective import min_spacing, near_pairs, walking_cost
 from shelfplan.model.problem import Problem
 from shelfplan.judge.shelved import plan_cost, plan_feasibility
-from shelfplan.judge.visits import PERCENTILES, point_visit_walks, summarise, table_visit_walks  # noqa: F401
+from shelfplan.judge.visits import point_visit_walks, summarise, table_visit_walks
 
 log = logging.getLogger(__name__)
 
