@@ -320,11 +320,10 @@ def split_options(options: dict | None, objective) -> tuple[dict | None, "Object
     """Tuned options to (estimation options, objective): ``visit_pairs`` is the visits
     objective's pair weight, the rest are :class:`~shelfplan.model.shrink.Generalise`'s."""
     options = dict(options or {})
-    pairs = options.pop("visit_pairs", None)
     objective = Objective.coerce(objective)
-    if pairs is not None:
-        objective = Objective(objective.name, float(pairs))
-    return options, objective
+    pairs = float(options.pop("visit_pairs", objective.pairs))
+    unseen = float(options.pop("visit_unseen", objective.unseen))
+    return options, Objective(objective.name, pairs, unseen)
 
 
 def _quick_plan(holdings, tune_time: float, objective=None):

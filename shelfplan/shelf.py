@@ -86,7 +86,8 @@ def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=
     check_slots(est.n, hall)
     weights = est
     if objective.name == "visits":
-        weights = visit_estimates(est, filter_until(loans, until=until), objective.pairs)
+        weights = visit_estimates(est, filter_until(loans, until=until), objective.pairs,
+                                  objective.unseen)
     problem = ShelfProblem.from_estimates(weights, hall, order_key(est.items, calls), calls)
     problem.objective = objective.label if objective.name != "walk" else "walk"
     return est, problem

@@ -42,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from shelfplan.errors import ParameterError
@@ -63,6 +64,7 @@ class Objective:
 
     name: str = "walk"
     pairs: float = 1.0
+    unseen: float = 0.0
 
     def __post_init__(self):
         if self.name not in OBJECTIVES:
@@ -71,8 +73,11 @@ class Objective:
         if not (isinstance(self.pairs, (int, float)) and np.isfinite(self.pairs)
                 and self.pairs >= 0):
             raise ParameterError(f"`visit_pairs` must be 0 or more, got {self.pairs!r}")
-        if self.name == "walk" and self.pairs != 1.0:
-            raise ParameterError("`visit_pairs` goes with `objective` visits")
+        if not (isinstance(self.unseen, (int, float)) and np.isfinite(self.unseen)
+                and self.unseen >= 0):
+            raise ParameterError(f"`visit_unseen` must be 0 or more, got {self.unseen!r}")
+        if self.name == "walk" and (self.pairs != 1.0 or self.unseen != 0.0):
+            raise ParameterError("`visit_pairs` and `visit_unseen` go with `objective` visits")
 
     @classmethod
     def coerce(cls, value) -> "Objective":
@@ -93,7 +98,8 @@ class Objective:
         if self.name == "walk":
             return "S_walk (MODEL.md 8.4)"
         lam = "" if self.pairs == 1.0 else f", pair term x{self.pairs:g}"
-        return f"visits (mean visit walk of a random picking order, MODEL.md 8.10{lam})"
+        new = "" if self.unseen == 0.0 else f", unborrowed books x{self.unseen:g} of their class"
+        return f"visits (mean visit walk of a random picking order, MODEL.md 8.10{lam}{new})"
 
 
 def visit_stats(loans) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -106,10 +112,12 @@ def visit_stats(loans) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     return items, n, h, int((sizes > 0).sum())
 
 
-def visit_estimates(est: Estimates, loans, pairs: float = 1.0) -> Estimates:
+def visit_estimates(est: Estimates, loans, pairs: float = 1.0, unseen: float = 0.0,
+                    ) -> Estimates:
     """``est`` with ``p`` and ``pair`` replaced by the visits objective's weights ``a``
     and ``b`` (module docstring); ``loans`` are the loans ``est`` was made from. Books
-    of ``est`` the loans never hold (holdings) keep ``a = 0`` and no pairs."""
+    of ``est`` never borrowed in them (holdings) get ``a = unseen`` times the mean ``a``
+    of the borrowed books of their class (:func:`unseen_weights`), no pairs."""
     ids, n, h, N = visit_stats(loans)
     if N == 0 or n.sum() == 0:
         return est
@@ -119,7 +127,32 @@ def visit_estimates(est: Estimates, loans, pairs: float = 1.0) -> Estimates:
     rows = np.array([where.get(str(i), -1) for i in est.items], dtype=np.int64)
     u = np.where(rows >= 0, u_all[np.maximum(rows, 0)], 1.0 / K)
     a = 2.0 * K * u * est.p
+    if unseen > 0:
+        a = a + unseen * unseen_weights(a, est.counts == 0, est.categories)
     b = (sp.diags(pairs * K * (1.0 - u)) @ sp.csr_matrix(est.pair)).tocsr()
     summary = {**est.summary, "objective": {"name": "visits", "pairs": float(pairs),
+                                            "unseen": float(unseen),
                                             "mean_visit_size": float(K), "visits": N}}
     return replace(est, p=a, pair=b, summary=summary)
+
+
+def unseen_weights(a: np.ndarray, unseen: np.ndarray, classes) -> np.ndarray:
+    """For each book in ``unseen`` (never borrowed): the mean ``a`` over all the books of
+    its class, the unborrowed ones counting 0 (over all books where the class is
+    unknown); 0 for the others. The classification is the prior for how a book will be
+    borrowed, and a class whose books mostly stay unborrowed lends its new ones little."""
+    out = np.zeros(len(a))
+    if not unseen.any() or unseen.all():
+        return out
+    overall = float(a.sum() / len(a))
+    if classes is None:
+        out[unseen] = overall
+        return out
+    cls = np.array(["" if c is None else str(c) for c in classes], dtype=object)
+    codes, _ = pd.factorize(cls)
+    total = np.bincount(codes, weights=np.where(unseen, 0.0, a))
+    count = np.bincount(codes)
+    mean = total / count
+    known = np.array([c is not None for c in classes])
+    out[unseen] = np.where(known, mean[codes], overall)[unseen]
+    return out
