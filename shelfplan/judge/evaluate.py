@@ -205,10 +205,10 @@ class Evaluation:
             "layout_items": int(self.layout.n),
             "loans": self.loans,
             "coverage": self.coverage,
+            "walk": self.walk,
             "cost": dict(self.cost),
             "lower_bound": dict(self.lower_bound),
             "s_over_lb": self.ratio,
-            "walk": self.walk,
             "feasibility": self.feasibility,
         }
 

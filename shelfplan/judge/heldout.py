@@ -143,10 +143,12 @@ def coverage_share(loans: Loans, items) -> float:
 def candidates(has_classes: bool, days: float, visit_pairs: bool = False) -> list[dict]:
     """The options tried, one knob at a time (the MODEL.md default first); the best
     knob values are then tried together (:func:`tune`). ``visit_pairs``: also the pair
-    weight of the visits objective (model/visit_weights.py)."""
+    weight of the visits objective and the weight of books never borrowed
+    (``visit_unseen``; model/visit_weights.py)."""
     out = [{}]
     if visit_pairs:
         out += [{"visit_pairs": a} for a in (0.5, 2.0)]
+        out += [{"visit_unseen": a} for a in (0.5, 1.0)]
     if has_classes:
         out += [{"category": a} for a in (0.5, 2.0)]
         out += [{"neighbours": a} for a in (0.5, 2.0)]
