@@ -6,9 +6,10 @@ popularity slotting (``baseline popularity``), today's ``fit`` (S_walk) and
 also ``fit --objective visits --tune`` (the visits objective's pair weight, the
 weight of books never borrowed and the estimation options, p(j|i) shrunk
 towards the class level among them, chosen on rolling splits of the fit period
-only, judged by the held-out visit walk), seed 0, on the first split. Every plan is judged by the visit walk of MODEL.md 8.10 (mean,
-median, 90th percentile) and S_walk, on the later loans (held out) and on the
-loans it was fitted on (in sample). Figures are medians over the seeds, with
+only, judged by the held-out visit walk), seed 0, on the first split. Every plan
+is judged by the visit walk of MODEL.md 8.10 (mean, median, 90th percentile) and
+S_walk, on the later loans (held out) and on the loans it was fitted on (in
+sample). Figures are medians over the seeds, with
 their spread (min-max).
 
 Loan sets: ``epub`` (../shared/data/epub_wu), ``sample`` (data/loans.csv) and
@@ -25,7 +26,8 @@ data/stacked_hall.json for ``branch``):
   at the front-left corner.
 
     python benchmarks/bench_visits.py --sets epub sample drift --shapes branch corridor \
-        --shares 0.2 0.4 --seeds 3 --tune --json benchmarks/results/visits_results.json
+        --shares 0.2 0.4 --seeds 3 --time-limit 8 --tune --tune-time 3 \
+        --json benchmarks/results/visits_results.json
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from shelfplan.layout import Layout, as_written, hall_difference, read_layout
 from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.model.objective import is_feasible, min_spacing, walking_cost
 from shelfplan.model.problem import Problem
-from shelfplan.model.visit_weights import Objective
+from shelfplan.model.visit_weights import Objective, split_options
 from shelfplan.solve.items import solve
 
 #: How many of the strongest co-borrowed pairs a layout file keeps (for drawing edges).
@@ -290,11 +290,10 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
     record = {"chosen": chosen, "folds": folds, "cuts": cuts, "quick_seconds": tune_time,
               "seeds": [seed + k for k in range(seeds)],
               "margin": tried[0]["margin"],
-              "score": ("mean held-out visit walk (MODEL.md 8.10) of quick plans fitted before "
-                        "each judge window, the same seeds for every candidate" if by == "walk"
-                        else "mean held-out S (MODEL.md estimates of each judge window) of "
-                        "quick layouts fitted before the window, the same seeds for every "
-                        "candidate"),
+              "score": (("mean held-out visit walk (MODEL.md 8.10)" if by == "walk" else
+                         "mean held-out S (MODEL.md estimates of each judge window)")
+                        + " of quick layouts fitted before the window, the same seeds for "
+                          "every candidate"),
               "candidates": tried}
     return loans, chosen, record
 
@@ -314,16 +313,6 @@ def _quick_positions(problem: Problem, seed: int, tune_time: float) -> tuple:
     return search.positions(), {"method": "tune: popularity start + site search", "seed": seed,
                                 "stopped_by": "done" if done else "time limit",
                                 "seconds": round(time.monotonic() - t0, 3)}
-
-
-def split_options(options: dict | None, objective) -> tuple[dict | None, "Objective"]:
-    """Tuned options to (estimation options, objective): ``visit_pairs`` is the visits
-    objective's pair weight, the rest are :class:`~shelfplan.model.shrink.Generalise`'s."""
-    options = dict(options or {})
-    objective = Objective.coerce(objective)
-    pairs = float(options.pop("visit_pairs", objective.pairs))
-    unseen = float(options.pop("visit_unseen", objective.unseen))
-    return options, Objective(objective.name, pairs, unseen)
 
 
 def _quick_plan(holdings, tune_time: float, objective=None):

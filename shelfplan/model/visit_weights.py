@@ -49,7 +49,8 @@ from shelfplan.errors import ParameterError
 from shelfplan.model.estimate import Estimates
 from shelfplan.model.incidence import incidence
 
-__all__ = ["Objective", "OBJECTIVES", "visit_stats", "visit_estimates"]
+__all__ = ["Objective", "OBJECTIVES", "split_options", "visit_stats", "visit_estimates",
+           "unseen_weights"]
 
 #: The objectives ``fit`` offers: ``walk`` is S_walk (MODEL.md 8.4, the contract's
 #: default), ``visits`` the mean visit walk of a random picking order (above).
@@ -100,6 +101,17 @@ class Objective:
         lam = "" if self.pairs == 1.0 else f", pair term x{self.pairs:g}"
         new = "" if self.unseen == 0.0 else f", unborrowed books x{self.unseen:g} of their class"
         return f"visits (mean visit walk of a random picking order, MODEL.md 8.10{lam}{new})"
+
+
+def split_options(options: dict | None, objective) -> tuple[dict, Objective]:
+    """Tuned options to (estimation options, objective): ``visit_pairs`` and
+    ``visit_unseen`` are the visits objective's, the rest
+    :class:`~shelfplan.model.shrink.Generalise`'s."""
+    options = dict(options or {})
+    objective = Objective.coerce(objective)
+    pairs = float(options.pop("visit_pairs", objective.pairs))
+    unseen = float(options.pop("visit_unseen", objective.unseen))
+    return options, Objective(objective.name, pairs, unseen)
 
 
 def visit_stats(loans) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
