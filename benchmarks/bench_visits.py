@@ -26,6 +26,11 @@ data/stacked_hall.json for ``branch``):
 - ``corridor``: ranges in banks of 4 side by side in one long row, the entrance
   at the front-left corner.
 
+``--dead R`` is a control for the weight of never-borrowed books
+(``visit_unseen``): R never-borrowed books per book join the holdings (in the
+categories of random books), so that most unborrowed books stay unborrowed, as
+in a real library.
+
     python benchmarks/bench_visits.py --sets epub sample drift --shapes branch corridor \
         --shares 0.2 0.4 --seeds 3 --time-limit 8 --tune --tune-time 3 \
         --json benchmarks/results/visits_results.json
@@ -52,6 +57,7 @@ from shelfplan.model.hall import hall_from_dict, load_hall
 from shelfplan.model.visit_weights import split_options
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_walk import stacked_hall  # noqa: E402
 from heldout import ROOT, SETS, drift_loans, load_average, stacked_setting  # noqa: E402
 
 FIGS = ("mean", "p50", "p90")
@@ -80,10 +86,30 @@ def corridor_hall(books: int) -> dict:
             "entrance": [1.0, 0.0], "stacks": stacks}
 
 
-def setting(name: str, path: str, shape: str, out: str):
+def setting(name: str, path: str, shape: str, out: str, dead: float = 0.0):
+    """(hall, holdings file); ``dead`` > 0 adds that many never-borrowed books per book
+    of the holdings (each in the category of a random book, seeded), the hall sized
+    for all of them: a control for the weight given to unborrowed books."""
     hall, hold = stacked_setting(name, path, out)
+    books = int(pd.read_csv(hold, dtype=str).shape[0])
+    if dead > 0:
+        h = pd.read_csv(hold, dtype=str, keep_default_na=False)
+        rng = np.random.default_rng(0)
+        k = int(round(dead * len(h)))
+        cats = h["category"].to_numpy()[rng.integers(0, len(h), size=k)]
+        ids = [f"dead_{j:05d}" for j in range(k)]
+        extra = pd.DataFrame({"item_id": ids, "call_number": [f"{c} {i}" for c, i in
+                                                               zip(cats, ids)],
+                              "category": cats})
+        hold = os.path.join(out, "holdings_dead.csv")
+        pd.concat([h, extra]).to_csv(hold, index=False)
+        books = len(h) + k
+        if shape == "branch":
+            spec = stacked_hall(max(10, int(np.ceil(1.5 * books / 40))))
+            for st in spec["stacks"]:
+                st.update(shelves=4, books_per_shelf=10)
+            hall = hall_from_dict(spec, source="bench_visits")
     if shape == "corridor":
-        books = int(pd.read_csv(hold, dtype=str).shape[0])
         hall = hall_from_dict(corridor_hall(books), source="bench_visits")
     return hall, hold
 
@@ -101,7 +127,7 @@ def run_one(name, path, shape, share, args, out) -> dict:
     cut = split_date(loans, share)
     train, test = filter_until(loans, until=cut), filter_until(loans, since=cut)
     os.makedirs(out, exist_ok=True)
-    hall, hold = setting(name, path, shape, out)
+    hall, hold = setting(name, path, shape, out, args.dead)
     load0 = load_average()
     T = args.time_limit
     makers = [("popularity", 0, lambda s: baseline("popularity", loans, hall, until=cut,
@@ -140,7 +166,8 @@ def run_one(name, path, shape, share, args, out) -> dict:
         print(f"  {name} {shape} {share} {label} seed {seed}: held-out mean "
               f"{rec['held_out']['mean']:.3f} median {rec['held_out']['p50']:.3f} p90 "
               f"{rec['held_out']['p90']:.3f} ({secs} s)", flush=True)
-    return {"set": name, "shape": shape, "share": share, "cut": f"{cut:%Y-%m-%d}",
+    return {"set": name if not args.dead else f"{name} +{args.dead:g} dead", "shape": shape,
+            "share": share, "cut": f"{cut:%Y-%m-%d}", "holdings": int(len(pd.read_csv(hold))),
             "hall": hall.name, "locations": int(hall.stacks.n_locations),
             "slots": int(hall.stacks.n_slots), "train_loans": int(len(train.table)),
             "judge_loans": int(len(test.table)), "load_average": [load0, load_average()],
@@ -180,15 +207,32 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def verdict(results: list[dict]) -> str:
-    """The acceptance checks of issue 21 per configuration (medians over the seeds)."""
-    lines = ["| set | shape | cut | mean < popularity | mean < fit | median <= popularity | "
-             "p90 < both |", "|---|---|---|---|---|---|---|"]
+def compact(results: list[dict]) -> str:
+    """Held-out figures of every configuration, one row per figure: median over the seeds
+    (min-max)."""
+    labels = list(dict.fromkeys(r["layout"] for res in results for r in res["runs"]))
+    lines = ["| set | shape | cut | visit walk | " + " | ".join(labels) + " |",
+             "|---|---|---|---|" + "---:|" * len(labels)]
+    names = {"mean": "mean", "p50": "median", "p90": "90th pct"}
     for res in results:
         h = summary(res)
-        v, p, f = h["visits"], h["popularity"], h["fit"]
+        for f in FIGS:
+            lines.append(f"| {res['set']} | {res['shape']} | {res['cut']} | {names[f]} | "
+                         + " | ".join(_cell(h[k][f]) if k in h else "-" for k in labels) + " |")
+    return "\n".join(lines)
+
+
+def verdict(results: list[dict], label: str = "visits") -> str:
+    """The acceptance checks of issue 21 per configuration (medians over the seeds)."""
+    lines = ["| plan | set | shape | cut | mean < popularity | mean < fit | "
+             "median <= popularity | p90 < both |", "|---|---|---|---|---|---|---|---|"]
+    for res in results:
+        h = summary(res)
+        if label not in h:
+            continue
+        v, p, f = h[label], h["popularity"], h["fit"]
         ok = lambda b: "yes" if b else "**no**"   # noqa: E731
-        lines.append(f"| {res['set']} | {res['shape']} | {res['cut']} | "
+        lines.append(f"| {label} | {res['set']} | {res['shape']} | {res['cut']} | "
                      f"{ok(v['mean'][0] < p['mean'][0])} "
                      f"({100 * (v['mean'][0] / p['mean'][0] - 1):+.1f} %) | "
                      f"{ok(v['mean'][0] < f['mean'][0])} "
@@ -199,6 +243,11 @@ def verdict(results: list[dict]) -> str:
                      f"({100 * (v['p90'][0] / p['p90'][0] - 1):+.1f} % / "
                      f"{100 * (v['p90'][0] / f['p90'][0] - 1):+.1f} %) |")
     return "\n".join(lines)
+
+
+def report(results: list[dict]) -> str:
+    return "\n\n".join([compact(results), verdict(results, "visits-tuned"),
+                        verdict(results, "visits")])
 
 
 def main(argv=None) -> int:
@@ -216,8 +265,16 @@ def main(argv=None) -> int:
                          "chosen options with every seed)")
     ap.add_argument("--tune-time", type=float, default=5.0)
     ap.add_argument("--out", default="visits-out")
+    ap.add_argument("--dead", type=float, default=0.0,
+                    help="control: add this many never-borrowed books per book to the "
+                         "holdings (the hall sized for them)")
     ap.add_argument("--json")
+    ap.add_argument("--again", help="only print the tables of a results JSON")
     args = ap.parse_args(argv)
+    if args.again:
+        with open(args.again, encoding="utf-8") as fh:
+            print(report(json.load(fh)))
+        return 0
     os.makedirs(args.out, exist_ok=True)
     fit(SETS["sample"], load_hall(ROOT / "data" / "stacked_hall.json"), time_limit=2,
         holdings=str(ROOT / "data/holdings.csv"), objective="visits")   # compile first
@@ -234,8 +291,8 @@ def main(argv=None) -> int:
                     atomic_write(args.json, lambda fh: json.dump(results, fh, indent=1))
                     atomic_write(os.path.splitext(args.json)[0] + ".md", lambda fh: fh.write(
                         "\n\n".join(markdown(r) for r in results) + "\n\n"
-                        + verdict(results) + "\n"))
-    print(verdict(results))
+                        + report(results) + "\n"))
+    print(report(results))
     return 0
 
 
