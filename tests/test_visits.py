@@ -250,3 +250,27 @@ def test_visits_on_a_hall_without_stacks_is_one_clear_line(tmp_path):
     assert "Traceback" not in r.output and not out.exists()
     with pytest.raises(LayoutError, match="needs a hall with stacks"):
         fit(SAMPLE_LOANS, SAMPLE_HALL, objective="visits")
+
+
+def test_tune_by_the_visit_walk_tries_the_objectives_knobs_and_picks_by_the_walk():
+    from shelfplan.judge.heldout import tune
+    from shelfplan.model.hall import load_hall
+    from shelfplan.shelf import plan_baseline
+
+    loans = read_loans(SAMPLE_LOANS)
+    hall = load_hall(STACKED)
+    pop = plan_baseline("popularity", loans, hall, holdings=HOLDINGS)
+    rnd = plan_baseline("callnumber", loans, hall, holdings=HOLDINGS)
+
+    def quick(part, options, hall_, seed):    # popularity slotting only for visit_unseen 1
+        return pop if options.get("visit_unseen") == 1.0 else rnd
+
+    chosen, tried = tune(loans, hall, quick, folds=2, by="walk", visit_pairs=True)
+    knobs = [next(iter(r["options"]), None) for r in tried]
+    assert {"visit_pairs", "visit_unseen"} <= set(knobs)
+    assert chosen == {"visit_unseen": 1.0}
+    best = next(r for r in tried if r["options"] == chosen)
+    assert best["held_out_walk"] < tried[0]["held_out_walk"]
+    assert all(len(r["per_split_walk"]) == 2 for r in tried)
+    with pytest.raises(ParameterError, match="`by` must be S or walk"):
+        tune(loans, hall, quick, by="steps")
