@@ -158,6 +158,7 @@ def run_set(name: str, path: str, args, out: str, stacked: bool = False) -> dict
         h, s = held.evaluations[k], seen.evaluations[k]
         rows.append({"layout": label, "held_out_S": h.cost["total"],
                      "held_out_walk_mean": h.walk["mean"],
+                     "held_out_walk_p50": h.walk["p50"], "held_out_walk_p90": h.walk["p90"],
                      "coverage": 1 - held.coverage[k]["share_loans_missing"],
                      "in_sample_S": s.cost["total"], "in_sample_walk_mean": s.walk["mean"],
                      "seconds": secs[label]})
@@ -179,13 +180,16 @@ def markdown(res: dict) -> str:
              f"loans; tuned: {res['chosen'] or 'MODEL.md default'}, margin "
              f"{100 * res['margin']:.1f} %; load average {res['load_average'][0]} before, "
              f"{res['load_average'][1]} after)", "",
-             "| layout | held-out S (m) | vs fit | held-out walk mean (m) | coverage | "
-             "in-sample S (m) | seconds |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "| layout | held-out visit walk mean (m) | median | 90th pct | held-out S (m) "
+             "| vs fit | coverage | in-sample S (m) | seconds |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     s_fit = rows["fit"]["held_out_S"]
     for r in res["rows"]:
-        lines.append(f"| {r['layout']} | {r['held_out_S']:.4f} | "
+        walk = " | ".join("-" if r.get(f"held_out_walk_{q}") is None else
+                          f"{r[f'held_out_walk_{q}']:.2f}" for q in ("mean", "p50", "p90"))
+        lines.append(f"| {r['layout']} | {walk} | {r['held_out_S']:.4f} | "
                      f"{100 * (r['held_out_S'] - s_fit) / s_fit:+.1f} % | "
-                     f"{r['held_out_walk_mean']:.2f} | {100 * r['coverage']:.1f} % | "
+                     f"{100 * r['coverage']:.1f} % | "
                      f"{r['in_sample_S']:.4f} | {r['seconds']:g} |")
     t = rows["tuned"]["held_out_S"]
     lines += ["", f"tuned vs fit: {100 * (t - s_fit) / s_fit:+.2f} %; tuned vs best baseline: "

@@ -17,6 +17,7 @@ import numpy as np
 
 from shelfplan.errors import ParameterError
 from shelfplan.layout import Layout
+from shelfplan.model.visit_weights import split_options
 from shelfplan.pipeline import Built, as_hall, fit_layout, load_problem, require_stacks, to_layout
 from shelfplan.solve.baselines import baseline_layout
 from shelfplan.solve.options import FitOptions
@@ -54,6 +55,11 @@ def fit(loans, hall=None, options: FitOptions | dict | None = None, *, holdings=
     cross-validation (:mod:`shelfplan.judge.tune`; its quick layouts have their own
     budget, ``tune_time`` seconds each, before the fit's clock starts).
 
+    ``objective``: ``walk`` (S_walk, MODEL.md 8.4, the default) or ``visits`` (the mean
+    visit walk of a random picking order, weights from the loans' visit sizes;
+    :mod:`shelfplan.model.visit_weights`), for halls with stacks; with ``tune`` the
+    visits objective's weights are tuned too, by the held-out mean visit walk.
+
     ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
     layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7; docs/embeddings.md).
     """
@@ -62,7 +68,9 @@ def fit(loans, hall=None, options: FitOptions | dict | None = None, *, holdings=
     tuning = None
     if options.tune:
         loans, chosen, tuning = _tune(loans, hall, options, holdings, read_options)
-        options = options.replace(generalise=chosen, started=time.monotonic())
+        chosen, objective = split_options(chosen, options.objective)
+        options = options.replace(generalise=chosen, objective=objective,
+                                  started=time.monotonic())
     layout = fit_layout(loans, hall, options, holdings=holdings, read_options=read_options,
                         current=current)
     if tuning is not None:
@@ -96,8 +104,9 @@ def _tune(loans, hall, options: FitOptions, holdings, read_options):
             holdings = read_holdings(holdings)
 
         def quick(part, chosen, hall_, seed_):
+            chosen, objective = split_options(chosen, options.objective)
             quick_options = FitOptions(seed=seed_, kicks=TUNE_PLAN_KICKS, generalise=chosen,
-                                       time_limit=seconds, converge=True)
+                                       time_limit=seconds, converge=True, objective=objective)
             return fit_layout(part, hall_, quick_options, holdings=holdings)
     else:
         def quick(part, chosen, hall_, seed_):

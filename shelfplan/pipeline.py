@@ -114,6 +114,10 @@ def build_problem(loans, hall, options: FitOptions, *, holdings=None, read_optio
     if hall is None and current is not None and current.shelved:
         hall = current.hall
     require_stacks(hall, holdings=holdings, keep_order=options.keep_order)
+    if options.objective.name != "walk" and (hall is None or hall.stacks is None
+                                             or options.method != "constrained"):
+        raise LayoutError("`objective` visits is for shelving plans: it needs a hall with "
+                          "stacks and the constrained method")
     if hall is not None and hall.stacks is not None:
         from shelfplan.shelf import build_shelving
         built = Built(*build_shelving(loans, hall, options, holdings=holdings,
@@ -180,7 +184,7 @@ def to_layout(built: Built, result: SolveResult) -> Layout:
                   pairs=list(zip(pairs["item_a"], pairs["item_b"], pairs["p_pair"])))
     if problem.family == "table":
         from shelfplan.shelf import plan_layout
-        return plan_layout(problem, result, common)
+        return plan_layout(problem, result, common, p=est.p)
     hall = problem.hall
     X = as_written(result.plan)
     if problem.blocks:

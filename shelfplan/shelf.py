@@ -3,7 +3,9 @@
 :mod:`shelfplan.pipeline` comes here when the hall has stacks: the books are the
 holdings (every book the library shelves, borrowed or not) plus any borrowed
 book the holdings miss, or without holdings the books in the loans; each gets a
-slot, and ``objective.total`` of the layout is S_walk (MODEL.md 8.4).
+slot, and ``objective.total`` of the layout is S_walk (MODEL.md 8.4), or with
+``objective`` visits the visits objective (:mod:`shelfplan.model.visit_weights`;
+``objective.objective`` names it).
 :func:`build_shelving` makes the problem, :func:`make_plan` the layout.
 """
 
@@ -19,8 +21,10 @@ from shelfplan.errors import LayoutError
 from shelfplan.ingest.callsort import order_options, shelf_ranks
 from shelfplan.layout import Layout
 from shelfplan.model.estimate import Estimates, estimate_loans
+from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.model.hall import Hall
 from shelfplan.layout import hall_difference
+from shelfplan.model.visit_weights import Objective, visit_estimates
 from shelfplan.model.shelving import (ShelfProblem, check_slots, shelved_cost, shelving_lower_bound,
                                      slot_positions, slots)
 from shelfplan.solve.options import FitOptions
@@ -74,21 +78,34 @@ def with_holdings(est: Estimates, holdings) -> tuple[Estimates, np.ndarray | Non
 
 
 def shelf_problem(loans, hall: Hall, *, holdings=None, until=None, read_options=None,
-                  generalise=None) -> tuple[Estimates, ShelfProblem]:
-    """Loans (and holdings) in a stacked hall to the shelving problem."""
+                  generalise=None, objective=None) -> tuple[Estimates, ShelfProblem]:
+    """Loans (and holdings) in a stacked hall to the shelving problem; ``objective``
+    (``walk``, ``visits`` or a :class:`~shelfplan.model.visit_weights.Objective`) sets
+    what its weights are (S_walk's estimates, or :func:`visit_estimates`)."""
+    objective = Objective.coerce(objective)
+    if objective.name != "walk" and not isinstance(loans, Loans):
+        loans = read_loans(loans, **(read_options or {}))
     est = estimate_loans(loans, until=until, read_options=read_options, generalise=generalise)
     est, calls = with_holdings(est, holdings)
     check_slots(est.n, hall)
     shelf_order = order_options(read_options)
     if shelf_order != order_options():
         est.summary["shelf_order"] = shelf_order      # for the signs and the stack map
-    return est, ShelfProblem.from_estimates(est, hall, order_key(est.items, calls, shelf_order),
-                                            calls)
+    weights = est
+    if objective.name == "visits":
+        weights = visit_estimates(est, filter_until(loans, until=until), objective.pairs,
+                                  objective.unseen)
+    problem = ShelfProblem.from_estimates(weights, hall, order_key(est.items, calls, shelf_order),
+                                          calls)
+    problem.objective = objective.label if objective.name != "walk" else "walk"
+    return est, problem
 
 
-def plan_layout(problem: ShelfProblem, result: SolveResult, common: dict) -> Layout:
+def plan_layout(problem: ShelfProblem, result: SolveResult, common: dict, p=None) -> Layout:
     """The layout of a solved shelving problem (``result.kind``: ``locations`` or
-    ``sequence``); ``common``: the estimation, solver and pairs records."""
+    ``sequence``); ``common``: the estimation, solver and pairs records; ``p``: the
+    books' popularity (the estimates' p(i): the problem's weights are another
+    objective's when it is not S_walk)."""
     if result.kind == "sequence":
         sequence = np.asarray(result.plan, dtype=np.int64)
         if len(np.unique(sequence)) != len(sequence):
@@ -102,7 +119,8 @@ def plan_layout(problem: ShelfProblem, result: SolveResult, common: dict) -> Lay
     if result.kind != "sequence":
         shelf, slot = slots(loc, problem)
     return Layout(
-        hall=problem.hall, items=problem.items, p=problem.p, categories=problem.categories,
+        hall=problem.hall, items=problem.items, p=problem.p if p is None else p,
+        categories=problem.categories,
         positions=slot_positions(problem.stacks, loc, shelf, slot),
         objective=shelved_cost(loc, problem), lower_bound=shelving_lower_bound(problem),
         min_spacing=float("nan"),
@@ -142,7 +160,8 @@ def build_shelving(loans, hall: Hall, options: FitOptions, *, holdings=None,
     (today's plan, keeping blocks) each book's slot in it (``today``)."""
     check_stacked(options, read_options, current)
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=options.until,
-                                 read_options=read_options, generalise=options.generalise)
+                                 read_options=read_options, generalise=options.generalise,
+                                 objective=options.objective)
     problem.titles = getattr(est, "titles", None)
     if options.method != "constrained" or options.keep_order != "blocks":
         return est, problem, None, None

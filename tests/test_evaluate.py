@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from shelfplan.api import baseline
 from shelfplan.cli import main
 from shelfplan.errors import LayoutError, LoansError
-from shelfplan.judge.evaluate import attributable, evaluate, feasibility, nn_walks
+from shelfplan.judge.evaluate import attributable, evaluate, feasibility
+from shelfplan.judge.visits import point_visit_walks as nn_walks
 from shelfplan.model.hall import hall_from_dict, load_hall
 from shelfplan.layout import Layout, write_layout
 from shelfplan.ingest.loans import read_loans

@@ -213,7 +213,7 @@ def test_options_that_do_not_apply_to_a_stacked_hall():
 
 
 def test_table_walks_by_hand():
-    from shelfplan.judge.shelved import table_walks
+    from shelfplan.judge.visits import table_visit_walks as table_walks
 
     # entrance 0, three locations on a line at 1, 2 and 5 m (a walking table)
     x = np.array([0.0, 1.0, 2.0, 5.0])

@@ -71,6 +71,12 @@ Examples:
               help="With --tune: seconds at most per quick layout (each stops when converged).")
 @click.option("--tune-folds", type=click.IntRange(min=1), default=2, show_default=True,
               help="With --tune: rolling time splits of the last 20 % of the period.")
+@click.option("--objective", type=click.Choice(["walk", "visits"]), default="walk",
+              show_default=True,
+              help="With a hall with stacks: 'walk' minimises S_walk (MODEL.md 8.4); 'visits' "
+                   "the walk of visits as the loans hold them (most borrow one book; "
+                   "docs/model.md), with --tune its pair weight tuned on the held-out visit "
+                   "walk.")
 @holdings_option
 @shelf_list_option
 @click.option("--keep-order", type=click.Choice(["none", "blocks"]), default="none",
@@ -91,8 +97,8 @@ Examples:
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
-        tune_time, tune_folds, holdings, shelf_list, keep_order, display_books, display_ranges,
-        shift_plan, read_options, quiet):
+        tune_time, tune_folds, objective, holdings, shelf_list, keep_order, display_books,
+        display_ranges, shift_plan, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -136,7 +142,8 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
                              method=method, until=until, move_cost=move_cost,
                              max_moves=max_moves, generalise=generalise, tune=tune,
                              tune_time=tune_time, tune_folds=tune_folds, keep_order=keep_order,
-                             display=display, progress=say, started=started)
+                             display=display, progress=say, started=started,
+                             objective=objective)
         layout = fit_layout(loans, hall, options, holdings=holdings, current=current,
                             read_options=read_options)
     finally:

@@ -60,11 +60,12 @@ Examples:
 def evaluate(layout, loans, since, until, as_json, read_options, quiet):
     """Walking cost of LAYOUT on the visits in LOANS.
 
-    Re-estimates p(i) and p(i,j) from LOANS (only the books the layout
-    places; loans of other books are counted and left out) and reports the
-    walking cost S with its entrance and pair terms, S / lower bound, the
-    mean, median and 90th percentile of a visit's walk (entrance, the visit's
-    books nearest-first, back to the entrance) and the feasibility checks.
+    Reports first the mean, median and 90th percentile of a visit's walk
+    (entrance, the visit's books nearest-first, back to the entrance; MODEL.md
+    8.10), then the walking cost S with its entrance and pair terms and S /
+    lower bound, p(i) and p(i,j) re-estimated from LOANS (only the books the
+    layout places; loans of other books are counted and left out), and the
+    feasibility checks.
     """
     from shelfplan.judge.evaluate import evaluate as run
     from shelfplan.present.report import evaluation_text

@@ -141,15 +141,17 @@ class Comparison:
     def metrics(self) -> list[tuple[str, str, list]]:
         """(key, label, value per layout) for the comparison table."""
         evs = self.evaluations
-        rows = [
+        # the visit walk first (MODEL.md 8.10: what patrons walk), then S (the model's)
+        rows = [(f"walk_{key}", label, [e.walk[key] for e in evs])
+                for key, label in (("mean", "visit walk, mean (m)"),
+                                   ("p50", "visit walk, median (m)"),
+                                   ("p90", "visit walk, 90th pct (m)"))]
+        rows += [
             ("S", "walking cost S (m)", [e.cost["total"] for e in evs]),
             ("entrance_term", "  entrance term (m)", [e.cost["entrance_term"] for e in evs]),
             ("pair_term", "  pair term (m)", [e.cost["pair_term"] for e in evs]),
             ("s_over_lb", "S / lower bound", [e.ratio for e in evs]),
         ]
-        for key, label in (("mean", "visit walk, mean (m)"), ("p50", "visit walk, median (m)"),
-                           ("p90", "visit walk, 90th pct (m)")):
-            rows.append((f"walk_{key}", label, [e.walk[key] for e in evs]))
         return rows
 
     def change(self, values: list) -> list[float | None]:

@@ -6,10 +6,10 @@ numbers stored in the layout file:
 * the default model of MODEL.md section 3: ``S`` with its entrance and pair
   terms, ``p`` and ``p(i,j)`` re-estimated from the loans restricted to the
   items the layout places, and ``S / LB`` with the bound of section 6;
-* a literal visit walk: for every session, the walk from the entrance to its
-  books in nearest-neighbour order and back to the entrance. Sessions of the
-  same size are walked together (one vectorised step per book), so ~20k
-  sessions take milliseconds.
+* the visit walk of MODEL.md 8.10 (:mod:`shelfplan.judge.visits`): for every
+  session, the walk from the entrance to its books, nearest unvisited pick
+  point first, and back to the entrance; compiled, ~20k sessions take
+  milliseconds. It is the figure a plan is judged by first.
 
 Loans of items the layout does not place are counted and left out of both
 figures (never silently); feasibility (spacing, hall) is checked too.
@@ -34,13 +34,10 @@ from shelfplan.ingest.loans import Loans, filter_until, read_loans
 from shelfplan.ingest.options import level_options  # noqa: F401  (imported from here too)
 from shelfplan.model.objective import min_spacing, near_pairs, walking_cost
 from shelfplan.model.problem import Problem
-from shelfplan.judge.shelved import plan_cost, plan_feasibility, table_walks
+from shelfplan.judge.shelved import plan_cost, plan_feasibility
+from shelfplan.judge.visits import point_visit_walks, summarise, table_visit_walks
 
 log = logging.getLogger(__name__)
-
-#: Percentiles of the visit walk that are reported.
-PERCENTILES = (50, 90)
-
 
 # ---------------------------------------------------------------------------
 # inputs
@@ -125,42 +122,6 @@ def date_span(loans: Loans) -> list[str] | None:
 # the figures
 
 
-def nn_walks(positions: np.ndarray, entrance: np.ndarray, indptr: np.ndarray,
-             indices: np.ndarray) -> np.ndarray:
-    """Length of every session's nearest-neighbour walk, entrance to entrance.
-
-    Session ``s`` holds the books ``indices[indptr[s]:indptr[s+1]]`` (rows of
-    ``positions``; a CSR layout). The walk starts at ``entrance``, goes each
-    time to the closest book not yet visited (ties: the first listed), and
-    returns to the entrance. Sessions of equal size are walked together, so
-    the Python loop runs over sizes and steps, never over sessions. Empty
-    sessions have length 0.
-    """
-    pos = np.asarray(positions, dtype=float)
-    e = np.asarray(entrance, dtype=float)
-    indptr = np.asarray(indptr)
-    sizes = np.diff(indptr)
-    out = np.zeros(len(sizes))
-    for k in np.unique(sizes[sizes > 0]):
-        rows = np.nonzero(sizes == k)[0]
-        idx = indices[indptr[rows][:, None] + np.arange(k)]       # (m, k)
-        P = pos[idx]                                              # (m, k, 3)
-        m = len(rows)
-        cur = np.broadcast_to(e, (m, 3))
-        todo = np.ones((m, k), dtype=bool)
-        length = np.zeros(m)
-        ar = np.arange(m)
-        for _ in range(k):
-            d = np.linalg.norm(P - cur[:, None, :], axis=2)
-            d[~todo] = np.inf
-            j = np.argmin(d, axis=1)
-            length += d[ar, j]
-            todo[ar, j] = False
-            cur = P[ar, j]
-        out[rows] = length + np.linalg.norm(cur - e, axis=1)
-    return out
-
-
 def attributable(X: np.ndarray, p: np.ndarray, pair: sp.spmatrix, e: np.ndarray) -> np.ndarray:
     """Walking attributable to each book: ``p(i)||v_i - e|| + sum_j p(i,j)||v_i - v_j||``.
 
@@ -201,14 +162,6 @@ def feasibility(layout: Layout) -> dict:
     }
 
 
-def summarise_walks(walks: np.ndarray) -> dict:
-    out = {"sessions": int(len(walks)),
-           "mean": float(walks.mean()) if len(walks) else None}
-    for q in PERCENTILES:
-        out[f"p{q}"] = float(np.percentile(walks, q)) if len(walks) else None
-    return out
-
-
 # ---------------------------------------------------------------------------
 # the result
 
@@ -243,7 +196,7 @@ class Evaluation:
 
     @property
     def walk(self) -> dict:
-        return summarise_walks(self.walks)
+        return summarise(self.walks)
 
     def to_dict(self) -> dict:
         return {
@@ -252,10 +205,10 @@ class Evaluation:
             "layout_items": int(self.layout.n),
             "loans": self.loans,
             "coverage": self.coverage,
+            "walk": self.walk,
             "cost": dict(self.cost),
             "lower_bound": dict(self.lower_bound),
             "s_over_lb": self.ratio,
-            "walk": self.walk,
             "feasibility": self.feasibility,
         }
 
@@ -282,13 +235,13 @@ def evaluate_loans(layout: Layout, loans: Loans, *, name: str = "layout",
     e = layout.hall.entrance
     if layout.shelved:
         cost, per_item, lb = plan_cost(layout, est, index)
-        walks = table_walks(layout.shelf["loc"][index], layout.hall.stacks.distances(),
-                            X_inc.indptr, X_inc.indices)
+        walks = table_visit_walks(layout.shelf["loc"][index], layout.hall.stacks.distances(),
+                                  X_inc.indptr, X_inc.indices)
     else:
         per_item = attributable(X, est.p, est.pair, e)
         cost = walking_cost(X, Problem.from_estimates(est, layout.hall))
         lb = lower_bound(est.p, est.pair, layout.hall.d_min, layout.hall.height)
-        walks = nn_walks(X, e, X_inc.indptr, X_inc.indices)
+        walks = point_visit_walks(X, e, X_inc.indptr, X_inc.indices, rank=index)
     info = {"source": loans.source, "session_rule": loans.session_rule,
             "loans": int(len(loans.table)), "sessions": cov["sessions"],
             "span": date_span(loans)}

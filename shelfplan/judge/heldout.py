@@ -140,10 +140,15 @@ def coverage_share(loans: Loans, items) -> float:
 # the tuning loop
 
 
-def candidates(has_classes: bool, days: float) -> list[dict]:
+def candidates(has_classes: bool, days: float, visit_pairs: bool = False) -> list[dict]:
     """The options tried, one knob at a time (the MODEL.md default first); the best
-    knob values are then tried together (:func:`tune`)."""
+    knob values are then tried together (:func:`tune`). ``visit_pairs``: also the pair
+    weight of the visits objective and the weight of books never borrowed
+    (``visit_unseen``; model/visit_weights.py)."""
     out = [{}]
+    if visit_pairs:
+        out += [{"visit_pairs": a} for a in (0.5, 2.0)]
+        out += [{"visit_unseen": a} for a in (0.5, 1.0)]
     if has_classes:
         out += [{"category": a} for a in (0.5, 2.0)]
         out += [{"neighbours": a} for a in (0.5, 2.0)]
@@ -157,31 +162,37 @@ def score(options: dict, splits, hall, quick, seeds=(0,)) -> dict:
     on each split's fit period, one per seed; ``per_split_S`` is the mean over the seeds
     of each split, ``held_out_S`` the mean over the splits. Every candidate gets the
     same seeds (common random numbers), so their differences are not seed noise."""
-    s, walk, cov = np.zeros((len(splits), len(seeds))), [], []
+    s, walk, cov = np.zeros((len(splits), len(seeds))), np.zeros((len(splits), len(seeds))), []
     for f, (fit_part, judge_part, _) in enumerate(splits):
         for k, seed in enumerate(seeds):
             lay = quick(fit_part, options, hall, seed)
             ev = evaluate_loans(lay, judge_part, name="tune")
             s[f, k] = ev.cost["total"]
-            walk.append(ev.walk["mean"])
+            walk[f, k] = ev.walk["mean"]
         cov.append(coverage_share(judge_part, lay.items))
     return {"options": dict(options), "held_out_S": float(s.mean()),
-            "walk_mean": float(np.mean(walk)), "coverage": float(np.mean(cov)),
+            "walk_mean": float(walk.mean()), "coverage": float(np.mean(cov)),
             "per_split_S": [float(x) for x in s.mean(axis=1)],
-            "per_seed_S": [[float(x) for x in row] for row in s]}
+            "per_seed_S": [[float(x) for x in row] for row in s],
+            "held_out_walk": float(walk.mean()),
+            "per_split_walk": [float(x) for x in walk.mean(axis=1)],
+            "per_seed_walk": [[float(x) for x in row] for row in walk]}
 
 
-def seed_noise(rec: dict) -> float:
-    """The relative spread of one candidate's held-out S between its seeds, averaged over
-    the splits (0 with one seed): how much of a difference the solver alone makes."""
-    s = np.asarray(rec.get("per_seed_S") or [[x] for x in rec["per_split_S"]], dtype=float)
+def seed_noise(rec: dict, by: str = "S") -> float:
+    """The relative spread of one candidate's held-out S (``by`` "walk": mean visit walk)
+    between its seeds, averaged over the splits (0 with one seed): how much of a
+    difference the solver alone makes."""
+    s = np.asarray(rec.get(f"per_seed_{by}") or [[x] for x in rec[f"per_split_{by}"]],
+                   dtype=float)
     if s.shape[1] < 2:
         return 0.0
     return float(np.mean((s.max(axis=1) - s.min(axis=1)) / s.mean(axis=1)))
 
 
 def tune(loans: Loans, hall, quick, *, folds: int = 2, share: float = HOLDOUT_SHARE,
-         seed: int = 0, seeds: int = 1, progress=None) -> tuple[dict, list[dict]]:
+         seed: int = 0, seeds: int = 1, progress=None, by: str = "S",
+         visit_pairs: bool = False) -> tuple[dict, list[dict]]:
     """Pick estimation options by time-based cross-validation on ``loans``.
 
     ``quick(loans, options, hall, seed)`` returns a layout fitted fast (the
@@ -190,8 +201,13 @@ def tune(loans: Loans, hall, quick, *, folds: int = 2, share: float = HOLDOUT_SH
     options, one record per candidate with its held-out S). The default is
     kept unless a candidate beats it (:func:`beats`: on every split, and by more
     than the margin and the default's own seed noise); the best single-knob
-    winners are then tried together.
+    winners are then tried together. ``by`` is the score: ``S`` (held-out S) or
+    ``walk`` (held-out mean visit walk, MODEL.md 8.10); ``visit_pairs`` adds the
+    visits objective's pair weight to the knobs.
     """
+    if by not in ("S", "walk"):
+        raise ParameterError(f"`by` must be S or walk, got {by!r}")
+    key = f"held_out_{by}"
     _need_dates(loans, "`tune`")
     if not (isinstance(seeds, (int, np.integer)) and seeds >= 1):
         raise ParameterError(f"`tune_seeds` must be 1 or more, got {seeds!r}")
@@ -215,36 +231,37 @@ def tune(loans: Loans, hall, quick, *, folds: int = 2, share: float = HOLDOUT_SH
         tried.append(rec)
         if progress:
             progress(f"tune: {_label(opts):<32} held-out S {rec['held_out_S']:.4f} m "
-                     f"(walk {rec['walk_mean']:.2f} m, coverage {100 * rec['coverage']:.0f} %)")
+                     f"(visit walk {rec['walk_mean']:.2f} m, coverage "
+                     f"{100 * rec['coverage']:.0f} %)")
         return rec
 
-    for opts in candidates(loans.has_category, days):
+    for opts in candidates(loans.has_category, days, visit_pairs):
         run(opts)
     base = tried[0]
-    margin = max(TUNE_MARGIN, seed_noise(base))
+    margin = max(TUNE_MARGIN, seed_noise(base, by))
     best_per_knob: dict = {}
     for rec in tried[1:]:
         (knob, value), = rec["options"].items()
-        if beats(rec, base, margin) and rec["held_out_S"] < best_per_knob.get(knob, (0, np.inf))[1]:
-            best_per_knob[knob] = (value, rec["held_out_S"])
+        if beats(rec, base, margin, by) and rec[key] < best_per_knob.get(knob, (0, np.inf))[1]:
+            best_per_knob[knob] = (value, rec[key])
     if len(best_per_knob) > 1:
         run({k: v for k, (v, _) in best_per_knob.items()})
     for rec in tried:
-        rec["beats_default"] = rec is not base and beats(rec, base, margin)
+        rec["beats_default"] = rec is not base and beats(rec, base, margin, by)
     base["margin"] = margin
     winners = [r for r in tried if r["beats_default"]] or [base]
-    best = min(winners, key=lambda r: (r["held_out_S"], len(r["options"])))
+    best = min(winners, key=lambda r: (r[key], len(r["options"])))
     if progress:
         progress(f"tune: chosen {_label(best['options'])} (a candidate must beat the default "
                  f"on every split and by {100 * margin:.1f} %)")
     return dict(best["options"]), tried
 
 
-def beats(rec: dict, base: dict, margin: float = TUNE_MARGIN) -> bool:
+def beats(rec: dict, base: dict, margin: float = TUNE_MARGIN, by: str = "S") -> bool:
     """Better than ``base`` on every split and by more than ``margin`` on average (see
-    TUNE_MARGIN; :func:`tune` raises it to the default's seed noise)."""
-    every = all(a < b for a, b in zip(rec["per_split_S"], base["per_split_S"]))
-    return every and rec["held_out_S"] < (1 - margin) * base["held_out_S"]
+    TUNE_MARGIN; :func:`tune` raises it to the default's seed noise); ``by`` S or walk."""
+    every = all(a < b for a, b in zip(rec[f"per_split_{by}"], base[f"per_split_{by}"]))
+    return every and rec[f"held_out_{by}"] < (1 - margin) * base[f"held_out_{by}"]
 
 
 def _label(opts: dict) -> str:

@@ -33,13 +33,17 @@ def tune_options(loans, quick, hall, options, *, read_options=None, seeds: int =
         raise LayoutError(f"`tune` needs loans with dates (a timestamp column) to split by "
                           f"time; {data.source} has none: name it with --time-col, or drop "
                           f"`tune`")
+    visits = options.objective.name == "visits"
+    by = "walk" if visits else "S"
     chosen, tried = tune(data, hall, quick, folds=folds, seed=seed, seeds=seeds,
-                         progress=options.progress)
+                         progress=options.progress, by=by, visit_pairs=visits)
     cuts = [f"{c:%Y-%m-%d}" for _, _, c in rolling_splits(data, folds)]
     record = {"chosen": chosen, "folds": folds, "cuts": cuts, "quick_seconds": options.tune_time,
               "seeds": [seed + k for k in range(seeds)],
               "margin": tried[0]["margin"],
-              "score": "mean held-out S (MODEL.md estimates of each judge window) of quick "
-                       "layouts fitted before the window, the same seeds for every candidate",
+              "score": (("mean held-out visit walk (MODEL.md 8.10)" if visits else
+                         "mean held-out S (MODEL.md estimates of each judge window)")
+                        + " of quick layouts fitted before the window, the same seeds for "
+                          "every candidate"),
               "candidates": tried}
     return loans, chosen, record

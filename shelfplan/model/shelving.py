@@ -42,6 +42,7 @@ class ShelfProblem(Problem):
 
     order_key: np.ndarray | None = None
     callnumbers: np.ndarray | None = None
+    objective: str = "walk"          # what p and W weigh (model/visit_weights.py)
 
     @property
     def family(self) -> str:
@@ -86,12 +87,16 @@ def check_slots(n_books: int, hall: Hall) -> None:
 
 
 def shelved_cost(loc: np.ndarray, problem: ShelfProblem) -> dict:
-    """S_walk of MODEL.md 8.4 with its two terms, from each book's location (0-based)."""
+    """S_walk of MODEL.md 8.4 with its two terms, from each book's location (0-based);
+    with the weights of another objective (``problem.objective``), that objective."""
     D = problem.D
     k = np.asarray(loc, dtype=np.int64) + 1
     ent = float(problem.p @ D[0, k])
     pair = float(problem.W @ D[k[problem.I], k[problem.J]]) if len(problem.W) else 0.0
-    return {"total": ent + pair, "entrance_term": ent, "pair_term": pair}
+    out = {"total": ent + pair, "entrance_term": ent, "pair_term": pair}
+    if problem.objective != "walk":
+        out["objective"] = problem.objective
+    return out
 
 
 def slots(loc: np.ndarray, problem: ShelfProblem) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,15 @@ __all__ = ["evaluation_text", "comparison_text", "comparison_rows", "book_rows",
            "write_report"]
 
 
+#: The figure first in every table: what patrons walk (MODEL.md 8.10).
+VISIT_WALK_PARAGRAPH = (
+    "<b>Visit walk.</b> The first figures are the walks patrons make: every visit walks from "
+    "the entrance to the nearest of its books, on to the nearest book not yet taken, and back "
+    "to the entrance, distances walked along the aisles on a hall with stacks; the mean, "
+    "median and 90th percentile over the visits are reported. The walking cost S after them "
+    "is the model's figure, the one a fit minimises by default.")
+
+
 def method_paragraphs(cmp: Comparison) -> list[str]:
     b = cmp.basis
     held = ""
@@ -82,10 +91,10 @@ def method_paragraphs(cmp: Comparison) -> list[str]:
               "block of shelving sized by its books, so \"book\" above means a category "
               "block: p(i) and p(i,j) are sums over the category's books, and walking inside "
               "a block is not counted. Compare block layouts only with block layouts.")
-        return [p1, p2, p3]
+        return [VISIT_WALK_PARAGRAPH, p1, p2, p3]
     if all(ev.layout.shelved for ev in cmp.evaluations):
-        return [p1, p2, shelving_paragraph(cmp)]
-    return [p1, p2]
+        return [VISIT_WALK_PARAGRAPH, p1, p2, shelving_paragraph(cmp)]
+    return [VISIT_WALK_PARAGRAPH, p1, p2]
 
 
 def shelving_paragraph(cmp: Comparison) -> str:

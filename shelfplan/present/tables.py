@@ -67,19 +67,27 @@ def feasibility_line(f: dict) -> str:
             f"(min spacing {ms} m), {f['outside_hall']} books outside the hall")
 
 
+#: One sentence each on the two figures a plan is judged by (visit walk first).
+VISIT_WALK_MEANS = ("Visit walk: the metres a visit walks, from the entrance to its books "
+                    "(nearest first, by the walking distance) and back (MODEL.md 8.10)")
+S_MEANS = ("S: the model's expected metres per borrowed book, from the entrance to it plus on "
+           "to a book borrowed with it (MODEL.md 3, S_walk 8.4); what the fit minimises by "
+           "default.")
+
+
 def evaluation_text(ev: Evaluation) -> str:
     """The human table of ``shelfplan evaluate``."""
     c, lb, w, info = ev.cost, ev.lower_bound, ev.walk, ev.loans
     rows = [
         ["", "metres"],
+        ["visit walk, mean", num(w["mean"], 2)],
+        ["visit walk, median", num(w["p50"], 2)],
+        ["visit walk, 90th pct", num(w["p90"], 2)],
         ["walking cost S", num(c["total"], 4)],
         ["  entrance term", num(c["entrance_term"], 4)],
         ["  pair term", num(c["pair_term"], 4)],
         ["lower bound LB", num(lb.get("total"), 4)],
         ["S / LB", num(ev.ratio, 3)],
-        ["visit walk, mean", num(w["mean"], 2)],
-        ["visit walk, median", num(w["p50"], 2)],
-        ["visit walk, 90th pct", num(w["p90"], 2)],
     ]
     head = [
         f"layout    {ev.name}  ({unit_count(ev.layout)}, hall {ev.layout.hall.name!r})",
@@ -92,8 +100,7 @@ def evaluation_text(ev: Evaluation) -> str:
         f"checks    {feasibility_line(ev.feasibility)}",
         "",
     ]
-    foot = ["", f"S: expected metres per borrowed book (MODEL.md); visit walk: entrance, the "
-                f"visit's books nearest-first, back ({w['sessions']} sessions)."]
+    foot = ["", VISIT_WALK_MEANS + f" ({w['sessions']} sessions).", S_MEANS]
     return "\n".join(head) + text_table(rows) + "\n" + "\n".join(foot)
 
 
@@ -179,7 +186,7 @@ def in_sample_rows(cmp: Comparison) -> list[list[str]]:
     ins = cmp.in_sample
     rows = [["in sample (all loans)", *ins.names]]
     for key, label, vals in ins.metrics():
-        if key in ("S", "walk_mean"):
+        if key in ("walk_mean", "walk_p50", "walk_p90", "S"):
             digits = 2 if key.startswith("walk") else 4
             rows.append([label] + [num(v, digits) + (f" ({percent(p)})" if k else "")
                                    for k, (v, p) in enumerate(zip(vals, ins.change(vals)))])
@@ -204,6 +211,7 @@ def comparison_text(cmp: Comparison) -> str:
     lines += ["", text_table(comparison_rows(cmp)), ""]
     lines.append(f"change in % against {cmp.names[0]}; moved = position changed by more than "
                  f"{cmp.moves[1].tolerance * 1000:g} mm")
+    lines += [VISIT_WALK_MEANS + ".", S_MEANS]
     if cmp.in_sample is not None:
         lines += ["", text_table(in_sample_rows(cmp))]
     for k in range(1, len(cmp.names)):

@@ -31,6 +31,7 @@ import numpy as np
 from shelfplan.errors import ParameterError
 from shelfplan.ingest.options import coerce_options
 from shelfplan.model.shrink import Generalise
+from shelfplan.model.visit_weights import Objective
 
 __all__ = ["FitOptions", "Anchor", "CONSTRAINTS", "DEFAULT_TIME_LIMIT", "Interval", "OneOf"]
 
@@ -118,6 +119,7 @@ CONSTRAINTS: dict[str, list] = {
     "progress": [_NONE, _Type((Callable,), "a callable")],
     "started": [_NONE, Interval("real")],
     "converge": [_NONE, _Type((bool,), "True or False")],
+    "objective": [_Type((Objective,), "walk or visits")],
 }
 
 
@@ -129,7 +131,9 @@ class FitOptions:
     fields); ``display`` as ``{"books": N, "ranges": [...]}``; ``started`` defaults to
     the moment the options are made. ``converge``: True, the search stops when it
     converges and the limit only caps it; False, it uses the whole limit; None (the
-    default), True without a ``time_limit`` and False with one.
+    default), True without a ``time_limit`` and False with one. ``objective``: ``walk``
+    (S_walk, MODEL.md 8.4) or ``visits`` (:mod:`shelfplan.model.visit_weights`), or an
+    :class:`~shelfplan.model.visit_weights.Objective`.
     """
 
     seed: object = 0
@@ -149,8 +153,10 @@ class FitOptions:
     progress: Callable | None = None
     started: float | None = None
     converge: bool | None = None
+    objective: object = "walk"
 
     def __post_init__(self):
+        object.__setattr__(self, "objective", Objective.coerce(self.objective))
         if self.generalise is not None and not isinstance(self.generalise, Generalise):
             object.__setattr__(self, "generalise", Generalise.coerce(self.generalise))
         if isinstance(self.seed, np.integer):
