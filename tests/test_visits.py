@@ -253,14 +253,14 @@ def test_visits_on_a_hall_without_stacks_is_one_clear_line(tmp_path):
 
 
 def test_tune_by_the_visit_walk_tries_the_objectives_knobs_and_picks_by_the_walk():
+    from shelfplan.api import baseline
     from shelfplan.judge.heldout import tune
     from shelfplan.model.hall import load_hall
-    from shelfplan.shelf import plan_baseline
 
     loans = read_loans(SAMPLE_LOANS)
     hall = load_hall(STACKED)
-    pop = plan_baseline("popularity", loans, hall, holdings=HOLDINGS)
-    rnd = plan_baseline("callnumber", loans, hall, holdings=HOLDINGS)
+    pop = baseline("popularity", loans, hall, holdings=HOLDINGS)
+    rnd = baseline("callnumber", loans, hall, holdings=HOLDINGS)
 
     def quick(part, options, hall_, seed):    # popularity slotting only for visit_unseen 1
         return pop if options.get("visit_unseen") == 1.0 else rnd
