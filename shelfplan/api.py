@@ -91,7 +91,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         progress=None, generalise=None, tune: bool = False, tune_time: float = 10.0,
         tune_folds: int = 2, holdings=None, keep_order: str = "none",
         display: dict | None = None, method: str = "constrained",
-        started: float | None = None) -> Layout:
+        started: float | None = None, shelving=None) -> Layout:
     """Loans to an optimised, feasible layout (``shelfplan fit``).
 
     With ``current`` (a layout file or :class:`Layout` of today's shelving),
@@ -151,8 +151,12 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
         layout = fit_plan(loans, hall, holdings=holdings, seed=seed, time_limit=left,
                           kicks=kicks, until=until, read_options=read_options,
                           progress=progress, generalise=generalise, keep_order=keep_order,
-                          display=display, current=current, max_moves=max_moves)
+                          display=display, current=current, max_moves=max_moves,
+                          shelving=shelving)
         return _with_tuning(layout, tuning)
+    if shelving is not None and shelving.has_fill:
+        raise LayoutError("growth space (`fill`, `fill_table`, `growth_years`) is room on "
+                          "shelves: it needs a hall with stacks")
     if keep_order != "none":
         raise LayoutError("`keep_order` blocks keeps call-number runs on shelves: it needs a "
                           "hall with stacks (for halls without, use `level` category)")
@@ -317,14 +321,17 @@ def _moves_as_written(layout: Layout, anchor: np.ndarray, move_cost: float) -> N
 
 
 def baseline(name: str, loans, hall=None, *, seed: int = 0, until=None,
-             read_options: dict | None = None, holdings=None) -> Layout:
+             read_options: dict | None = None, holdings=None, shelving=None) -> Layout:
     """A baseline layout (``shelfplan baseline NAME``); on a stacked hall a shelving plan
     (``callnumber`` is today's shelving: the holdings in call-number order)."""
     hall = _hall(hall)
     if _stacked(hall, holdings, read_options):
         from shelfplan.shelf import plan_baseline
         return plan_baseline(name, loans, hall, holdings=holdings, seed=seed, until=until,
-                             read_options=read_options)
+                             read_options=read_options, shelving=shelving)
+    if shelving is not None and shelving.has_fill:
+        raise LayoutError("growth space (`fill`) is room on shelves: it needs a hall with "
+                          "stacks")
     est, problem = load_problem(loans, hall, until=until, read_options=read_options)
     t0 = time.monotonic()
     X = baseline_layout(name, problem, seed=seed)

@@ -141,12 +141,14 @@ KEEP_ORDER = ("none", "blocks")
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
              kicks: int | None = None, until=None, read_options=None, progress=None,
              generalise=None, keep_order: str = "none", display: dict | None = None,
-             current=None, max_moves: int | None = None) -> Layout:
+             current=None, max_moves: int | None = None, shelving=None) -> Layout:
     """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
     ``keep_order="blocks"`` each category stays one run in call-number order
     (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
     (``{"books": N, "ranges": [...]}``) sets a zone near the entrance (the N
-    most borrowed books, or named ranges) shelved freely, out of the blocks."""
+    most borrowed books, or named ranges) shelved freely, out of the blocks.
+    ``shelving`` (:class:`~shelfplan.solve.fill.ShelvingOptions`): growth space
+    (MODEL.md 8.7) and the options of moves from today (8.8)."""
     if keep_order not in KEEP_ORDER:
         raise LayoutError(f"`keep_order` must be one of {', '.join(KEEP_ORDER)}, got "
                           f"{keep_order!r}")
@@ -155,17 +157,34 @@ def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50
                                  read_options=read_options, generalise=generalise)
     problem.D                                          # the walking table, once, timed
     left = max(0.5, time_limit - (time.monotonic() - t0) - 0.5)
+    # -- growth space (issue 20): the fill rule over the categories the plan is made with
+    from shelfplan.solve.growth import fill_rule
+    scratch = current is None and max_moves is None
+    cats = block_categories(problem, read_options) if keep_order == "blocks" and scratch \
+        else problem.categories
+    rule = fill_rule(shelving, problem, cats, holdings)
+    if rule is not None and (current is not None or max_moves is not None):
+        raise LayoutError("growth space (`fill`, `fill_table`, `growth_years`) is for plans "
+                          "from scratch; drop it or `current`")
+    # --
     if keep_order == "blocks" and (current is not None or max_moves is not None):
         return _incremental_blocks(problem, est, current, max_moves, read_options, seed=seed,
                                    time_limit=left, progress=progress, display=display)
     if keep_order == "blocks":
         from shelfplan.solve.display import blocks_plan
-        seq, info = blocks_plan(problem, block_categories(problem, read_options), seed=seed,
-                                time_limit=left, progress=progress, display=display)
+        seq, info = blocks_plan(problem, cats, seed=seed, time_limit=left,
+                                progress=progress, display=display, fill=rule)
+        if rule is not None:
+            info["fill"] = rule.record()
         return make_plan(problem, est, None, info, sequence=seq)
     if display:
         raise LayoutError("a display zone (`display_books`, `display_ranges`) goes with "
                           "`keep_order` blocks: the rest of the books stay in blocks")
+    if rule is not None:                                    # growth space (issue 20)
+        from shelfplan.solve.room import solve_with_room
+        loc, info = solve_with_room(problem, rule, seed=seed, time_limit=left, kicks=kicks,
+                                    progress=progress)
+        return make_plan(problem, est, loc, info)
     loc, info = solve_shelving(problem, seed=seed, time_limit=left, kicks=kicks,
                                progress=progress)
     return make_plan(problem, est, loc, info)
@@ -252,12 +271,24 @@ def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:
 
 
 def plan_baseline(name: str, loans, hall: Hall, *, holdings=None, seed=0, until=None,
-                  read_options=None) -> Layout:
-    """A baseline shelving plan (``shelfplan baseline NAME`` on a stacked hall)."""
+                  read_options=None, shelving=None) -> Layout:
+    """A baseline shelving plan (``shelfplan baseline NAME`` on a stacked hall); with
+    growth space in ``shelving``, ``callnumber`` is today's order with that room."""
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
                                  read_options=read_options)
     t0 = time.monotonic()
-    loc = shelf_baseline(name, problem, seed=seed)
+    from shelfplan.solve.growth import fill_rule
+    rule = fill_rule(shelving, problem, problem.categories, holdings)
+    seq = None
+    if rule is None:
+        loc = shelf_baseline(name, problem, seed=seed)
+    elif name == "callnumber":                              # growth space (issue 20)
+        from shelfplan.solve.growth import callnumber_with_room
+        seq, loc = callnumber_with_room(problem, rule)
+    else:
+        raise LayoutError(f"growth space (`fill`) goes with baseline callnumber, not {name}")
     info = {"method": f"baseline:{name}", "seed": seed_info(seed), "iterations": 0,
             "seconds": round(time.monotonic() - t0, 3)}
-    return make_plan(problem, est, loc, info)
+    if rule is not None:
+        info["fill"] = rule.record()
+    return make_plan(problem, est, loc, info, sequence=seq)

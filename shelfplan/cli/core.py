@@ -11,6 +11,7 @@ import click
 from shelfplan.cli.options import (hall_option, holdings_option, loans_options, main, out_option,
                                    quiet_option, setup_logging, shelf_list_option, summary,
                                    until_option)
+from shelfplan.cli.shelving_options import fill_option, shelving_options
 
 EPILOG_FIT = """\b
 Examples:
@@ -84,12 +85,13 @@ Examples:
 @click.option("--shift-plan", type=click.Path(dir_okay=False),
               help="With --keep-order blocks --current PLAN --max-moves N on a hall with stacks: "
                    "write the order in which the runs move (CSV), no shelf ever overflowing.")
+@shelving_options
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
         tune_time, tune_folds, holdings, shelf_list, keep_order, display_books, display_ranges,
-        shift_plan, read_options, quiet):
+        shift_plan, shelving, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -142,7 +144,7 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
                             progress=say, generalise=generalise, tune=tune,
                             tune_time=tune_time, tune_folds=tune_folds, holdings=holdings,
                             keep_order=keep_order, display=display,
-                            method=method, started=started)
+                            method=method, started=started, shelving=shelving)
     finally:
         if say is not None:
             say.close()
@@ -206,9 +208,11 @@ class FitProgress:
 @until_option
 @holdings_option
 @shelf_list_option
+@fill_option
 @loans_options
 @quiet_option
-def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_options, quiet):
+def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, shelving, read_options,
+             quiet):
     """Write a baseline layout: random, popularity-first, or call-number order.
 
     'callnumber' lays the books sorted by category along the shelving in
@@ -224,7 +228,7 @@ def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_
         check_output_path(shelf_list)
     setup_logging(quiet)
     layout = make_baseline(name, loans, hall, seed=seed, until=until, read_options=read_options,
-                           holdings=holdings)
+                           holdings=holdings, shelving=shelving)
     _write(layout, output, shelf_list)
 
 

@@ -48,6 +48,8 @@ class ShelfProblem:
     order_key: np.ndarray
     categories: np.ndarray | None = None
     callnumbers: np.ndarray | None = None
+    #: books each location may hold when less than its slots (growth space, MODEL.md 8.7)
+    room: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -63,7 +65,7 @@ class ShelfProblem:
 
     @property
     def capacity(self) -> np.ndarray:
-        return self.hall.stacks.capacity
+        return self.hall.stacks.capacity if self.room is None else self.room
 
     @property
     def m(self) -> int:

@@ -16,7 +16,9 @@ import numpy as np
 
 from shelfplan.errors import LayoutError
 from shelfplan.model.shelving import ShelfProblem
-from shelfplan.solve.runs import Blocks, solve_runs
+from shelfplan.solve.fill import block_need
+from shelfplan.solve.gaps import solve_gapped_runs
+from shelfplan.solve.runs import Blocks
 from shelfplan.solve.shelf_search import TableSearch, fill_by_entrance
 from shelfplan.solve.shelving import active_books
 
@@ -67,15 +69,23 @@ def _zone_slots(problem: ShelfProblem, loc: np.ndarray, books: np.ndarray) -> np
     return seq
 
 
+def _need(blocks: Blocks, fill):
+    """Slots each block's stretch needs (MODEL.md 8.7; None: its books)."""
+    if fill is None or fill.trivial:
+        return None
+    return block_need(blocks.sizes, [fill.of(c) for c in blocks.names])
+
+
 def blocks_plan(problem: ShelfProblem, categories, *, seed=0, time_limit: float = 50.0,
-                progress=None, display: dict | None = None):
+                progress=None, display: dict | None = None, fill=None):
     """Every book's slot in the shelving order for a blocks plan (with a display zone
-    when ``display`` is given) and the solver's info."""
+    when ``display`` is given) and the solver's info; ``fill`` (a
+    :class:`~shelfplan.solve.fill.FillRule`) sets each block's growth space."""
     if not display:
         blocks = Blocks(problem, categories)
         problem.categories = blocks.names[blocks.block]
-        seq, _, _, info = solve_runs(problem, blocks, seed=seed, time_limit=time_limit,
-                                     progress=progress)
+        seq, _, _, info = solve_gapped_runs(problem, blocks, _need(blocks, fill), seed=seed,
+                                            time_limit=time_limit, progress=progress)
         return seq, info
     t0 = time.monotonic()
     zone, shown = display_zone(problem, display.get("books"), display.get("ranges"))
@@ -85,8 +95,9 @@ def blocks_plan(problem: ShelfProblem, categories, *, seed=0, time_limit: float 
     fixed[shown] = fill_by_entrance(shown, problem.D, zone_cap, problem.n)[shown]
     blocks = Blocks(problem, categories, outside=shown)
     cats = np.array(categories if categories is not None else [None] * problem.n, dtype=object)
-    seq, _, _, info = solve_runs(problem, blocks, seed=seed, time_limit=0.8 * time_limit,
-                                 progress=progress, zone=zone, fixed_loc=fixed)
+    seq, _, _, info = solve_gapped_runs(problem, blocks, _need(blocks, fill), seed=seed,
+                                        time_limit=0.8 * time_limit, progress=progress,
+                                        zone=zone, fixed_loc=fixed)
     L = np.repeat(np.arange(problem.m), problem.capacity)
     loc = fixed.copy()
     loc[seq >= 0] = L[seq[seq >= 0]]
