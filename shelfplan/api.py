@@ -152,7 +152,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
                           kicks=kicks, until=until, read_options=read_options,
                           progress=progress, generalise=generalise, keep_order=keep_order,
                           display=display, current=current, max_moves=max_moves,
-                          shelving=shelving)
+                          shelving=shelving, move_cost=move_cost)
         return _with_tuning(layout, tuning)
     if shelving is not None and shelving.has_fill:
         raise LayoutError("growth space (`fill`, `fill_table`, `growth_years`) is room on "
@@ -361,12 +361,9 @@ def _stacked(hall, holdings, read_options, **incremental) -> bool:
                                     or incremental.get("current") is not None):
         raise LayoutError("`tune` on a hall with stacks is for plans from scratch; drop "
                           "`keep_order` and `current`, or give the strengths a tuned fit chose")
-    blocks = incremental.get("keep_order") == "blocks"
-    if incremental.get("move_cost") or (not blocks and (
-            incremental.get("current") is not None or incremental.get("max_moves") is not None)):
-        raise LayoutError("incremental proposals on a hall with stacks move whole call-number "
-                          "blocks: give `current`, `max_moves` and `keep_order` blocks "
-                          "(`move_cost` is for halls without stacks)")
+    if incremental.get("move_cost") and incremental.get("keep_order") == "blocks":
+        raise LayoutError("`move_cost` prices free plans from today's shelves; block proposals "
+                          "move whole call-number runs within `max_moves` (drop `move_cost`)")
     return True
 
 

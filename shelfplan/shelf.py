@@ -141,7 +141,8 @@ KEEP_ORDER = ("none", "blocks")
 def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50.0,
              kicks: int | None = None, until=None, read_options=None, progress=None,
              generalise=None, keep_order: str = "none", display: dict | None = None,
-             current=None, max_moves: int | None = None, shelving=None) -> Layout:
+             current=None, max_moves: int | None = None, shelving=None,
+             move_cost: float = 0.0) -> Layout:
     """``shelfplan fit`` on a stacked hall: a shelving plan of low S_walk. With
     ``keep_order="blocks"`` each category stays one run in call-number order
     (MODEL.md 8.5) and the order of the runs is what is optimised; ``display``
@@ -177,6 +178,9 @@ def fit_plan(loans, hall: Hall, *, holdings=None, seed=0, time_limit: float = 50
         if rule is not None:
             info["fill"] = rule.record()
         return make_plan(problem, est, None, info, sequence=seq)
+    if current is not None or max_moves is not None or move_cost:   # from today (issue 20)
+        return _incremental_free(problem, est, current, max_moves, move_cost, seed=seed,
+                                 time_limit=left, progress=progress)
     if display:
         raise LayoutError("a display zone (`display_books`, `display_ranges`) goes with "
                           "`keep_order` blocks: the rest of the books stay in blocks")
@@ -194,7 +198,6 @@ def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed,
                         progress, display):
     """From today's plan (keeping blocks), the best plan moving at most ``max_moves``
     books; its shift plan goes into ``solver["shift_plan"]``."""
-    from shelfplan.layout import hall_difference, read_layout
     from shelfplan.solve.runs import Blocks
     from shelfplan.solve.runs_moves import global_slots, shift_plan, solve_runs_within
 
@@ -204,18 +207,11 @@ def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed,
     if display:
         raise LayoutError("a display zone is for plans from scratch; drop `display_books` / "
                           "`display_ranges` or `current`")
-    if not isinstance(current, Layout):
-        current = read_layout(current)
-    if not current.shelved or hall_difference(current.hall, problem.hall):
-        raise LayoutError("`current` must be a shelving plan on the same stacked hall")
+    current, pos = _today(problem, current)
     if check_blocks(current) is not None:
         raise LayoutError(f"the current plan does not keep call-number blocks "
                           f"({check_blocks(current)}); start from one that does, e.g. "
                           f"shelfplan baseline callnumber")
-    pos = pd.Index(current.items.astype(str)).get_indexer(problem.items.astype(str))
-    if (pos < 0).any():
-        raise LayoutError(f"{int((pos < 0).sum())} books of the plan are not in the current "
-                          f"plan (e.g. {problem.items[pos < 0][0]!r}); use the same holdings")
     sh = current.shelf
     cur_seq = global_slots(problem.stacks, sh["loc"], sh["shelf"], sh["slot"])[pos]
     cats = current.categories[pos] if current.categories is not None else None
@@ -232,6 +228,46 @@ def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed,
         {"step": k + 1, "category": None if blocks.names[b] is None else str(blocks.names[b]),
          "books": n, "from": where(a), "to": where(z), "staging": st}
         for k, (b, n, a, z, st) in enumerate(shift_plan(blocks, cur_seq, seq, len(L)))]
+    return make_plan(problem, est, None, info, sequence=seq)
+
+
+def _today(problem, current):
+    """Today's plan (a path or :class:`Layout`) and, for each book of the problem, its row
+    there; another hall or other books is an error."""
+    from shelfplan.layout import hall_difference, read_layout
+
+    if current is None:
+        raise LayoutError("a proposal from today's shelves needs `current` (today's plan, e.g. "
+                          "from shelfplan baseline callnumber or import-positions)")
+    if not isinstance(current, Layout):
+        current = read_layout(current)
+    if not current.shelved or hall_difference(current.hall, problem.hall):
+        raise LayoutError("`current` must be a shelving plan on the same stacked hall (its hall "
+                          "differs); make today's plan with this --hall")
+    pos = pd.Index(current.items.astype(str)).get_indexer(problem.items.astype(str))
+    if (pos < 0).any():
+        raise LayoutError(f"{int((pos < 0).sum())} books of the plan are not in the current "
+                          f"plan (e.g. {problem.items[pos < 0][0]!r}); use the same holdings")
+    if current.n != problem.n:
+        extra = sorted(set(map(str, current.items)) - set(map(str, problem.items)))
+        raise LayoutError(f"the current plan has {len(extra)} books the plan does not (e.g. "
+                          f"{extra[0]!r}); use the same holdings")
+    return current, pos
+
+
+def _incremental_free(problem, est, current, max_moves, move_cost, *, seed, time_limit,
+                      progress):
+    """From today's plan (any), the best free plan moving at most ``max_moves`` books
+    (MODEL.md 8.8), paying ``move_cost`` per metre carried."""
+    from shelfplan.solve.budget import keep_slots, solve_within_budget
+
+    current, pos = _today(problem, current)
+    sh = current.shelf
+    today = np.asarray(sh["loc"])[pos]
+    loc, info = solve_within_budget(problem, today, max_moves, move_cost=move_cost, seed=seed,
+                                    time_limit=time_limit, progress=progress)
+    seq = keep_slots(problem.stacks, loc, today, np.asarray(sh["shelf"])[pos],
+                     np.asarray(sh["slot"])[pos], problem.order_key)
     return make_plan(problem, est, None, info, sequence=seq)
 
 

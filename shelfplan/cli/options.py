@@ -215,7 +215,11 @@ def summary(layout, output: str) -> str:
         _spacing_line(layout),
         f"{sol.get('method')}  {sol.get('seconds')} s  -> {output}",
     ]
-    if "moved" in sol and "move_distance" not in sol:          # shelving blocks
+    if "carrying_m" in sol:                                    # shelving, from today
+        lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}), "
+                         f"carried {sol['carrying_m']:.1f} m; S_walk today "
+                         f"{sol['objective_today']:.4f} m -> proposed {o['total']:.4f} m")
+    elif "moved" in sol and "move_distance" not in sol:        # shelving blocks
         lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}); "
                          f"today's S = {sol.get('objective_today', float('nan')):.4f} m")
     elif "moved" in sol:
