@@ -95,3 +95,22 @@ def test_cli_summary_says_moves_and_walks(files, tmp_path):
     assert r.exit_code == 0, r.output
     assert "S_walk today" in r.output and "carried" in r.output and "moved" in r.output
     assert np.isfinite(shelfplan.read_layout(str(out)).solver["carrying_m"])
+
+
+def test_moves_command_prints_and_plots_the_curve(files, tmp_path):
+    loans, hall, today = files
+    png = tmp_path / "curve.png"
+    r = CliRunner().invoke(main, ["moves", today, "--loans", loans, "--budgets", "0,4,12",
+                                  "--time-limit", "1", "-q", "-o", str(png)])
+    assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    curve = json.loads((tmp_path / "curve.json").read_text())
+    S = [p["S_walk"] for p in curve["points"]]
+    assert [p["budget"] for p in curve["points"]] == [0, 4, 12]
+    assert S[0] == pytest.approx(curve["today"]) and S[2] <= S[0]
+    assert all(p["moved"] <= p["budget"] for p in curve["points"])
+    assert "max moves" in r.output
+    r = CliRunner().invoke(main, ["moves", today, "--loans", loans, "--budgets", "-5",
+                                  "-o", str(tmp_path / "bad.png")])
+    assert r.exit_code != 0 and not (tmp_path / "bad.png").exists()
+    assert len(r.output.strip().splitlines()) == 1

@@ -55,55 +55,72 @@ def _costs(cand, loc, problem, W, move_cost, today):
     return C
 
 
+def _partners(loc, p, free_to_swap, m):
+    """The book each location would swap out (the least borrowed one still free to
+    move; -1 where there is none) and its p."""
+    cand = np.nonzero(free_to_swap)[0]
+    order = cand[np.lexsort((p[cand], loc[cand]))]
+    first = np.full(m, -1, dtype=np.int64)
+    ls = loc[order]
+    head = np.concatenate([[True], ls[1:] != ls[:-1]]) if len(ls) else np.zeros(0, bool)
+    first[ls[head]] = order[head]
+    return first
+
+
 def _greedy(problem, today, budget, move_cost, deadline, say):
     loc = today.copy()
     cap = problem.capacity
+    D0 = problem.D[0, 1:]
     load = np.bincount(loc, minlength=problem.m)
     W = problem.symmetric_weights()
     books = active_books(problem)
-    zero = np.ones(problem.n, dtype=bool)
-    zero[books] = False
     cand = books[np.argsort(-problem.p[books], kind="stable")][:CANDIDATES]
     touched = np.zeros(problem.n, dtype=bool)
     spent, rounds = 0, 0
-    batch = max(1, budget // 40)
+    batch = max(1, budget // 60)
     while spent < budget and time.monotonic() < deadline:
         rounds += 1
         open_ = cand[~touched[cand]]
         if not len(open_):
             break
         C = _costs(open_, loc, problem, W, move_cost, today)
-        here = C[np.arange(len(open_)), loc[open_]]
-        # zero-cost books still standing where they stood today: swappable
-        swappable = np.bincount(loc[zero & ~touched], minlength=problem.m) > 0
+        rows = np.arange(len(open_))
+        here = C[rows, loc[open_]]
+        # a full location takes a book by swapping out its least borrowed untouched book,
+        # which goes to the borrowed book's place (two moves; its entrance term counted)
+        swap = _partners(loc, problem.p, ~touched, problem.m)
         free = load < cap
-        price = np.where(free, 1, np.where(swappable, 2, 0))          # moves per target
-        gain = np.where(price[None, :] > 0, here[:, None] - C, -np.inf)
-        gain[np.arange(len(open_)), loc[open_]] = -np.inf
-        best = np.argmax(gain / np.maximum(price, 1)[None, :], axis=1)
-        g = gain[np.arange(len(open_)), best]
-        rate = g / np.maximum(price[best], 1)
-        order = np.argsort(-rate, kind="stable")
+        price = np.where(free, 1, np.where(swap >= 0, 2, 0))
+        pj = np.where(swap >= 0, problem.p[np.maximum(swap, 0)], 0.0)
+        back = np.where(free[None, :], 0.0,
+                        pj[None, :] * (D0[loc[open_]][:, None] - D0[None, :]))
+        gain = np.where(price[None, :] > 0, here[:, None] - C - back, -np.inf)
+        gain[rows, loc[open_]] = -np.inf
+        rate_all = gain / np.maximum(price, 1)[None, :]
+        best = np.argmax(rate_all, axis=1)
+        rate = rate_all[rows, best]
         done = 0
-        for k in order[:batch]:
-            if not rate[k] > 1e-12 or spent >= budget:
+        used = np.zeros(problem.m, dtype=bool)
+        for k in np.argsort(-rate, kind="stable"):
+            if not rate[k] > 1e-12 or spent >= budget or done >= batch:
                 break
             i, c = int(open_[k]), int(best[k])
-            if load[c] < cap[c] and spent + 1 <= budget:
+            if used[c] or used[loc[i]]:
+                continue                   # priced before this round's moves: next round
+            used[loc[i]] = True
+            if load[c] < cap[c]:
                 load[loc[i]] -= 1
                 load[c] += 1
                 loc[i] = c
                 spent += 1
-            elif spent + 2 <= budget:
-                pool = np.nonzero((loc == c) & zero & ~touched)[0]
-                if not len(pool):
-                    continue
-                j = int(pool[0])
+            elif spent + 2 <= budget and swap[c] >= 0 and swap[c] != i and not touched[swap[c]]:
+                j = int(swap[c])
                 loc[j], loc[i] = loc[i], c
                 touched[j] = True
                 spent += 2
             else:
                 continue
+            used[c] = True
             touched[i] = True
             done += 1
         if not done:
@@ -126,7 +143,7 @@ def solve_within_budget(problem: ShelfProblem, today: np.ndarray, max_moves: int
     say = progress or (lambda m: None)
     say(f"today: S_walk={S0:.4f}")
     loc, touched = _greedy(problem, today, budget, move_cost, t0 + 0.5 * time_limit, say)
-    moving = np.nonzero(touched & np.isin(np.arange(problem.n), active_books(problem)))[0]
+    moving = np.nonzero(touched)[0]
     if len(moving) > 1 and time.monotonic() < deadline:
         loc = _search(problem, today, loc, moving, move_cost, seed, deadline)
     moved, metres = carrying(problem, today, loc)
