@@ -11,7 +11,7 @@ import click
 from shelfplan.cli.options import (hall_option, holdings_option, loans_options, main, out_option,
                                    quiet_option, setup_logging, shelf_list_option, summary,
                                    until_option)
-from shelfplan.cli.shelving_options import fill_option, shelving_options
+from shelfplan.cli.shelving_options import fill_option, shelving_options, write_shift
 
 EPILOG_FIT = """\b
 Examples:
@@ -83,8 +83,8 @@ Examples:
               help="With --keep-order blocks: comma-separated range ids that form the display "
                    "zone (the most borrowed books that fit, or --display-books of them).")
 @click.option("--shift-plan", type=click.Path(dir_okay=False),
-              help="With --keep-order blocks --current PLAN --max-moves N on a hall with stacks: "
-                   "write the order in which the runs move (CSV), no shelf ever overflowing.")
+              help="With --current TODAY on a hall with stacks: write the shift plan, one row "
+                   "per book moved (CSV, MODEL.md 8.8), executable from TODAY with --carts.")
 @shelving_options
 @loans_options
 @quiet_option
@@ -114,12 +114,16 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
 
     if (move_cost or max_moves is not None) and not current:
         raise click.UsageError("--move-cost and --max-moves need --current LAYOUT")
-    if shift_plan and not (current and max_moves is not None and keep_order == "blocks"):
-        raise click.UsageError("--shift-plan needs --keep-order blocks, --current and "
-                               "--max-moves")
+    if (shift_plan or shelving.crew_sheet) and not current:
+        raise click.UsageError("--shift-plan and --crew-sheet need --current TODAY (the moves "
+                               "start from it; for a plan from scratch use shelfplan "
+                               "shift-plan TODAY PLAN)")
+    if shelving.crew_sheet and not shift_plan:
+        raise click.UsageError("--crew-sheet goes with --shift-plan")
     check_output_path(output)
-    if shift_plan:
-        check_output_path(shift_plan)
+    for extra in (shift_plan, shelving.crew_sheet):
+        if extra:
+            check_output_path(extra)
     if shelf_list:
         check_output_path(shelf_list)
     display = None
@@ -148,10 +152,10 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
     finally:
         if say is not None:
             say.close()
-    if shift_plan:
-        from shelfplan.present.shelflist import write_shift_plan
-        write_shift_plan(layout, shift_plan)
+    note = write_shift(current, layout, shelving) if shift_plan else ""
     _write(layout, output, shelf_list)
+    if note:
+        click.echo(note)
 
 
 def _write(layout, output, shelf_list) -> None:

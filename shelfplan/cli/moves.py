@@ -68,3 +68,36 @@ def moves(today, loans, hall, holdings, budgets, keep_order, time_limit, seed, o
         atomic_write(os.path.splitext(output)[0] + ".json",
                      lambda fh: fh.write(json.dumps(curve, indent=1)))
         click.echo(f"curve -> {output}")
+
+
+@main.command("shift-plan", epilog="""\b
+Example:
+  shelfplan shift-plan today.json plan.json -o shift.csv --carts 2 --cart-capacity 40 \\
+      --crew-sheet crew.html
+""")
+@click.argument("today", type=click.Path(dir_okay=False))
+@click.argument("plan", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The shift plan to write (CSV, one row per book movement).")
+@click.option("--carts", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Book carts the crew has.")
+@click.option("--cart-capacity", type=int, default=60, show_default=True,
+              help="Books one cart holds.")
+@click.option("--crew-sheet", type=click.Path(dir_okay=False), default=None,
+              help="Also write the printable crew sheet (HTML).")
+@quiet_option
+def shift_plan(today, plan, output, carts, cart_capacity, crew_sheet, quiet):
+    """The shift plan from TODAY to PLAN (two shelving plans of the same hall and books,
+    e.g. a plan from scratch): the per-book CSV of MODEL.md 8.8, executable from TODAY
+    with the carts given, rows grouped into trips, and the crew sheet."""
+    from shelfplan.cli.shelving_options import write_shift
+    from shelfplan.layout import check_output_path, read_layout
+    from shelfplan.solve.fill import ShelvingOptions
+
+    for path in (output, crew_sheet):
+        if path:
+            check_output_path(path)
+    setup_logging(quiet)
+    opts = ShelvingOptions(shift_plan=output, carts=carts, cart_capacity=cart_capacity,
+                           crew_sheet=crew_sheet)
+    click.echo(write_shift(read_layout(today), read_layout(plan), opts))

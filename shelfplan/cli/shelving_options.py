@@ -8,7 +8,7 @@ import functools
 
 import click
 
-__all__ = ["shelving_options", "fill_option"]
+__all__ = ["shelving_options", "fill_option", "write_shift"]
 
 _FILL = [
     click.option("--fill", default=None, metavar="F",
@@ -58,3 +58,20 @@ def shelving_options(f):
 def fill_option(f):
     """--fill and --fill-table (baseline callnumber: today's order with that room)."""
     return _wrap(f, _FILL, ("fill", "fill_table"))
+
+
+def write_shift(today, plan, shelving) -> str:
+    """The shift plan from TODAY to ``plan`` (CSV, and the crew sheet when asked); the
+    line to print. Nothing is written when it cannot be ordered."""
+    from shelfplan.judge.shift import shift_plan, write_shift_csv
+    from shelfplan.layout import read_layout
+
+    today = today if not isinstance(today, str) else read_layout(today)
+    shift = shift_plan(today, plan, carts=shelving.carts, cart_capacity=shelving.cart_capacity)
+    if shelving.crew_sheet:
+        from shelfplan.present.crew_sheet import write_crew_sheet
+        write_crew_sheet(shift, shelving.crew_sheet)
+    write_shift_csv(shift, shelving.shift_plan)
+    sheet = f", crew sheet -> {shelving.crew_sheet}" if shelving.crew_sheet else ""
+    return (f"shift plan -> {shelving.shift_plan}: {shift.books_moved} books in "
+            f"{shift.trips} trips ({shelving.carts} carts of {shelving.cart_capacity}){sheet}")
