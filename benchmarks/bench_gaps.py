@@ -171,6 +171,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fills", default="1,0.85")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args(argv)
+    started = bs.machine()
     bs.warm_up()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,7 +183,7 @@ def main(argv=None) -> int:
                 for hall_name, hall in halls:
                     run(name, hall_name, loans, holdings, hall, args.time, args.seed,
                         fill.strip(), rows)
-    res = {"time": args.time, "fills": args.fills, "machine": bs.machine(), "rows": rows}
+    res = {"time": args.time, "fills": args.fills, "machine": started, "rows": rows}
     res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     bs.write_atomic(os.path.join(args.out, "gaps_results.json"), json.dumps(res, indent=1))
     bs.write_atomic(os.path.join(args.out, "gaps_results.md"), markdown(res))

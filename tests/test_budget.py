@@ -110,6 +110,15 @@ def test_moves_command_prints_and_plots_the_curve(files, tmp_path):
     assert S[0] == pytest.approx(curve["today"]) and S[2] <= S[0]
     assert all(p["moved"] <= p["budget"] for p in curve["points"])
     assert "max moves" in r.output
+    plan = tmp_path / "plan.json"
+    shelfplan.write_layout(shelfplan.fit(loans, hall=hall, current=today, max_moves=4,
+                                         time_limit=1), str(plan))
+    page = tmp_path / "report.html"
+    r = CliRunner().invoke(main, ["report", today, str(plan), "--loans", loans, "--in-sample",
+                                  "-o", str(page), "--moves-curve",
+                                  str(tmp_path / "curve.json"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert "Saving against books moved" in page.read_text()
     r = CliRunner().invoke(main, ["moves", today, "--loans", loans, "--budgets", "-5",
                                   "-o", str(tmp_path / "bad.png")])
     assert r.exit_code != 0 and not (tmp_path / "bad.png").exists()
