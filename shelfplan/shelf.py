@@ -220,6 +220,8 @@ def _incremental_blocks(problem, est, current, max_moves, read_options, *, seed,
     seq, info = solve_runs_within(problem, blocks, cur_seq, int(max_moves), seed=seed,
                                   time_limit=time_limit, progress=progress)
     L, S, T = problem.stacks.slot_order()
+    from shelfplan.solve.budget import carrying
+    info["carrying_m"] = round(carrying(problem, L[cur_seq], L[seq])[1], 2)
     ids = problem.stacks.range_ids()
     where = lambda g: (f"{ids[problem.stacks.loc_range[L[g]]]} "  # noqa: E731
                        f"{('left', 'right')[problem.stacks.loc_face[L[g]]]} "
