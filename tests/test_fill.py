@@ -154,3 +154,11 @@ def test_growth_years_from_acquisition_dates(loans, tmp_path):
     rec = lay.solver["fill"]["table"]
     assert Fraction(rec["100"]) == Fraction(10, 10 + 9) and Fraction(rec["200"]) == 1
     assert check_fill(lay, blocks=True) == [] and check_blocks_kept(lay) == []
+
+
+def test_display_zone_with_fill_keeps_the_promises_of_the_blocks(loans):
+    lay = shelfplan.fit(loans, hall=hall_from_dict(HALL), keep_order="blocks", time_limit=3,
+                        display={"books": 6}, shelving=ShelvingOptions(fill="0.8"))
+    assert len(lay.solver["display"]["items"]) == 6
+    assert check_feasible(lay) == [] and check_blocks_kept(lay) == []
+    assert check_fill(lay, blocks=True) == []

@@ -56,12 +56,20 @@ def _cats(layout: Layout) -> np.ndarray:
                     dtype=object)
 
 
+def _in_blocks(layout: Layout) -> np.ndarray:
+    """Books that belong to the blocks: all but those of a display zone (the plan's
+    ``solver.display.items``), which stand out of order by choice."""
+    shown = ((layout.solver or {}).get("display") or {}).get("items") or []
+    return ~np.isin(np.asarray(layout.items).astype(str), np.asarray(shown, dtype=str))
+
+
 def check_blocks_kept(layout: Layout) -> list[str]:
     """8.5: each category one contiguous run of the shelving order (empty slots may lie
     inside), in call-number order within the run."""
     sh = layout.shelf
     g = order_index(layout.hall.stacks, sh["loc"], sh["shelf"], sh["slot"])
     seq = np.argsort(g, kind="stable")
+    seq = seq[_in_blocks(layout)[seq]]
     cats = _cats(layout)[seq]
     out = []
     seen: set = set()
@@ -97,7 +105,9 @@ def fill_of_layout(layout: Layout):
 def check_fill(layout: Layout, blocks: bool, fill=None) -> list[str]:
     """8.7 with ``fill`` ``(default, table)`` (default: the plan's own record): free plans,
     each location's ``sum 1 / f_c <= capacity``; block plans, each category's stretch
-    (its first slot up to the next run's first slot, or the end) ``>= ceil(n_c / f_c)``."""
+    (its first slot up to the next run's first slot, or the end) ``>= ceil(n_c / f_c)``;
+    books of a display zone stand outside the blocks (they count for free-plan rules
+    only)."""
     fill = fill if fill is not None else fill_of_layout(layout)
     if fill is None:
         return []
@@ -120,7 +130,8 @@ def check_fill(layout: Layout, blocks: bool, fill=None) -> list[str]:
     total = int((st.loc_shelves * st.loc_books_per_shelf).sum())
     first: dict = {}
     count: dict = {}
-    for c, gi, fk in zip(cats, g, f):
+    inside = _in_blocks(layout)
+    for c, gi, fk in zip(cats[inside], g[inside], np.asarray(f, dtype=object)[inside]):
         first[c] = min(first.get(c, gi), gi)
         count[c] = count.get(c, 0) + 1
     runs = sorted(first, key=first.get)

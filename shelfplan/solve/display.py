@@ -110,6 +110,7 @@ def blocks_plan(problem: ShelfProblem, categories, *, seed=0, time_limit: float 
     problem.categories = cats
     info.update(method="shelving: call-number blocks + display zone",
                 display={"books": int(len(shown)), "locations": int(len(zone)),
+                         "items": [str(problem.items[i]) for i in shown],
                          "ranges": sorted({str(problem.stacks.range_ids()[r])
                                            for r in problem.stacks.loc_range[zone]})})
     return seq, info
