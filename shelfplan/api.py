@@ -140,16 +140,19 @@ def _quick_positions(problem, seed: int, tune_time: float) -> SolveResult:
 
 
 def baseline(name: str, loans, hall=None, *, seed: int = 0, until=None,
-             read_options=None, holdings=None) -> Layout:
+             read_options=None, holdings=None, shelving=None) -> Layout:
     """A baseline layout (``shelfplan baseline NAME``); on a stacked hall a shelving plan
-    (``callnumber`` is today's shelving: the holdings in call-number order)."""
+    (``callnumber`` is today's shelving: the holdings in call-number order; with growth
+    space in ``shelving``, :class:`~shelfplan.solve.fill.ShelvingOptions`, that order
+    with the room)."""
     hall = as_hall(hall)
     if hall is not None and hall.stacks is not None:
         from shelfplan.shelf import plan_baseline
         est, problem, result = plan_baseline(name, loans, hall, holdings=holdings, seed=seed,
-                                             until=until, read_options=read_options)
+                                             until=until, read_options=read_options,
+                                             shelving=shelving)
         return to_layout(Built(est, problem), result)
-    require_stacks(hall, holdings=holdings)
+    require_stacks(hall, holdings=holdings, shelving=shelving)
     est, problem = load_problem(loans, hall, until=until, read_options=read_options)
     t0 = time.monotonic()
     X = baseline_layout(name, problem, seed=seed)

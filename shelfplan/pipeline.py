@@ -47,6 +47,7 @@ class Built:
     problem: Problem
     current: np.ndarray | None = None
     categories: np.ndarray | None = None
+    fill: object = None
     bound: float | None = None
     visits: tuple | None = None
 
@@ -56,10 +57,13 @@ def as_hall(hall):
     return hall if hall is None or isinstance(hall, Hall) else load_hall(hall)
 
 
-def require_stacks(hall, *, holdings=None, keep_order: str = "none") -> None:
+def require_stacks(hall, *, holdings=None, keep_order: str = "none", shelving=None) -> None:
     """The inputs that only a hall with stacks takes are errors on a free hall."""
     if hall is not None and hall.stacks is not None:
         return
+    if shelving is not None and shelving.has_fill:
+        raise LayoutError("growth space (`fill`, `fill_table`, `growth_years`) is room on "
+                          "shelves: it needs a hall with stacks")
     if holdings is not None:
         raise LayoutError("`holdings` place every book on a shelf: they need a hall with "
                           "stacks (ranges and banks, docs/formats.md)")
@@ -113,7 +117,8 @@ def build_problem(loans, hall, options: FitOptions, *, holdings=None, read_optio
         current = read_layout(current)
     if hall is None and current is not None and current.shelved:
         hall = current.hall
-    require_stacks(hall, holdings=holdings, keep_order=options.keep_order)
+    require_stacks(hall, holdings=holdings, keep_order=options.keep_order,
+                   shelving=options.shelving)
     if options.objective.name != "walk" and (hall is None or hall.stacks is None
                                              or options.method != "constrained"):
         raise LayoutError("`objective` visits is for shelving plans: it needs a hall with "
@@ -232,7 +237,8 @@ def fit_layout(loans, hall, options: FitOptions, *, holdings=None, read_options=
     built = build_problem(loans, hall, options, holdings=holdings, read_options=read_options,
                           current=current)
     result = solve(built.problem, options, current=built.current, bound=built.bound,
-                   categories=built.categories, est=built.est, visits=built.visits)
+                   categories=built.categories, fill=built.fill, est=built.est,
+                   visits=built.visits)
     return to_layout(built, result)
 
 

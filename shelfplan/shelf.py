@@ -155,32 +155,42 @@ def check_blocks(layout: Layout) -> str | None:
 
 def build_shelving(loans, hall: Hall, options: FitOptions, *, holdings=None,
                    read_options=None, current=None):
-    """The shelving problem of ``fit``: ``(est, problem, today, categories)``, with
-    ``keep_order`` blocks the categories the runs are made of, and with ``current``
-    (today's plan, keeping blocks) each book's slot in it (``today``)."""
+    """The shelving problem of ``fit``: ``(est, problem, today, categories, fill)``.
+
+    With ``keep_order`` blocks, ``categories`` are those the runs are made of, and
+    with ``current`` (today's plan, keeping blocks) ``today`` is each book's slot in
+    it; for a free plan from ``current`` (any plan of the same hall and books),
+    ``today`` is each book's ``(location, shelf, slot)`` there. ``fill``: the growth
+    space (:class:`~shelfplan.solve.fill.FillRule`, MODEL.md 8.7) or None.
+    """
+    from shelfplan.solve.growth import fill_rule
+
     check_stacked(options, read_options, current)
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=options.until,
                                  read_options=read_options, generalise=options.generalise,
                                  objective=options.objective)
     problem.titles = getattr(est, "titles", None)
-    if options.method != "constrained" or options.keep_order != "blocks":
-        return est, problem, None, None
-    if current is None:
-        return est, problem, None, block_categories(problem, read_options)
-    if not current.shelved or hall_difference(current.hall, problem.hall):
-        raise LayoutError("`current` must be a shelving plan on the same stacked hall")
+    blocks = options.keep_order == "blocks" and options.method == "constrained"
+    cats = (block_categories(problem, read_options) if blocks and current is None
+            else problem.categories)
+    rule = fill_rule(options.shelving, problem, cats, holdings)
+    if rule is not None and current is not None:
+        raise LayoutError("growth space (`fill`, `fill_table`, `growth_years`) is for plans "
+                          "from scratch; drop it or `current`")
+    if options.method != "constrained" or current is None:
+        return est, problem, None, cats if blocks else None, rule
+    current, pos = _today(problem, current)
+    sh = current.shelf
+    if not blocks:                     # a free plan from today's shelves (MODEL.md 8.8)
+        today = np.column_stack([np.asarray(sh[k])[pos] for k in ("loc", "shelf", "slot")])
+        return est, problem, today.astype(np.int64), None, None
     if check_blocks(current) is not None:
         raise LayoutError(f"the current plan does not keep call-number blocks "
                           f"({check_blocks(current)}); start from one that does, e.g. "
                           f"shelfplan baseline callnumber")
-    pos = pd.Index(current.items.astype(str)).get_indexer(problem.items.astype(str))
-    if (pos < 0).any():
-        raise LayoutError(f"{int((pos < 0).sum())} books of the plan are not in the current "
-                          f"plan (e.g. {problem.items[pos < 0][0]!r}); use the same holdings")
-    sh = current.shelf
     today = global_slots(problem.stacks, sh["loc"], sh["shelf"], sh["slot"])[pos]
     return est, problem, today, (current.categories[pos] if current.categories is not None
-                                 else None)
+                                 else None), None
 
 
 def check_stacked(options: FitOptions, read_options, current) -> None:
@@ -194,12 +204,30 @@ def check_stacked(options: FitOptions, read_options, current) -> None:
     if options.tune and (options.keep_order != "none" or current is not None):
         raise LayoutError("`tune` on a hall with stacks is for plans from scratch; drop "
                           "`keep_order` and `current`, or give the strengths a tuned fit chose")
-    blocks = options.keep_order == "blocks"
-    if options.move_cost or (not blocks and (current is not None
-                                             or options.max_moves is not None)):
-        raise LayoutError("incremental proposals on a hall with stacks move whole call-number "
-                          "blocks: give `current`, `max_moves` and `keep_order` blocks "
-                          "(`move_cost` is for halls without stacks)")
+    if options.move_cost and options.keep_order == "blocks":
+        raise LayoutError("`move_cost` prices free plans from today's shelves; block proposals "
+                          "move whole call-number runs within `max_moves` (drop `move_cost`)")
+
+
+def _today(problem, current):
+    """Today's plan (a path or :class:`Layout`) and, for each book of the problem, its row
+    there; another hall or other books is an error."""
+    from shelfplan.layout import read_layout
+
+    if not isinstance(current, Layout):
+        current = read_layout(current)
+    if not current.shelved or hall_difference(current.hall, problem.hall):
+        raise LayoutError("`current` must be a shelving plan on the same stacked hall (its hall "
+                          "differs); make today's plan with this --hall")
+    pos = pd.Index(current.items.astype(str)).get_indexer(problem.items.astype(str))
+    if (pos < 0).any():
+        raise LayoutError(f"{int((pos < 0).sum())} books of the plan are not in the current "
+                          f"plan (e.g. {problem.items[pos < 0][0]!r}); use the same holdings")
+    if current.n != problem.n:
+        extra = sorted(set(map(str, current.items)) - set(map(str, problem.items)))
+        raise LayoutError(f"the current plan has {len(extra)} books the plan does not (e.g. "
+                          f"{extra[0]!r}); use the same holdings")
+    return current, pos
 
 
 def _loose(opts, message: str) -> None:
@@ -238,14 +266,28 @@ def block_categories(problem: ShelfProblem, read_options=None) -> np.ndarray:
 
 
 def plan_baseline(name: str, loans, hall: Hall, *, holdings=None, seed=0, until=None,
-                  read_options=None):
+                  read_options=None, shelving=None):
     """A baseline shelving plan (``shelfplan baseline NAME`` on a stacked hall):
-    ``(est, problem, result)``."""
+    ``(est, problem, result)``; with growth space in ``shelving``, ``callnumber`` is
+    today's order with that room."""
     est, problem = shelf_problem(loans, hall, holdings=holdings, until=until,
                                  read_options=read_options)
     problem.titles = getattr(est, "titles", None)
     t0 = time.monotonic()
-    loc = shelf_baseline(name, problem, seed=seed)
+    from shelfplan.solve.growth import fill_rule
+    rule = fill_rule(shelving, problem, problem.categories, holdings)
+    seq = None
+    if rule is None:
+        loc = shelf_baseline(name, problem, seed=seed)
+    elif name == "callnumber":                              # growth space (issue 20)
+        from shelfplan.solve.growth import callnumber_with_room
+        seq, loc = callnumber_with_room(problem, rule)
+    else:
+        raise LayoutError(f"growth space (`fill`) goes with baseline callnumber, not {name}")
     info = {"method": f"baseline:{name}", "seed": seed_info(seed), "iterations": 0,
             "seconds": round(time.monotonic() - t0, 3)}
+    if rule is not None:
+        info["fill"] = rule.record()
+    if seq is not None:
+        return est, problem, SolveResult(plan=seq, info=info, kind="sequence")
     return est, problem, SolveResult(plan=loc, info=info, kind="locations")

@@ -16,7 +16,8 @@ PACKAGE = Path(shelfplan.__file__).resolve().parent
 
 #: Pipeline order: a module may import from its own rank or a lower one only.
 RANKS = {"errors": 0, "ingest": 1, "model": 2, "solve": 3, "layout": 4, "judge": 5,
-         "present": 6, "api": 7, "shelf": 7, "pipeline": 7, "cli": 8, "__init__": 9, "__main__": 9}
+         "present": 6, "api": 7, "shelf": 7, "pipeline": 7, "moves": 7, "cli": 8, "__init__": 9,
+         "__main__": 9}
 
 
 def modules() -> list[str]:

@@ -206,8 +206,9 @@ def test_options_that_do_not_apply_to_a_stacked_hall():
     with pytest.raises(LayoutError, match="`level` category is for halls without stacks"):
         shelfplan.fit(SAMPLE_LOANS, hall=STACKED, read_options={"level": "category",
                                                                  "category_from": "column"})
-    with pytest.raises(LayoutError, match="incremental proposals"):
-        shelfplan.fit(SAMPLE_LOANS, hall=STACKED, current="x.json", max_moves=3)
+    with pytest.raises(LayoutError, match="`move_cost` prices free plans"):
+        shelfplan.fit(SAMPLE_LOANS, hall=STACKED, current="x.json", max_moves=3,
+                      keep_order="blocks", move_cost=1.0)
     with pytest.raises(LayoutError, match="need a hall with stacks"):
         shelfplan.fit(SAMPLE_LOANS, hall=DATA / "hall.json", holdings="h.csv")
 

@@ -8,6 +8,6 @@ become one-line messages with exit status 1; nothing is written on error.
 """
 
 from shelfplan.cli.options import main, setup_logging, summary  # noqa: F401
-from shelfplan.cli import core, estimate, evaluate, hall, render, shelving  # noqa: E402,F401  (register the commands)
+from shelfplan.cli import core, estimate, evaluate, hall, moves, render, shelving  # noqa: E402,F401  (register the commands)
 
 __all__ = ["main"]

@@ -11,6 +11,7 @@ from shelfplan.cli.options import (hall_option, holdings_option, loans_options, 
                                    quiet_option, setup_logging, shelf_list_option, summary,
                                    until_option)
 from shelfplan.cli.progress import FitProgress
+from shelfplan.cli.shelving_options import fill_option, shelving_options, write_shift
 
 EPILOG_FIT = """\b
 Examples:
@@ -91,14 +92,15 @@ Examples:
               help="With --keep-order blocks: comma-separated range ids that form the display "
                    "zone (the most borrowed books that fit, or --display-books of them).")
 @click.option("--shift-plan", type=click.Path(dir_okay=False),
-              help="With --keep-order blocks --current PLAN --max-moves N on a hall with stacks: "
-                   "write the order in which the runs move (CSV), no shelf ever overflowing.")
+              help="With --current TODAY on a hall with stacks: write the shift plan, one row "
+                   "per book moved (CSV, MODEL.md 8.8), executable from TODAY with --carts.")
+@shelving_options
 @loans_options
 @quiet_option
 def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, current, move_cost,
         max_moves, shrink_category, shrink_neighbours, shrink_popularity, half_life, tune,
         tune_time, tune_folds, objective, holdings, shelf_list, keep_order, display_books,
-        display_ranges, shift_plan, read_options, quiet):
+        display_ranges, shift_plan, shelving, read_options, quiet):
     """Fit an optimised layout for the books in LOANS (CSV, '-' for stdin).
 
     Estimates p(i) and p(j|i) from the loans, minimises the expected walk
@@ -120,10 +122,13 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
     from shelfplan.layout import check_output_path
     from shelfplan.solve.options import FitOptions
 
-    if shift_plan and not (current and max_moves is not None and keep_order == "blocks"):
-        raise click.UsageError("--shift-plan needs --keep-order blocks, --current and "
-                               "--max-moves")
-    for path in (output, shift_plan, shelf_list):
+    if (shift_plan or shelving.crew_sheet) and not current:
+        raise click.UsageError("--shift-plan and --crew-sheet need --current TODAY (the moves "
+                               "start from it; for a plan from scratch use shelfplan "
+                               "shift-plan TODAY PLAN)")
+    if shelving.crew_sheet and not shift_plan:
+        raise click.UsageError("--crew-sheet goes with --shift-plan")
+    for path in (output, shift_plan, shelving.crew_sheet, shelf_list):
         if path:
             check_output_path(path)
     display = None
@@ -143,16 +148,16 @@ def fit(loans, hall, output, seed, time_limit, kicks, init, method, until, curre
                              max_moves=max_moves, generalise=generalise, tune=tune,
                              tune_time=tune_time, tune_folds=tune_folds, keep_order=keep_order,
                              display=display, progress=say, started=started,
-                             objective=objective)
+                             objective=objective, shelving=shelving)
         layout = fit_layout(loans, hall, options, holdings=holdings, current=current,
                             read_options=read_options)
     finally:
         if say is not None:
             say.close()
-    if shift_plan:
-        from shelfplan.present.shelflist import write_shift_plan
-        write_shift_plan(layout, shift_plan)
+    note = write_shift(current, layout, shelving) if shift_plan else ""
     _write(layout, output, shelf_list)
+    if note:
+        click.echo(note)
 
 
 def _write(layout, output, shelf_list) -> None:
@@ -179,9 +184,11 @@ def _write(layout, output, shelf_list) -> None:
 @until_option
 @holdings_option
 @shelf_list_option
+@fill_option
 @loans_options
 @quiet_option
-def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_options, quiet):
+def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, shelving, read_options,
+             quiet):
     """Write a baseline layout: random, popularity-first, or call-number order.
 
     'callnumber' lays the books sorted by category along the shelving in
@@ -197,7 +204,7 @@ def baseline(name, loans, hall, output, seed, until, holdings, shelf_list, read_
         check_output_path(shelf_list)
     setup_logging(quiet)
     layout = make_baseline(name, loans, hall, seed=seed, until=until, read_options=read_options,
-                           holdings=holdings)
+                           holdings=holdings, shelving=shelving)
     _write(layout, output, shelf_list)
 
 

@@ -200,10 +200,13 @@ Examples:
 @different_halls_option
 @move_tol_option
 @top_option
+@click.option("--moves-curve", type=click.Path(dir_okay=False), default=None,
+              help="Add the saving-versus-moves curve: the .json that shelfplan moves -o "
+                   "curve.png writes beside the figure.")
 @loans_options
 @quiet_option
 def report(current, proposed, more, loans, output, title, since, until, in_sample, holdout,
-           allow_different_halls, move_tol, top, read_options, quiet):
+           allow_different_halls, move_tol, top, moves_curve, read_options, quiet):
     """One page for a committee: CURRENT against PROPOSED (and MORE).
 
     The comparison table of 'compare', the floor plans with the moves, the
@@ -222,5 +225,16 @@ def report(current, proposed, more, loans, output, title, since, until, in_sampl
     cmp = run([current, proposed, *more], loans, since=since, until=until,
               read_options=read_options, allow_different_halls=allow_different_halls,
               move_tolerance=move_tol, top=top, in_sample=in_sample, holdout=holdout)
-    for path in write_report(cmp, output, title=title):
+    curve = None
+    if moves_curve:
+        import json
+        try:
+            with open(moves_curve, encoding="utf-8") as fh:
+                curve = json.load(fh)
+            curve["points"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ShelfplanError(f"{moves_curve}: not a moves curve; make one with "
+                                 f"shelfplan moves TODAY --loans L -o curve.png (it writes "
+                                 f"curve.json)") from None
+    for path in write_report(cmp, output, title=title, moves_curve=curve):
         click.echo(path)

@@ -43,6 +43,8 @@ class ShelfProblem(Problem):
     order_key: np.ndarray | None = None
     callnumbers: np.ndarray | None = None
     objective: str = "walk"          # what p and W weigh (model/visit_weights.py)
+    #: books each location may hold when less than its slots (growth space, MODEL.md 8.7)
+    room: np.ndarray | None = None
 
     @property
     def family(self) -> str:
@@ -58,7 +60,7 @@ class ShelfProblem(Problem):
 
     @property
     def capacity(self) -> np.ndarray:
-        return self.hall.stacks.capacity
+        return self.hall.stacks.capacity if self.room is None else self.room
 
     @property
     def m(self) -> int:

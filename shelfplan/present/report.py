@@ -171,6 +171,29 @@ def _notes(cmp: Comparison) -> list[str]:
     return notes
 
 
+def _moves(curve: dict | None) -> dict:
+    """The saving-versus-moves curve (``shelfplan moves``): its figure and table rows."""
+    if not curve:
+        return {}
+    from matplotlib.figure import Figure
+
+    from shelfplan.present.moves_plot import plot_moves_curve
+
+    fig = Figure(figsize=(7, 4.2), dpi=120)
+    plot_moves_curve(curve, fig.add_subplot())
+    fig.tight_layout()
+    rows = [["max moves", "books moved", "metres carried", "S_walk", "saving",
+             "of the from-scratch saving"]]
+    rows += [[str(p["budget"]), str(p["moved"]),
+              "" if p.get("carrying_m") is None else f"{p['carrying_m']:.0f}",
+              f"{p['S_walk']:.4f}", f"{p['saving_percent']:.1f} %",
+              f"{p['share_of_scratch_percent']:.1f} %"] for p in curve["points"]]
+    return {"fig": fig, "rows": rows, "intro": (
+        f"S_walk today {curve['today']:.4f} m; a plan from scratch {curve['scratch']:.4f} m. "
+        f"Each budget is a proposal from today that moves at most that many of the "
+        f"{curve['books']} books.")}
+
+
 def _page(cmp: Comparison, title: str | None) -> dict:
     """What both page formats show: title, intro, notes, tables, paragraphs, figures."""
     b = cmp.basis
@@ -195,6 +218,14 @@ def _flow_tables(cmp: Comparison) -> list:
         if fl is not None and fl.kind == "range":
             out.append((cmp.names[k], flow_rows(fl)))
     return out
+
+
+def _with_moves(page: dict, curve: dict | None) -> dict:
+    moves = _moves(curve)
+    if moves:
+        page["figs"]["moves"] = moves.pop("fig")
+    page["moves"] = moves
+    return page
 
 
 def _stack_map(cmp: Comparison) -> dict:
@@ -235,6 +266,13 @@ def _markdown(page: dict, stem: str) -> tuple[str, list[str]]:
     for name, rows in page["flows"]:
         md += [f"## Moves between ranges: {page['table'][0][1]} \u2192 {name}", "",
                FLOW_NOTE, "", _md_table(rows), ""]
+    if page["moves"]:
+        moves_png = f"{stem}-moves.png"
+        save_png(page["figs"]["moves"], moves_png)
+        md += ["## Saving against books moved", "", page["moves"]["intro"], "",
+               _md_table(page["moves"]["rows"]), "",
+               f"![Saving against books moved]({os.path.basename(moves_png)})", ""]
+        written.append(moves_png)
     for name, added, saved in page["books"]:
         md += [f"## {page['noun'].capitalize()} most affected: {name}", "",
                "Most walking added:", "", _md_table(added) if len(added) > 1 else "none", "",
@@ -265,6 +303,12 @@ def _html(page: dict) -> str:
         h += [f"<h2>Moves between ranges: {html.escape(page['table'][0][1])} &rarr; "
               f"{html.escape(name)}</h2>", f"<p class='note'>{FLOW_NOTE}</p>",
               _html_table(rows)]
+    if page["moves"]:
+        h += ["<h2>Saving against books moved</h2>",
+              f"<p class='note'>{html.escape(page['moves']['intro'])}</p>",
+              _html_table(page["moves"]["rows"]),
+              f"<img alt='saving against books moved' "
+              f"src='data:image/png;base64,{img['moves']}'>"]
     for name, added, saved in page["books"]:
         h += [f"<h2>{page['noun'].capitalize()} most affected: {html.escape(name)}</h2>",
               "<p>Most walking added</p>",
@@ -275,11 +319,13 @@ def _html(page: dict) -> str:
     return "\n".join(h)
 
 
-def write_report(cmp: Comparison, path, *, title: str | None = None) -> list[str]:
+def write_report(cmp: Comparison, path, *, title: str | None = None,
+                 moves_curve: dict | None = None) -> list[str]:
     """Write a one-page report (``.html`` or ``.md``); returns the files written.
 
     HTML embeds the figures as base64 PNG; Markdown writes them beside the
-    page as ``<name>.png`` (floor plans) and ``<name>-walks.png``.
+    page as ``<name>.png`` (floor plans) and ``<name>-walks.png``. ``moves_curve``
+    (what ``shelfplan moves`` writes as JSON) adds the saving-versus-moves curve.
     """
     path = os.fspath(path)
     stem, ext = os.path.splitext(path)
@@ -287,7 +333,7 @@ def write_report(cmp: Comparison, path, *, title: str | None = None) -> list[str
     if ext not in (".html", ".htm", ".md"):
         raise ShelfplanError(f"{path}: a report must end in .html or .md, got "
                              f"{ext or 'no extension'!r}; e.g. -o report.html")
-    page = _page(cmp, title)
+    page = _with_moves(_page(cmp, title), moves_curve)
     if ext == ".md":
         text, written = _markdown(page, stem)
     else:

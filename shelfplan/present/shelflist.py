@@ -15,7 +15,7 @@ import numpy as np
 from shelfplan.layout import SHELF_FACES, Layout, atomic_write
 from shelfplan.present.style import RenderError
 
-__all__ = ["shelf_list_rows", "write_shelf_list", "write_shift_plan", "COLUMNS", "columns"]
+__all__ = ["shelf_list_rows", "write_shelf_list", "COLUMNS", "columns"]
 
 COLUMNS = ("item_id", "call_number", "category", "range", "face", "section", "shelf", "slot",
            "p")
@@ -63,26 +63,4 @@ def write_shelf_list(layout: Layout, path) -> None:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(columns(layout))
         w.writerows(rows)
-    atomic_write(path, write)
-
-
-SHIFT_COLUMNS = ("step", "category", "books", "from", "to", "staging")
-
-
-def write_shift_plan(layout: Layout, path) -> None:
-    """The shift plan of an incremental block proposal as a CSV a crew can work from:
-    one row per run moved, in order (``from``/``to``: range face section/shelf/slot of
-    the run's first book; ``staging``: the run goes to free slots first, and moves on to
-    its place in a later step)."""
-    steps = layout.solver.get("shift_plan")
-    if steps is None:
-        raise RenderError("this layout has no shift plan; make one with fit --keep-order "
-                          "blocks --current PLAN --max-moves N")
-
-    def write(fh):
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(SHIFT_COLUMNS)
-        for s in steps:
-            w.writerow([s["step"], s["category"] or "", s["books"], s["from"], s["to"],
-                        "yes" if s["staging"] else "no"])
     atomic_write(path, write)

@@ -16,7 +16,9 @@ import numpy as np
 
 from shelfplan.errors import LayoutError
 from shelfplan.model.shelving import ShelfProblem
-from shelfplan.solve.runs import Runs, solve_runs
+from shelfplan.solve.fill import block_need
+from shelfplan.solve.gaps import solve_gapped_runs
+from shelfplan.solve.runs import Runs
 from shelfplan.solve.shelf_search import TableSearch, fill_by_entrance
 from shelfplan.solve.shelving import active_books
 
@@ -67,14 +69,23 @@ def _zone_slots(problem: ShelfProblem, loc: np.ndarray, books: np.ndarray) -> np
     return seq
 
 
-def blocks_plan(problem: ShelfProblem, categories, options, deadline: float):
+def _need(blocks: Runs, fill):
+    """Slots each block's stretch needs (MODEL.md 8.7; None: its books)."""
+    if fill is None or fill.trivial:
+        return None
+    return block_need(blocks.sizes, [fill.of(c) for c in blocks.names])
+
+
+def blocks_plan(problem: ShelfProblem, categories, options, deadline: float, fill=None):
     """Every book's slot in the shelving order for a blocks plan (with a display zone
-    when ``options.display`` is given) and the solver's info, by ``deadline``."""
+    when ``options.display`` is given) and the solver's info, by ``deadline``; ``fill``
+    (a :class:`~shelfplan.solve.fill.FillRule`) sets each block's growth space."""
     display = options.display
     if not display:
         blocks = Runs(problem, categories)
         problem.categories = blocks.names[blocks.block]
-        seq, _, _, info = solve_runs(problem, blocks, options, deadline)
+        seq, _, _, info = solve_gapped_runs(problem, blocks, _need(blocks, fill), options,
+                                            deadline)
         return seq, info
     t0 = time.monotonic()
     zone, shown = display_zone(problem, display.get("books"), display.get("ranges"))
@@ -84,8 +95,8 @@ def blocks_plan(problem: ShelfProblem, categories, options, deadline: float):
     fixed[shown] = fill_by_entrance(shown, problem.D, zone_cap, problem.n)[shown]
     blocks = Runs(problem, categories, outside=shown)
     cats = np.array(categories if categories is not None else [None] * problem.n, dtype=object)
-    seq, _, _, info = solve_runs(problem, blocks, options, t0 + 0.8 * (deadline - t0),
-                                 zone=zone, fixed_loc=fixed)
+    seq, _, _, info = solve_gapped_runs(problem, blocks, _need(blocks, fill), options,
+                                        t0 + 0.8 * (deadline - t0), zone=zone, fixed_loc=fixed)
     L = np.repeat(np.arange(problem.m), problem.capacity)
     loc = fixed.copy()
     loc[seq >= 0] = L[seq[seq >= 0]]
@@ -98,6 +109,7 @@ def blocks_plan(problem: ShelfProblem, categories, options, deadline: float):
     problem.categories = cats
     info.update(method="shelving: call-number blocks + display zone",
                 display={"books": int(len(shown)), "locations": int(len(zone)),
+                         "items": [str(problem.items[i]) for i in shown],
                          "ranges": sorted({str(problem.stacks.range_ids()[r])
                                            for r in problem.stacks.loc_range[zone]})})
     return seq, info

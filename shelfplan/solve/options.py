@@ -32,6 +32,7 @@ from shelfplan.errors import ParameterError
 from shelfplan.ingest.options import coerce_options
 from shelfplan.model.shrink import Generalise
 from shelfplan.model.visit_weights import Objective
+from shelfplan.solve.fill import ShelvingOptions
 
 __all__ = ["FitOptions", "Anchor", "CONSTRAINTS", "DEFAULT_TIME_LIMIT", "Interval", "OneOf"]
 
@@ -120,6 +121,7 @@ CONSTRAINTS: dict[str, list] = {
     "started": [_NONE, Interval("real")],
     "converge": [_NONE, _Type((bool,), "True or False")],
     "objective": [_Type((Objective,), "walk or visits")],
+    "shelving": [_NONE, _Type((ShelvingOptions,), "a ShelvingOptions (growth space, shift plan)")],
 }
 
 
@@ -133,7 +135,8 @@ class FitOptions:
     converges and the limit only caps it; False, it uses the whole limit; None (the
     default), True without a ``time_limit`` and False with one. ``objective``: ``walk``
     (S_walk, MODEL.md 8.4) or ``visits`` (:mod:`shelfplan.model.visit_weights`), or an
-    :class:`~shelfplan.model.visit_weights.Objective`.
+    :class:`~shelfplan.model.visit_weights.Objective`. ``shelving``: growth space and the
+    shift plan's carts (:class:`~shelfplan.solve.fill.ShelvingOptions`, MODEL.md 8.7-8.8).
     """
 
     seed: object = 0
@@ -154,6 +157,7 @@ class FitOptions:
     started: float | None = None
     converge: bool | None = None
     objective: object = "walk"
+    shelving: object = None
 
     def __post_init__(self):
         object.__setattr__(self, "objective", Objective.coerce(self.objective))

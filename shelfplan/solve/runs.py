@@ -196,24 +196,26 @@ def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48, allowed=N
 
 class RunMoves:
     """The call-number runs' moves for the engine (:func:`shelfplan.solve.engine.drive`):
-    the state is a block order and the free slots before the first run (``lead``);
-    ``allowed(order, lead)`` may refuse plans (a move budget).
-    ``settle``: descent by block swaps, insertions and reversals and shifts of the
-    lead, each priced by the exact S_walk, then kicks (a random stretch of blocks
+    the state is a block order and where the free slots stand (``extra``: the lead
+    before the first run, or with growth space the slack before each run,
+    :mod:`shelfplan.solve.gaps`). ``settle``: the family's descent (``descend(order,
+    extra, S, deadline)``: block swaps, insertions and reversals, each priced by the
+    exact S_walk, and the free slots placed), then kicks (a random stretch of blocks
     reversed, descent, kept only when better) until ``patience`` in a row fail;
-    ``restart``: one more kick from the best."""
+    ``restart``: one more kick from the best. ``allowed(order, extra)`` may refuse
+    plans (a move budget)."""
 
-    def __init__(self, pricer: _Pricer, order, lead: int, rng, *, patience: int = 50,
-                 allowed=None, shift_lead: bool = True):
-        self.pricer, self.rng, self.patience = pricer, rng, patience
-        self.rules = {"allowed": allowed, "shift_lead": shift_lead}
-        self.order, self.lead = np.asarray(order, dtype=np.int64).copy(), int(lead)
-        self.S = pricer(self.order, self.lead)
+    def __init__(self, pricer, order, extra, rng, descend, *, patience: int = 50,
+                 allowed=None):
+        self.pricer, self.rng, self.descend = pricer, rng, descend
+        self.patience, self.allowed = patience, allowed
+        self.order = np.asarray(order, dtype=np.int64).copy()
+        self.extra = extra.copy() if isinstance(extra, np.ndarray) else int(extra)
+        self.S = pricer(self.order, self.extra)
         self.kicks = 0
 
     def settle(self, deadline: float) -> None:
-        self.order, self.lead, self.S = _descend(self.pricer, self.order, self.lead, self.S,
-                                                 self.rng, deadline, **self.rules)
+        self.order, self.extra, self.S = self.descend(self.order, self.extra, self.S, deadline)
         failed = 0
         while failed < self.patience and len(self.order) > 3 and time.monotonic() < deadline:
             failed = 0 if self._kick(deadline) else failed + 1
@@ -227,13 +229,12 @@ class RunMoves:
         a, z = sorted(self.rng.choice(len(self.order), 2, replace=False))
         kicked = self.order.copy()
         kicked[a:z + 1] = kicked[a:z + 1][::-1]
-        allowed = self.rules["allowed"]
-        if allowed is not None and not allowed(kicked, self.lead):
+        if self.allowed is not None and not self.allowed(kicked, self.extra):
             return False
-        o2, l2, S2 = _descend(self.pricer, kicked, self.lead, self.pricer(kicked, self.lead),
-                              self.rng, deadline, **self.rules)
+        o2, e2, S2 = self.descend(kicked, self.extra, self.pricer(kicked, self.extra),
+                                  deadline)
         if S2 < self.S - 1e-12 * max(1.0, self.S):
-            self.order, self.lead, self.S = o2, l2, S2
+            self.order, self.extra, self.S = o2, e2, S2
             return True
         return False
 
@@ -241,7 +242,7 @@ class RunMoves:
         return self.S
 
     def plan(self) -> np.ndarray:
-        return np.append(self.order, self.lead).astype(np.int64)
+        return np.concatenate([self.order, np.atleast_1d(self.extra)]).astype(np.int64)
 
 
 def solve_runs(problem: ShelfProblem, blocks: Runs, options, deadline: float, *,
@@ -261,7 +262,8 @@ def solve_runs(problem: ShelfProblem, blocks: Runs, options, deadline: float, *,
         record.offer(pack(np.arange(blocks.K), 0), "call-number order")
         record.offer(pack(*coi_order(problem, blocks, pricer)), "class-based storage (COI)")
         best = record.best("internal: no block order")
-        moves = RunMoves(pricer, best[:-1], int(best[-1]), rng, patience=patience)
+        descend = lambda o, ld, S, dl: _descend(pricer, o, ld, S, rng, dl)  # noqa: E731
+        moves = RunMoves(pricer, best[:-1], int(best[-1]), rng, descend, patience=patience)
         engine = drive(moves, record, options, how="block search + kicks", seed=rng,
                        movable=blocks.K > 1, tick=lambda: record.tick("restarts from the best"))
     record.time_up()

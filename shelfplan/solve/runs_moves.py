@@ -20,7 +20,7 @@ from shelfplan.errors import LayoutError
 from shelfplan.model.shelving import ShelfProblem
 from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, as_rng, seed_info
-from shelfplan.solve.runs import Runs, RunMoves, _Pricer
+from shelfplan.solve.runs import Runs, RunMoves, _descend, _Pricer
 
 __all__ = ["current_order", "solve_runs_within", "shift_plan"]
 
@@ -62,8 +62,10 @@ def solve_runs_within(problem: ShelfProblem, blocks: Runs, cur_seq: np.ndarray,
     def moved(o, ld):
         return int((L[pricer.sequence(o, ld)] != cur_loc).sum())
 
-    moves = RunMoves(pricer, order, lead, rng, patience=0,
-                     allowed=lambda o, ld: moved(o, ld) <= max_moves, shift_lead=False)
+    allowed = lambda o, ld: moved(o, ld) <= max_moves  # noqa: E731
+    descend = lambda o, ld, S, dl: _descend(pricer, o, ld, S, rng, dl,  # noqa: E731
+                                            allowed=allowed, shift_lead=False)
+    moves = RunMoves(pricer, order, lead, rng, descend, patience=0, allowed=allowed)
     with record.stage():
         engine = drive(moves, record, options, how="block search within the budget",
                        seed=rng, movable=blocks.K > 1 and max_moves > 0)

@@ -33,16 +33,18 @@ __all__ = ["solve", "SolveResult", "FitOptions"]
 
 
 def solve(problem, options: FitOptions | None = None, *, current=None, bound=None,
-          categories=None, est=None, visits=None, **tuning) -> SolveResult:
+          categories=None, fill=None, est=None, visits=None, **tuning) -> SolveResult:
     """The plan of lowest cost found for ``problem`` under ``options``.
 
     Data the families need besides the problem:
 
     * ``current``: today's plan for an incremental proposal: ``(n, 3)`` positions
-      (NaN rows for units without one) on a free hall, each book's slot in the
-      shelving order for a blocks plan on a hall with stacks;
+      (NaN rows for units without one) on a free hall; on a hall with stacks each
+      book's slot in the shelving order for a blocks plan, each book's ``(location,
+      shelf, slot)`` for a free plan (MODEL.md 8.8);
     * ``bound``: a certified lower bound of the cost (the search stops there);
     * ``categories``: the blocks of a ``keep_order="blocks"`` plan, one per book;
+    * ``fill``: growth space (:class:`~shelfplan.solve.fill.FillRule`, MODEL.md 8.7);
     * ``est``, ``visits``: the estimates and the loans' (session, book) pairs an
       embedding learns from;
     * ``tuning``: the item solver's fixed-work knobs (``stages``, ``maxiter``,
@@ -53,7 +55,7 @@ def solve(problem, options: FitOptions | None = None, *, current=None, bound=Non
         return _embedded(problem, options, est, visits, tuning.get("dim"))
     deadline = options.search_deadline
     if isinstance(problem, ShelfProblem):
-        return _shelving(problem, options, deadline, current, categories)
+        return _shelving(problem, options, deadline, current, categories, fill)
     if problem.blocks:
         from shelfplan.solve.blocks import incremental_blocks, solve_blocks
         if current is not None:
@@ -64,18 +66,33 @@ def solve(problem, options: FitOptions | None = None, *, current=None, bound=Non
 
 
 def _shelving(problem: ShelfProblem, options: FitOptions, deadline: float, current,
-              categories) -> SolveResult:
-    if options.keep_order != "blocks":
-        if current is not None:
-            raise LayoutError("an incremental shelving plan keeps call-number blocks: give "
-                              "`keep_order` blocks with `current` and `max_moves`")
-        from shelfplan.solve.shelving import solve_shelving
-        return solve_shelving(problem, options, deadline)
-    if current is None:
-        from shelfplan.solve.display import blocks_plan
-        seq, info = blocks_plan(problem, categories, options, deadline)
-    else:
-        seq, info = _blocks_within(problem, options, deadline, current, categories)
+              categories, fill) -> SolveResult:
+    if options.keep_order == "blocks":
+        if current is None:
+            from shelfplan.solve.display import blocks_plan
+            seq, info = blocks_plan(problem, categories, options, deadline, fill=fill)
+            if fill is not None:
+                info["fill"] = fill.record()
+        else:
+            seq, info = _blocks_within(problem, options, deadline, current, categories)
+        return _sequence(problem, seq, info)
+    if current is not None:                   # a free plan from today's shelves (8.8)
+        from shelfplan.solve.budget import keep_slots, solve_within_budget
+        today = np.asarray(current, dtype=np.int64)
+        loc, info = solve_within_budget(problem, today[:, 0], options, deadline)
+        seq = keep_slots(problem.stacks, loc, today[:, 0], today[:, 1], today[:, 2],
+                         problem.order_key)
+        return _sequence(problem, seq, info)
+    if fill is not None:                      # growth space (8.7)
+        from shelfplan.solve.room import solve_with_room
+        loc, info = solve_with_room(problem, fill, options, deadline)
+        return SolveResult(plan=loc, cost=shelved_cost(loc, problem), info=info,
+                           kind="locations")
+    from shelfplan.solve.shelving import solve_shelving
+    return solve_shelving(problem, options, deadline)
+
+
+def _sequence(problem: ShelfProblem, seq, info: dict) -> SolveResult:
     return SolveResult(plan=seq, cost=shelved_cost(_loc_of(problem, seq), problem), info=info,
                        kind="sequence")
 
@@ -84,6 +101,7 @@ def _blocks_within(problem: ShelfProblem, options: FitOptions, deadline: float, 
                    categories):
     """From today's blocks plan (``cur_seq``), within ``options.max_moves`` books moved;
     the order in which the runs move goes into ``info["shift_plan"]``."""
+    from shelfplan.solve.budget import carrying
     from shelfplan.solve.runs import Runs
     from shelfplan.solve.runs_moves import shift_plan, solve_runs_within
 
@@ -98,6 +116,7 @@ def _blocks_within(problem: ShelfProblem, options: FitOptions, deadline: float, 
     seq, info = solve_runs_within(problem, blocks, cur_seq, int(options.max_moves), options,
                                   deadline)
     L, S, T = problem.stacks.slot_order()
+    info["carrying_m"] = round(carrying(problem, L[cur_seq], L[seq])[1], 2)
     ids = problem.stacks.range_ids()
 
     def where(g):
