@@ -36,7 +36,9 @@ def test_sample_shelving_plans_are_the_plans_of_before():
     assert plan.objective["total"] == pytest.approx(5.134529330094481, rel=1e-9)
     blocks = fit(SAMPLE_LOANS, STACKED, holdings=HOLDINGS, seed=0, keep_order="blocks",
                  read_options={"category_from": "callnumber"})
-    assert blocks.objective["total"] == pytest.approx(9.023262442971287, rel=1e-9)
+    # issue 20 lets free slots stand between the runs (9.0233 before it); the pin is the
+    # plan its own search made before moving onto the engine
+    assert blocks.objective["total"] == pytest.approx(8.681935456592862, rel=1e-9)
 
 
 # --- the time limit is used ------------------------------------------------------------

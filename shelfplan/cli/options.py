@@ -230,13 +230,18 @@ def summary(layout, output: str) -> str:
         _spacing_line(layout),
         _method_line(sol, output),
     ]
+    cap = ("no cap on moves" if sol.get("max_moves") is None
+           else f"max moves {sol['max_moves']}")
     if "carrying_m" in sol:                                    # shelving, from today
-        lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}), "
-                         f"carried {sol['carrying_m']:.1f} m; S_walk today "
-                         f"{sol['objective_today']:.4f} m -> proposed {o['total']:.4f} m")
+        today = sol.get("objective_today")
+        lines.insert(-1, f"moved {sol['moved']} books ({cap}), carried "
+                         f"{sol['carrying_m']:.1f} m"
+                         + (f"; S_walk today {today:.4f} m -> proposed {o['total']:.4f} m"
+                            if today is not None else ""))
     elif "moved" in sol and "move_distance" not in sol:        # shelving blocks
-        lines.insert(-1, f"moved {sol['moved']} books (max moves {sol.get('max_moves')}); "
-                         f"today's S = {sol.get('objective_today', float('nan')):.4f} m")
+        today = sol.get("objective_today")
+        lines.insert(-1, f"moved {sol['moved']} books ({cap})"
+                         + (f"; today's S = {today:.4f} m" if today is not None else ""))
     elif "moved" in sol:
         noun = ("category blocks" if layout.sizes is not None
                 else "titles" if layout.level == "title" else "books")

@@ -168,7 +168,7 @@ def book_classes(layout: Layout) -> np.ndarray:
 
 def _face_classes(classes: np.ndarray) -> tuple:
     named = sorted({c for c in classes if c is not None})
-    return tuple(np.asarray(named, dtype=object)[np.argsort(sort_keys(named), kind="stable")])
+    return tuple(np.asarray(named, dtype=object)[np.argsort(shelf_ranks(named), kind="stable")])
 
 
 def sign_format(path) -> str:
