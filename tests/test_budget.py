@@ -79,7 +79,7 @@ def test_bad_today_or_budget(files, tmp_path):
     fewer.write_text(random_loans_csv(30, 40, seed=1))
     with pytest.raises(LayoutError, match="books"):
         shelfplan.fit(str(fewer), hall=hall, current=today, max_moves=5)
-    with pytest.raises(LayoutError, match="max_moves"):
+    with pytest.raises(shelfplan.ParameterError, match="max_moves"):
         shelfplan.fit(loans, hall=hall, current=today, max_moves=-1)
     out = tmp_path / "p.json"
     r = CliRunner().invoke(main, ["fit", loans, "--hall", hall, "--current", today,

@@ -30,8 +30,7 @@ from shelfplan.model.shelving import ShelfProblem
 from shelfplan.solve import gaps_kernel as kernel
 from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, as_rng, seed_info
-from shelfplan.solve.runs import RunMoves, Runs, _apply, _moves, coi_order
-from shelfplan.solve.shelving import active_books
+from shelfplan.solve.runs import RunMoves, Runs, _Pricer, coi_order, order_pass
 
 __all__ = ["GapPricer", "solve_gapped_runs", "GRID"]
 
@@ -39,18 +38,15 @@ __all__ = ["GapPricer", "solve_gapped_runs", "GRID"]
 GRID = 256
 
 
-class GapPricer:
-    """Exact S_walk of (order, x) and the slack DP for one problem."""
+class GapPricer(_Pricer):
+    """Exact S_walk of (order, x) and the slack DP for one problem (the runs' slots,
+    weights and books as :class:`~shelfplan.solve.runs._Pricer`'s)."""
 
     def __init__(self, problem: ShelfProblem, blocks: Runs, need=None, zone=None,
                  fixed_loc=None):
-        self.blocks = blocks
+        super().__init__(problem, blocks, zone, fixed_loc)
         self.need = (blocks.sizes.copy() if need is None
                      else np.asarray(need, dtype=np.int64))
-        all_loc = np.repeat(np.arange(problem.m), problem.stacks.capacity).astype(np.int64)
-        keep = np.ones(len(all_loc), dtype=bool) if zone is None else ~np.isin(all_loc, zone)
-        self.slot_index = np.nonzero(keep)[0]
-        self.slot_loc = all_loc[keep]
         self.E = int(len(self.slot_loc) - self.need.sum())
         if self.E < 0:
             raise HallError(f"{problem.hall.name}: the call-number blocks need "
@@ -59,18 +55,11 @@ class GapPricer:
                             f"holds {len(self.slot_loc)}; {-self.E} slots are missing: raise "
                             f"the fill (--fill, --fill-table) or add ranges, sections or "
                             f"shelves to the hall file")
-        self.fixed_loc = (np.full(problem.n, -1, dtype=np.int64) if fixed_loc is None
-                          else np.asarray(fixed_loc, dtype=np.int64))
-        W = problem.symmetric_weights()
-        W.sort_indices()
-        self.W, self.D, self.p = W, np.ascontiguousarray(problem.D), problem.p
-        self.books = active_books(problem).astype(np.int64)
         inb = self.books[blocks.block[self.books] >= 0]
         inb = inb[np.argsort(blocks.block[inb], kind="stable")]
         self.members = inb
         self.ptr = np.concatenate([[0], np.cumsum(np.bincount(blocks.block[inb],
                                                               minlength=blocks.K))])
-        self.evals = 0
 
     @property
     def free(self) -> int:
@@ -140,19 +129,10 @@ def _slack(pricer: GapPricer, order, x, S, deadline, rounds: int = 4):
 def _descend(pricer: GapPricer, order, x, S, rng, deadline, width: int = 48):
     """First-improvement order moves (slack kept by position), then the slack DP, until
     neither pays."""
-    K = len(order)
     while time.monotonic() < deadline:
-        improved = False
-        for b in rng.permutation(K):
-            q = int(np.nonzero(order == b)[0][0])
-            for kind, t in _moves(K, q, rng, width):
-                new = _apply(order, kind, q, t)
-                c = pricer(new, x)
-                if _better(c, S):
-                    order, S, improved = new, c, True
-                    break
-            if time.monotonic() > deadline:
-                return order, x, S
+        order, S, improved, out = order_pass(pricer, order, x, S, rng, deadline, width)
+        if out:
+            return order, x, S
         x2, S2 = _slack(pricer, order, x, S, deadline)
         if _better(S2, S):
             x, S, improved = x2, S2, True

@@ -163,25 +163,36 @@ def _apply(order: np.ndarray, kind: str, q: int, t: int) -> np.ndarray:
     return new
 
 
+def order_pass(pricer, order, extra, S, rng, deadline, width=48, allowed=None):
+    """One pass of first-improvement block moves (each block in random order takes the
+    first swap, insertion or reversal that lowers the exact S_walk, the free slots
+    ``extra`` kept); ``(order, S, improved, out of time)``."""
+    K = len(order)
+    improved = False
+    for b in rng.permutation(K):
+        q = int(np.nonzero(order == b)[0][0])
+        for kind, t in _moves(K, q, rng, width):
+            new = _apply(order, kind, q, t)
+            c = pricer(new, extra)
+            if c < S - 1e-12 * max(1.0, S) and (allowed is None or allowed(new, extra)):
+                order, S, improved = new, c, True
+                break
+        if time.monotonic() > deadline:
+            return order, S, improved, True
+    return order, S, improved, False
+
+
 def _descend(pricer: _Pricer, order, lead, S, rng, deadline, width=48, allowed=None,
              shift_lead: bool = True):
     """First-improvement descent over block swaps, insertions and reversals (and shifts
     of the lead when ``shift_lead``); ``allowed(order, lead)`` may refuse a plan (a
     move budget)."""
-    K = len(order)
     improved = True
     while improved and time.monotonic() < deadline:
-        improved = False
-        for b in rng.permutation(K):
-            q = int(np.nonzero(order == b)[0][0])
-            for kind, t in _moves(K, q, rng, width):
-                new = _apply(order, kind, q, t)
-                c = pricer(new, lead)
-                if c < S - 1e-12 * max(1.0, S) and (allowed is None or allowed(new, lead)):
-                    order, S, improved = new, c, True
-                    break
-            if time.monotonic() > deadline:
-                return order, lead, S
+        order, S, improved, out = order_pass(pricer, order, lead, S, rng, deadline, width,
+                                             allowed)
+        if out:
+            return order, lead, S
         if not shift_lead:
             continue
         for step in (1, 5, 30, 150, 750):

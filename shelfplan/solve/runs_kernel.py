@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from shelfplan.solve.gaps_kernel import cost_at_starts
+
 
 @njit(cache=True)
 def starts(order, sizes, lead):
@@ -31,19 +33,5 @@ def order_cost(order, sizes, lead, books, block, rank, slot_loc, D, p, indptr, i
                fixed_loc):
     """S_walk of the plan given by the block order (each pair counted once); books
     outside every block (``block`` -1) stand at ``fixed_loc``."""
-    start = starts(order, sizes, lead)
-    loc = fixed_loc.copy()
-    for t in range(len(books)):
-        i = books[t]
-        if block[i] >= 0:
-            loc[i] = slot_loc[start[block[i]] + rank[i]]
-    s = 0.0
-    for t in range(len(books)):
-        i = books[t]
-        li = loc[i] + 1
-        s += p[i] * D[0, li]
-        for u in range(indptr[i], indptr[i + 1]):
-            j = indices[u]
-            if j > i:
-                s += data[u] * D[li, loc[j] + 1]
-    return s
+    return cost_at_starts(starts(order, sizes, lead), books, block, rank, slot_loc, D, p,
+                          indptr, indices, data, fixed_loc)
