@@ -113,7 +113,7 @@ def test_samples_never_the_node_itself():
 
 def test_sampled_objective_is_bounded_and_pulls_partners_together():
     a, b, w, r = _graph(N=300, k=900)
-    V, info = sne_embed(a, b, w, 300, dim=2, exact=False, samples=16, maxiter=60, rounds=3)
+    V, info = sne_embed((a, b, w, 300), dim=2, exact=False, samples=16, maxiter=60, rounds=3)
     assert info["normaliser"].startswith("sampled") and np.isfinite(V).all()
     assert info["objective"] > 0                       # -sum p log q with q <= 1
     d_pair = np.linalg.norm(V[a] - V[b], axis=1).mean()
@@ -147,10 +147,10 @@ def test_skipgram_past_deadline_trains_one_epoch():
 
 def test_sne_past_deadline_stops_after_the_first_iteration():
     a, b, w, _ = _graph(N=300, k=900)
-    _, info = sne_embed(a, b, w, 300, dim=2, exact=False, samples=8, deadline=0.0)
+    _, info = sne_embed((a, b, w, 300), dim=2, exact=False, samples=8, deadline=0.0)
     assert info["rounds"] == 1 and info["iterations"] <= 1
     a, b, w, _ = _graph(N=30, k=90)
-    _, info = sne_embed(a, b, w, 30, dim=2, deadline=0.0)
+    _, info = sne_embed((a, b, w, 30), dim=2, deadline=0.0)
     assert info["normaliser"] == "exact" and info["iterations"] <= 1
 
 

@@ -64,9 +64,9 @@ def test_move_delta_is_exact(seed):
     i, t = int(rng.integers(ss.n)), int(rng.integers(ss.m))
     before = walking_cost(ss.positions(), problem)["total"]
     ss.wbuf[ss.nbr[ss.ptr[i]:ss.ptr[i + 1]]] = ss.wts[ss.ptr[i]:ss.ptr[i + 1]]
-    delta = K.move_delta(*ss._args()[:10], i, t)
+    delta = K.move_delta(ss._args(), i, t)
     ss.wbuf[:] = 0.0
-    K.apply_move(*ss._args()[:9], i, t)
+    K.apply_move(ss._args(), i, t)
     after = walking_cost(ss.positions(), problem)["total"]
     assert delta == pytest.approx(after - before, abs=1e-12)
     assert ss.S == pytest.approx(after)
@@ -85,7 +85,7 @@ def test_converge_lowers_s_and_stays_feasible():
     # converged: no single move of any book to any slot lowers S by more than 1e-9
     for i in range(ss.n):
         ss.wbuf[ss.nbr[ss.ptr[i]:ss.ptr[i + 1]]] = ss.wts[ss.ptr[i]:ss.ptr[i + 1]]
-        best = min(K.move_delta(*ss._args()[:10], i, t) for t in range(ss.m))
+        best = min(K.move_delta(ss._args(), i, t) for t in range(ss.m))
         ss.wbuf[:] = 0.0
         assert best > -1e-9
 
@@ -182,7 +182,7 @@ def test_annealing_steps_keep_every_price_exact():
     # recount from the positions, and the book/slot maps stay inverse
     problem, ss = _search(40, 4)
     K.seed_rng(0)
-    taken, gain = K.anneal(*ss._args(), ss.knn(16), 5000, 16, 10.0 * ss.S / ss.n, 0.5)
+    taken, gain = K.anneal(ss._args(), ss.knn(16), 5000, 16, 10.0 * ss.S / ss.n, 0.5)
     assert taken > 100
     cur = ss.cur.copy()
     ss.reprice()

@@ -112,7 +112,7 @@ def embed(method: str, p, pair, books, *, visits=None, dim=None, seed=0,
         return V, np.asarray(vec[ENTRANCE_TOKEN], dtype=float), info
     a, b, w = _graph(np.asarray(p, dtype=float), pair, books)
     if method == "sne":
-        Y, info = sne_embed(a, b, w, A + 1, dim=dim, seed=seed, deadline=deadline)
+        Y, info = sne_embed((a, b, w, A + 1), dim=dim, seed=seed, deadline=deadline)
     elif method == "tsne":
         P = sp.coo_matrix((w, (a, b)), shape=(A + 1, A + 1)).tocsr()
         Y, info = tsne_embed(P + P.T, dim=dim, seed=seed, deadline=deadline)

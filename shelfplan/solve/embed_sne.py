@@ -116,11 +116,13 @@ def draw_samples(N: int, m: int, rng) -> np.ndarray:
     return K + (K >= np.arange(N)[:, None])
 
 
-def sne_embed(a, b, w, N: int, *, dim: int = 3, seed=0, deadline: float | None = None,
+def sne_embed(graph: tuple, *, dim: int = 3, seed=0, deadline: float | None = None,
               samples: int = 64, maxiter: int = 300, rounds: int = 6,
               exact: bool | None = None, init=None) -> tuple[np.ndarray, dict]:
     """Points ``(N, dim)`` minimising L, and a record (objective, iterations, normaliser);
-    ``init``: the starting points (default: standard normal)."""
+    ``graph``: ``(a, b, w, N)``, the affinities ``P[a, b] = w`` over N nodes; ``init``:
+    the starting points (default: standard normal)."""
+    a, b, w, N = graph
     rng = np.random.default_rng(seed)
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     w = np.asarray(w, dtype=float)

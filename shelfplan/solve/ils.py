@@ -162,10 +162,9 @@ class SiteSearch:
             if tick is not None:
                 tick()
             chunk = np.ascontiguousarray(books[c0:c0 + CHUNK], dtype=np.int64)
-            G = K.medians(self.P, self.e, self.p, self.ptr, self.nbr, self.wts, self.site,
-                          chunk, WEISZFELD)
+            G = K.medians(self._args(), chunk, WEISZFELD)
             gslot = np.asarray(self.tree.query(G, k=1)[1], dtype=np.int64).reshape(-1)
-            moves, delta = K.sweep(*self._args(), table, chunk, gslot, k, eps, self.mark)
+            moves, delta = K.sweep(self._args(), table, chunk, gslot, k, eps, self.mark)
             self.moves += moves
             gain -= delta
         return gain, False
@@ -238,7 +237,7 @@ class SiteSearch:
             if tick is not None:
                 tick()
             step = min(ANNEAL_STEP, steps - done)
-            taken, gain = K.anneal(*self._args(), table, step, k, T0 * ANNEAL_END ** frac,
+            taken, gain = K.anneal(self._args(), table, step, k, T0 * ANNEAL_END ** frac,
                                    ANNEAL_LOCAL)
             done += step
             self.anneal_steps += step
@@ -287,7 +286,7 @@ class SiteSearch:
                 if tick is not None:
                     tick()
                 step = min(KICK_STEP, b - s0)
-                k, _ = K.kicks(*self._args(), table, step, min(KICK_K, self.m - 1), lo, hi,
+                k, _ = K.kicks(self._args(), table, step, min(KICK_K, self.m - 1), lo, hi,
                                KICK_TARGET, eps, KICK_PULL)
                 kept += k
                 done += step
@@ -356,11 +355,11 @@ def _warm() -> None:
     knn = np.array([[0, 1, 2, 3], [1, 0, 3, 2], [2, 0, 3, 1], [3, 1, 2, 0]], i64)
     books = np.arange(3, dtype=i64)
     args = (P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot)
-    K.medians(P, e, p, ptr, nbr, wts, site, books, WEISZFELD)
-    K.sweep(*args, knn, books, books.copy(), 2, f64(0.0), np.zeros(3, dtype=bool))
+    K.medians(args, books, WEISZFELD)
+    K.sweep(args, knn, books, books.copy(), 2, f64(0.0), np.zeros(3, dtype=bool))
     K.seed_rng(0)
-    K.kicks(*args, knn, 1, 2, 2, 3, KICK_TARGET, f64(0.0), KICK_PULL)
-    K.anneal(*args, knn, 2, 2, 1.0, ANNEAL_LOCAL)
+    K.kicks(args, knn, 1, 2, 2, 3, KICK_TARGET, f64(0.0), KICK_PULL)
+    K.anneal(args, knn, 2, 2, 1.0, ANNEAL_LOCAL)
 
 
 _warm()

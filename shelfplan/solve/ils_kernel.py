@@ -1,7 +1,10 @@
 """The compiled moves of the site search (:mod:`shelfplan.solve.ils`), numba.
 
 Sequential local search (each move changes the prices of the next) cannot be
-vectorised; these loops run compiled. State, shared by every function:
+vectorised; these loops run compiled.
+
+The state is one tuple ``st = (P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot)``
+(:meth:`SiteSearch.state`), passed whole to every function:
 
 * ``P`` (m, 3) slot coordinates, ``e`` (3,) the entrance;
 * ``p`` (n,) entrance weights; ``ptr, nbr, wts``: the symmetric CSR pair weights;
@@ -35,8 +38,9 @@ def _d(P, s, x0, x1, x2):
 
 
 @njit(cache=True)
-def cost_at(P, e, p, ptr, nbr, wts, site, i, t):
+def cost_at(st, i, t):
     """Book i's own cost were it on slot t (its partners where they are)."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     out = p[i] * _d(P, t, e[0], e[1], e[2])
     for q in range(ptr[i], ptr[i + 1]):
         s = site[nbr[q]]
@@ -45,22 +49,24 @@ def cost_at(P, e, p, ptr, nbr, wts, site, i, t):
 
 
 @njit(cache=True)
-def move_delta(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t):
+def move_delta(st, i, t):
     """S(after) - S(before) for book i to slot t (``wbuf`` holds i's weights)."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     a = site[i]
     if t == a:
         return 0.0
-    delta = cost_at(P, e, p, ptr, nbr, wts, site, i, t) - cur[i]
+    delta = cost_at(st, i, t) - cur[i]
     j = occ[t]
     if j >= 0:
-        delta += cost_at(P, e, p, ptr, nbr, wts, site, j, a) - cur[j]
+        delta += cost_at(st, j, a) - cur[j]
         # each side priced the pair {i, j} at distance 0 instead of |a - t|
         delta += 2.0 * wbuf[j] * _d(P, a, P[t, 0], P[t, 1], P[t, 2])
     return delta
 
 
 @njit(cache=True)
-def _place(P, e, p, ptr, nbr, wts, site, occ, cur, i, s):
+def _place(st, i, s):
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     old = site[i]
     for q in range(ptr[i], ptr[i + 1]):
         k = nbr[q]
@@ -69,32 +75,35 @@ def _place(P, e, p, ptr, nbr, wts, site, occ, cur, i, s):
         cur[k] += wts[q] * (_d(P, s, x0, x1, x2) - _d(P, old, x0, x1, x2))
     site[i] = s
     occ[s] = i
-    cur[i] = cost_at(P, e, p, ptr, nbr, wts, site, i, s)
+    cur[i] = cost_at(st, i, s)
 
 
 @njit(cache=True)
-def apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t):
+def apply_move(st, i, t):
     """Book i to slot t, swapping with its occupant if any."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     a = site[i]
     j = occ[t]
-    _place(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
+    _place(st, i, t)
     if j >= 0:
-        _place(P, e, p, ptr, nbr, wts, site, occ, cur, j, a)
+        _place(st, j, a)
     else:
         occ[a] = -1
 
 
 @njit(cache=True)
-def priced_move(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t):
+def priced_move(st, i, t):
     """:func:`move_delta` with i's weights scattered into ``wbuf`` and cleared after."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     scatter_row(i, ptr, nbr, wts, wbuf)
-    dl = move_delta(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
+    dl = move_delta(st, i, t)
     clear_row(i, ptr, nbr, wbuf)
     return dl
 
 
 @njit(cache=True)
-def _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i, cand1, k1, cand2, k2):
+def _best(st, i, cand1, k1, cand2, k2):
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     scatter_row(i, ptr, nbr, wts, wbuf)
     best, arg = 0.0, -1
     a = site[i]
@@ -102,14 +111,14 @@ def _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i, cand1, k1, cand2
         t = cand1[r] if r < k1 else cand2[r - k1]
         if t == a:
             continue
-        dl = cost_at(P, e, p, ptr, nbr, wts, site, i, t) - cur[i]
+        dl = cost_at(st, i, t) - cur[i]
         j = occ[t]
         if j >= 0:
             dat = _d(P, a, P[t, 0], P[t, 1], P[t, 2])
             # j's side is at least -tot[j] |a - t| (triangle inequality): skip hopeless swaps
             if dl - tot[j] * dat >= best:
                 continue
-            dl += cost_at(P, e, p, ptr, nbr, wts, site, j, a) - cur[j] + 2.0 * wbuf[j] * dat
+            dl += cost_at(st, j, a) - cur[j] + 2.0 * wbuf[j] * dat
         if dl < best:
             best, arg = dl, t
     clear_row(i, ptr, nbr, wbuf)
@@ -124,21 +133,22 @@ def _mark(ptr, nbr, mark, i):
 
 
 @njit(cache=True)
-def sweep(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, books, gslot, k, eps, mark):
+def sweep(st, knn, books, gslot, k, eps, mark):
     """Each of ``books`` in turn takes its best improving move among the ``k``
     slots nearest ``gslot`` (the slot nearest its pull point) and the ``k/2``
     nearest its own slot. A moved book, the book it swapped with and their
     partners are marked in ``mark`` (their prices changed). Returns (moves,
     total delta)."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     k2 = max(k // 2, 1)
     moves, total = 0, 0.0
     for r in range(len(books)):
         i = books[r]
-        best, t = _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i,
+        best, t = _best(st, i,
                         knn[gslot[r]], k, knn[site[i]], k2)
         if t >= 0 and best < -eps:
             j = occ[t]
-            apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
+            apply_move(st, i, t)
             _mark(ptr, nbr, mark, i)
             if j >= 0:
                 _mark(ptr, nbr, mark, j)
@@ -148,9 +158,10 @@ def sweep(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, books, gslot, 
 
 
 @njit(cache=True)
-def medians(P, e, p, ptr, nbr, wts, site, books, iters):
+def medians(st, books, iters):
     """Weighted geometric medians (Weiszfeld) of each book's partners and the
     entrance; a book with no weight keeps its slot's point."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     out = np.empty((len(books), 3))
     for r in range(len(books)):
         i = books[r]
@@ -180,10 +191,11 @@ def medians(P, e, p, ptr, nbr, wts, site, books, iters):
 
 
 @njit(cache=True)
-def pull_slot(P, e, p, ptr, nbr, wts, site, knn, i, iters):
+def pull_slot(st, knn, i, iters):
     """The slot nearest book i's pull point (its weighted geometric median, found
     by ``iters`` Weiszfeld steps), by a greedy walk over the slot graph ``knn``
     from i's own slot."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     tot = p[i]
     c0, c1, c2 = p[i] * e[0], p[i] * e[1], p[i] * e[2]
     for q in range(ptr[i], ptr[i + 1]):
@@ -229,7 +241,7 @@ def _pick(cum):
 
 
 @njit(cache=True)
-def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smin, smax,
+def kicks(st, knn, count, kk, smin, smax,
           target, eps, pull):
     """``count`` kicks: the books on ``smin..smax`` slots around a centre book are
     shuffled, then re-optimised (up to 4 passes, candidates the ``kk`` slots
@@ -237,6 +249,7 @@ def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smi
     only when S drops.
     The centre is, with probability ``target``, drawn by its own cost (the
     worst books most often), else uniformly. Returns (kept, total delta)."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     n = len(site)
     log_i = np.empty(64 * (smax + 1) * 8, dtype=np.int64)
     log_s = np.empty_like(log_i)
@@ -260,23 +273,23 @@ def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smi
             t = region[perm[r]]
             if site[i] == t:
                 continue
-            dl = priced_move(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
+            dl = priced_move(st, i, t)
             log_i[nl], log_s[nl] = i, site[i]
             nl += 1
-            apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
+            apply_move(st, i, t)
             delta += dl
         for _ in range(4):
             moved = 0
             for r in range(nb):
                 i = books[r]
-                g = pull_slot(P, e, p, ptr, nbr, wts, site, knn, i, 4) if pull else site[i]
-                best, t = _best(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, i,
+                g = pull_slot(st, knn, i, 4) if pull else site[i]
+                best, t = _best(st, i,
                                 knn[g], kk, knn[site[i]], kk // 2)
                 if t >= 0 and best < -eps and nl < len(log_i):
                     log_i[nl], log_s[nl] = i, site[i]
                     nl += 1
                     j = occ[t]
-                    apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
+                    apply_move(st, i, t)
                     delta += best
                     moved += 1
                     if j >= 0 and nb < len(books):
@@ -289,17 +302,18 @@ def kicks(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, smi
             gain += delta
         else:
             for r in range(nl - 1, -1, -1):
-                apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, log_i[r], log_s[r])
+                apply_move(st, log_i[r], log_s[r])
     return kept, gain
 
 
 @njit(cache=True)
-def anneal(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, temp, local):
+def anneal(st, knn, count, kk, temp, local):
     """``count`` Metropolis steps at temperature ``temp``: a random book to a random
     slot among the ``kk`` nearest its own (with probability ``local``) or among the
     ``kk`` nearest a random partner's slot, swapping with the occupant; a step that
     raises S by ``d`` is taken with probability ``exp(-d / temp)``. Returns (steps
     taken, total delta)."""
+    P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot = st
     n = len(site)
     taken, gain = 0, 0.0
     for _ in range(count):
@@ -312,9 +326,9 @@ def anneal(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, tot, knn, count, kk, te
             t = knn[site[nbr[ptr[i] + np.random.randint(deg)]], np.random.randint(kk)]
         if t == a:
             continue
-        dl = priced_move(P, e, p, ptr, nbr, wts, site, occ, cur, wbuf, i, t)
+        dl = priced_move(st, i, t)
         if dl < 0.0 or np.random.random() < np.exp(-dl / temp):
-            apply_move(P, e, p, ptr, nbr, wts, site, occ, cur, i, t)
+            apply_move(st, i, t)
             taken += 1
             gain += dl
     return taken, gain

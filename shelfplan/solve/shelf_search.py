@@ -184,6 +184,14 @@ class TableSearch:
         self._tabu = None
         self._spent, self._failed, self._wins = [0.0, 0.0], [0, 0], [0, 0]  # tabu, annealing
 
+    def _wt(self) -> tuple:
+        """The prices: distances, pair weights (CSR), entrance weights."""
+        return (self.D, self.W.indptr, self.W.indices, self.W.data, self.p)
+
+    def _st(self) -> tuple:
+        """The assignment (rebuilt on each call: :meth:`restore` replaces the arrays)."""
+        return (self.loc, self.load, self.cap, self.members, self.where)
+
     @property
     def best_loc(self) -> np.ndarray:
         return self.best[0]
@@ -203,12 +211,11 @@ class TableSearch:
     # -- sweeps -------------------------------------------------------------------
     def sweep(self, books: np.ndarray, k: int, deadline: float, chunk: int = 256) -> float:
         """Each book's best move or swap in turn (compiled); the total gain."""
-        W, gained = self.W, 0.0
+        gained = 0.0
         for s in range(0, len(books), chunk):
             part = books[s:s + chunk]
-            gained += kernel.sweep(part, k, self.D, W.indptr, W.indices, W.data, self.p,
-                                   self.loc, self.load, self.cap, self.members, self.where,
-                                   self.around, self.ent_near, self.mark, self.stamp,
+            gained += kernel.sweep(part, k, self._wt(), self._st(),
+                                   (self.around, self.ent_near), self.mark, self.stamp,
                                    MIN_GAIN)
             self.stamp += len(part)
             if time.monotonic() > deadline:
@@ -290,11 +297,9 @@ class TableSearch:
         probability HOT to COLD), then sweeps; the best met is kept. Rounds grow
         longer (up to 8 times) while they fail."""
         self.restore()
-        books, W = self.active, self.W
+        books = self.active
         near_k = min(NEAR_K, self.around.shape[1])
-        args = (self.D, W.indptr, W.indices, W.data, self.p)
-        state = (self.loc, self.load, self.cap, self.members)
-        med = kernel.uphill(books, 256, near_k, *args, *state, self.around)
+        med = kernel.uphill(books, 256, near_k, self._wt(), self._st(), self.around)
         if med <= 0.0:
             return
         steps = ROUND_STEPS * len(books) * 2 ** min(failed, 3)
@@ -304,9 +309,9 @@ class TableSearch:
         S, best_S = self.S, self.best_S
         tol = 1e-9 * max(1.0, abs(best_S))
         for s in range(0, steps, CHUNK):
-            S, best_S, T = kernel.anneal(min(CHUNK, steps - s), T, ratio, books, near_k,
-                                         *args, self.loc, self.load, self.cap, self.members,
-                                         self.where, self.around, best_loc, S, best_S, tol)
+            S, best_S, T = kernel.anneal((min(CHUNK, steps - s), T, ratio), books, near_k,
+                                         self._wt(), self._st(), self.around, best_loc,
+                                         (S, best_S, tol))
             if time.monotonic() > deadline:
                 break
         self.S = S
@@ -339,17 +344,16 @@ class TableSearch:
             share = SCRAMBLE[0] + (SCRAMBLE[1] - SCRAMBLE[0]) * (self._restarts % 5) / 4
             self._scramble(max(2, int(nb * share)))
             until[:] = 0
-        kernel.build_cost(books, self.D, W.indptr, W.indices, W.data, self.p, self.loc, C)
+        kernel.build_cost(books, self._wt(), self.loc, C)
         best_loc = self.best[0].copy()
         best_S = self.best_S
         tol = 1e-9 * max(1.0, abs(best_S))
         steps = TABU_STEPS * nb
         for s in range(0, steps, 1000):
             k = min(1000, steps - s)
-            self.S, best_S = kernel.tabu(k, self._it, max(2, int(TENURE * nb)), books, row_of, Wd, self.D,
-                                         W.indptr, W.indices, W.data, self.loc, self.load,
-                                         self.cap, self.members, self.where, C, until,
-                                         best_loc, self.S, best_S, tol)
+            self.S, best_S = kernel.tabu((k, self._it, max(2, int(TENURE * nb))), books,
+                                         (row_of, Wd, C, until), self._wt(), self._st(),
+                                         best_loc, (self.S, best_S, tol))
             self._it += k
             if time.monotonic() > deadline:
                 break
@@ -384,11 +388,11 @@ class TableSearch:
     def _move_delta(self, i: int, b: int, j: int) -> float:
         """Increase of S when book i moves to place b (and book j, if >= 0, to i's)."""
         W = self.W
-        args = (self.D, W.indptr, W.indices, W.data, self.p, self.loc)
+        wt, loc = self._wt(), self.loc
         a = self.loc[i]
-        d = kernel.cost_at(i, b, *args) - kernel.cost_at(i, a, *args)
+        d = kernel.cost_at(i, b, wt, loc) - kernel.cost_at(i, a, wt, loc)
         if j >= 0:
-            d += kernel.cost_at(j, a, *args) - kernel.cost_at(j, b, *args)
+            d += kernel.cost_at(j, a, wt, loc) - kernel.cost_at(j, b, wt, loc)
             d += 2.0 * kernel.weight(i, j, W.indptr, W.indices, W.data) * self.D[a + 1, b + 1]
         return float(d)
 

@@ -29,8 +29,9 @@ SWAP_PLACES = 4
 
 
 @njit(cache=True)
-def cost_at(i, c, D, indptr, indices, data, p, loc):
+def cost_at(i, c, wt, loc):
     """Book i's part of S if it stood in place c (its partners where they are)."""
+    D, indptr, indices, data, p = wt
     s = p[i] * D[0, c + 1]
     row = D[c + 1]
     for t in range(indptr[i], indptr[i + 1]):
@@ -39,15 +40,16 @@ def cost_at(i, c, D, indptr, indices, data, p, loc):
 
 
 @njit(cache=True)
-def pull_place(i, D, indptr, indices, data, p, loc, around, ent_near):
+def pull_place(i, wt, loc, around, ent_near):
     """The cheapest place for book i among those next to its own place, to the
     entrance and to its partners' places (a discrete weighted median)."""
+    D, indptr, indices, data, p = wt
     a = loc[i]
-    best, best_c = cost_at(i, a, D, indptr, indices, data, p, loc), a
+    best, best_c = cost_at(i, a, wt, loc), a
     width = min(8, around.shape[1])
     for q in range(width):
         for c in (around[a, q], ent_near[q % len(ent_near)]):
-            v = cost_at(i, c, D, indptr, indices, data, p, loc)
+            v = cost_at(i, c, wt, loc)
             if v < best:
                 best, best_c = v, c
     step = max(1, (indptr[i + 1] - indptr[i]) // 16)
@@ -55,7 +57,7 @@ def pull_place(i, D, indptr, indices, data, p, loc, around, ent_near):
         b = loc[indices[t]]
         for q in range(min(4, around.shape[1])):
             c = around[b, q]
-            v = cost_at(i, c, D, indptr, indices, data, p, loc)
+            v = cost_at(i, c, wt, loc)
             if v < best:
                 best, best_c = v, c
     return best_c
@@ -83,8 +85,7 @@ def apply_move(i, b, j, loc, load, members, where):
 
 
 @njit(cache=True)
-def improve(i, k, D, indptr, indices, data, p, loc, load, cap, members, where, around,
-            ent_near, stamp, mark, min_gain):
+def improve(i, k, wt, st, nb, stamp, mark, min_gain):
     """Apply book i's best improving move or swap among its candidates; the gain.
 
     Candidates: the ``k`` places nearest its pull place and the ``k/2`` nearest its
@@ -92,9 +93,12 @@ def improve(i, k, D, indptr, indices, data, p, loc, load, cap, members, where, a
     books of the candidates in order of the move gain, all books of the best
     SWAP_PLACES places and then more places while SWAP_BUDGET books last.
     """
+    D, indptr, indices, data, p = wt
+    loc, load, cap, members, where = st
+    around, ent_near = nb
     a = loc[i]
-    cur = cost_at(i, a, D, indptr, indices, data, p, loc)
-    pull = pull_place(i, D, indptr, indices, data, p, loc, around, ent_near)
+    cur = cost_at(i, a, wt, loc)
+    pull = pull_place(i, wt, loc, around, ent_near)
     kk = min(k, around.shape[1])
     cands = np.empty(kk + max(2, kk // 2), dtype=np.int64)
     gains = np.empty(len(cands))
@@ -108,7 +112,7 @@ def improve(i, k, D, indptr, indices, data, p, loc, load, cap, members, where, a
             if c == a or mark[c] == stamp:
                 continue
             mark[c] = stamp
-            g = cur - cost_at(i, c, D, indptr, indices, data, p, loc)
+            g = cur - cost_at(i, c, wt, loc)
             if load[c] < cap[c] and g > best_gain:
                 best_gain, best_b, best_j = g, c, -1
             cands[n_c] = c
@@ -124,8 +128,8 @@ def improve(i, k, D, indptr, indices, data, p, loc, load, cap, members, where, a
         d_ac = D[a + 1, c + 1]
         for t in range(load[c]):
             j = members[c, t]
-            gj = (cost_at(j, c, D, indptr, indices, data, p, loc)
-                  - cost_at(j, a, D, indptr, indices, data, p, loc))
+            gj = (cost_at(j, c, wt, loc)
+                  - cost_at(j, a, wt, loc))
             g = gi + gj - 2.0 * weight(i, j, indptr, indices, data) * d_ac
             if g > best_gain:
                 best_gain, best_b, best_j = g, c, j
@@ -137,34 +141,34 @@ def improve(i, k, D, indptr, indices, data, p, loc, load, cap, members, where, a
 
 
 @njit(cache=True)
-def sweep(books, k, D, indptr, indices, data, p, loc, load, cap, members, where, around,
-          ent_near, mark, stamp0, min_gain):
+def sweep(books, k, wt, st, nb, mark, stamp0, min_gain):
     """:func:`improve` for each of ``books`` in order; the total gain."""
     total = 0.0
     for q in range(len(books)):
-        total += improve(books[q], k, D, indptr, indices, data, p, loc, load, cap, members,
-                         where, around, ent_near, stamp0 + q, mark, min_gain)
+        total += improve(books[q], k, wt, st, nb, stamp0 + q, mark, min_gain)
     return total
 
 
 @njit(cache=True)
-def move_delta(i, c, j, D, indptr, indices, data, p, loc):
+def move_delta(i, c, j, wt, loc):
     """Increase of S when book i moves to place c (and book j, if >= 0, of c to i's)."""
+    D, indptr, indices, data, p = wt
     a = loc[i]
-    d = (cost_at(i, c, D, indptr, indices, data, p, loc)
-         - cost_at(i, a, D, indptr, indices, data, p, loc))
+    d = (cost_at(i, c, wt, loc)
+         - cost_at(i, a, wt, loc))
     if j >= 0:
         w = weight(i, j, indptr, indices, data)
-        d += (cost_at(j, a, D, indptr, indices, data, p, loc)
-              - cost_at(j, c, D, indptr, indices, data, p, loc)
+        d += (cost_at(j, a, wt, loc)
+              - cost_at(j, c, wt, loc)
               + w * (2.0 * D[a + 1, c + 1] - D[a + 1, a + 1] - D[c + 1, c + 1]))
     return d
 
 
 @njit(cache=True)
-def propose(books, near_k, loc, load, cap, members, around):
+def propose(books, near_k, st, around):
     """A random book, a place (uniform or among the ``near_k`` nearest its own) and the
     book it swaps with there (-1: a move into a free slot); place -1 when void."""
+    loc, load, cap, members, where = st
     i = books[np.random.randint(len(books))]
     a = loc[i]
     if np.random.random() < 0.5:
@@ -179,16 +183,16 @@ def propose(books, near_k, loc, load, cap, members, around):
 
 
 @njit(cache=True)
-def uphill(books, tries, near_k, D, indptr, indices, data, p, loc, load, cap, members,
-           around):
+def uphill(books, tries, near_k, wt, st, around):
     """Median increase of S over ``tries`` random proposals that increase it."""
+    loc = st[0]
     ups = np.empty(tries)
     n_up = 0
     for _ in range(tries):
-        i, c, j = propose(books, near_k, loc, load, cap, members, around)
+        i, c, j = propose(books, near_k, st, around)
         if c < 0:
             continue
-        d = move_delta(i, c, j, D, indptr, indices, data, p, loc)
+        d = move_delta(i, c, j, wt, loc)
         if d > 0:
             ups[n_up] = d
             n_up += 1
@@ -198,14 +202,17 @@ def uphill(books, tries, near_k, D, indptr, indices, data, p, loc, load, cap, me
 
 
 @njit(cache=True)
-def anneal(n_iter, T, ratio, books, near_k, D, indptr, indices, data, p, loc, load, cap,
-           members, where, around, best_loc, S, best_S, tol):
-    """``n_iter`` Metropolis steps from temperature T, cooled by ``ratio`` per step;
-    ``best_loc`` keeps the best assignment met. Returns (S, best_S, T)."""
+def anneal(schedule, books, near_k, wt, st, around, best_loc, scores):
+    """``n_iter`` Metropolis steps from temperature T, cooled by ``ratio`` per step
+    (``schedule = (n_iter, T, ratio)``); ``best_loc`` keeps the best assignment met;
+    ``scores = (S, best_S, tol)``. Returns (S, best_S, T)."""
+    n_iter, T, ratio = schedule
+    S, best_S, tol = scores
+    loc, load, cap, members, where = st
     for _ in range(n_iter):
-        i, c, j = propose(books, near_k, loc, load, cap, members, around)
+        i, c, j = propose(books, near_k, st, around)
         if c >= 0:
-            d = move_delta(i, c, j, D, indptr, indices, data, p, loc)
+            d = move_delta(i, c, j, wt, loc)
             if d <= 0.0 or np.random.random() < np.exp(-d / T):
                 apply_move(i, c, j, loc, load, members, where)
                 S += d
@@ -217,8 +224,9 @@ def anneal(n_iter, T, ratio, books, near_k, D, indptr, indices, data, p, loc, lo
 
 
 @njit(cache=True)
-def build_cost(books, D, indptr, indices, data, p, loc, C):
+def build_cost(books, wt, loc, C):
     """C[r, c]: book books[r]'s part of S if it stood in place c (D symmetric)."""
+    D, indptr, indices, data, p = wt
     m = C.shape[1]
     for r in range(len(books)):
         i = books[r]
@@ -232,8 +240,9 @@ def build_cost(books, D, indptr, indices, data, p, loc, C):
 
 
 @njit(cache=True)
-def shift_cost(i, a, b, row_of, D, indptr, indices, data, C):
+def shift_cost(i, a, b, row_of, wt, C):
     """Book i moved from place a to b: its partners' rows of C follow."""
+    D, indptr, indices, data, p = wt
     m = C.shape[1]
     ra, rb = D[a + 1], D[b + 1]
     for t in range(indptr[i], indptr[i + 1]):
@@ -245,12 +254,18 @@ def shift_cost(i, a, b, row_of, D, indptr, indices, data, C):
 
 
 @njit(cache=True)
-def tabu(n_iter, it0, tenure, books, row_of, Wd, D, indptr, indices, data, loc, load, cap,
-         members, where, C, until, best_loc, S, best_S, tol):
+def tabu(steps, books, tab, wt, st, best_loc, scores):
     """Robust tabu search for one book per place (capacity 1): each step makes the
     best move or swap over all books and places, priced in O(1) from C; a swap is
     tabu when both books return to places they left within their tenure (drawn in
-    [0.9, 1.1] x ``tenure``), unless it beats the best. Returns (S, best_S)."""
+    [0.9, 1.1] x ``tenure``), unless it beats the best. ``steps = (n_iter, it0,
+    tenure)``, ``tab = (row_of, Wd, C, until)``, ``scores = (S, best_S, tol)``.
+    Returns (S, best_S)."""
+    n_iter, it0, tenure = steps
+    row_of, Wd, C, until = tab
+    S, best_S, tol = scores
+    D, indptr, indices, data, p = wt
+    loc, load, cap, members, where = st
     m, nb = C.shape[1], len(books)
     lo, hi = max(1, int(0.9 * tenure)), max(2, int(1.1 * tenure) + 1)
     for it in range(it0, it0 + n_iter):
@@ -286,10 +301,10 @@ def tabu(n_iter, it0, tenure, books, row_of, Wd, D, indptr, indices, data, loc, 
         a = loc[bi]
         apply_move(bi, bc, bj, loc, load, members, where)
         until[row_of[bi], a] = it + np.random.randint(lo, hi)
-        shift_cost(bi, a, bc, row_of, D, indptr, indices, data, C)
+        shift_cost(bi, a, bc, row_of, wt, C)
         if bj >= 0:
             until[row_of[bj], bc] = it + np.random.randint(lo, hi)
-            shift_cost(bj, bc, a, row_of, D, indptr, indices, data, C)
+            shift_cost(bj, bc, a, row_of, wt, C)
         S += best_d
         if S < best_S - tol:
             best_S = S
