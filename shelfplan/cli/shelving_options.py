@@ -27,7 +27,7 @@ _MORE = [
                       "growth."),
     click.option("--carts", type=click.IntRange(min=0), default=1, show_default=True,
                  help="With --shift-plan: book carts the crew has."),
-    click.option("--cart-capacity", type=int, default=60, show_default=True,
+    click.option("--cart-capacity", type=click.IntRange(min=0), default=60, show_default=True,
                  help="With --shift-plan: books one cart holds."),
     click.option("--crew-sheet", type=click.Path(dir_okay=False), default=None,
                  help="With --shift-plan: also write a printable crew sheet (HTML: step, "
