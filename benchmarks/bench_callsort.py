@@ -6,7 +6,7 @@ Two measurements, in one run:
 
 * **Order.** The fixtures of tests/fixtures/callnumbers (the ordered lists and pairs of
   the sort tests of solrmarc, lcsort, pycallnumber, SearchWorks' traject indexer,
-  VuFind's browse handler, Library::CallNumber::LC, published SuDoc shelving guides
+  VuFind's browse handler, Library::CallNumber::LC, Koha, published SuDoc shelving guides
   and the cases of issue 23), each list read as one collection: the share of ordered
   pairs in the right order (a tie is wrong) and of lists fully right, for LC + Dewey
   and for SuDoc. pycallnumber (``pip install pycallnumber``; not a dependency) sorts

@@ -32,7 +32,7 @@ import re
 import unicodedata
 
 __all__ = ["END", "normalise", "lcc_key", "dewey_key", "sudoc_key", "udc_key", "text_key",
-           "fits"]
+           "fits", "lc_class"]
 
 END = "\x01"      # ends every element
 _GAP = "\x02"     # between the words of natural text
@@ -120,6 +120,20 @@ _ELEM_ASCII = re.compile(r"(\.)?( *)(?:([A-Z]+)(\. ?(?=\d))?(\d+)?|(\d+)([A-Z]*)
 # its decimal, then the elements
 _LCC = re.compile(r"([A-HJ-NP-WZ][A-Z]{0,2}) ?(0|[1-9]\d{0,3})(?:\.(\d+))?"
                   r"(?=[ .,;/(]|$|[^\W\d_])(.*)")
+
+
+# the classes and subclasses of the LC outline (and NLM's QS-QZ, W), for telling a class
+# from a shelving prefix when a value reads both ways
+_LC_CLASS = re.compile(
+    r"(?:A[CEGIMNPSYZ]?|B[CDFHJLMPQRSTVX]?|C[BCDEJNRST]?|D(?:AW|JK|[A-HJ-LP-UX])?|[EF]"
+    r"|G[ABCEFNRTV]?|H[A-GJMNQSTVX]?|J[ACFJKLNQSVXZ]?|K[A-Z]{0,2}|L[A-HJT]?|M[LT]?"
+    r"|N[A-EKX]?|P[A-HJ-NQRSTZ]?|Q[A-EHKLMPR-Z]?|R[A-GJ-MSTVXZ]?|S[BDFHK]?"
+    r"|T[ACDEFGHJKLNPRSTX]?|U[A-H]?|V[A-GKM]?|W[A-Z]?|ZA?) ?\d")
+
+
+def lc_class(s: str) -> bool:
+    """Whether ``s`` starts with a class of the LC outline (``QA76``, not ``DVD 800``)."""
+    return _LC_CLASS.match(s) is not None
 
 
 def lcc_key(s: str) -> str | None:
