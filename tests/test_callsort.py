@@ -217,3 +217,9 @@ def test_one_string_is_not_a_list_of_call_numbers():
     with pytest.raises(ParameterError, match=r"got one string 'QA76'; pass \['QA76'\]"):
         shelf_ranks("QA76")
     assert list(shelf_ranks(np.array([823.0, np.nan, 5.0]))) == [1, 2, 0]
+
+
+def test_letters_that_are_no_lc_class_are_a_prefix():
+    assert list(classify(["YR DVD 800.1", "YR DVD 900", "QA76 .A1"])) == ["dewey", "dewey", "lcc"]
+    # J is LC's political science: the collection decides (see the test above)
+    assert classify(["J 813.54 ROW", "QA76 .A1"])[0] == "lcc"
