@@ -6,7 +6,7 @@ Two measurements, in one run:
 
 * **Order.** The fixtures of tests/fixtures/callnumbers (the ordered lists and pairs of
   the sort tests of solrmarc, lcsort, pycallnumber, SearchWorks' traject indexer,
-  VuFind's browse handler, Library::CallNumber::LC, published SuDoc shelving guides
+  VuFind's browse handler, Library::CallNumber::LC, Koha, published SuDoc shelving guides
   and the cases of issue 23), each list read as one collection: the share of ordered
   pairs in the right order (a tie is wrong) and of lists fully right, for LC + Dewey
   and for SuDoc. pycallnumber (``pip install pycallnumber``; not a dependency) sorts
@@ -15,8 +15,9 @@ Two measurements, in one run:
 * **Speed.** ``n`` distinct synthetic call numbers (half LC such as
   ``QA76.73 .P98 L88 2005``, half Dewey such as ``005.133 L96a 2005 v.3``): shelfplan
   ranks all of them, cold (nothing remembered) and warm (the same values again, as
-  the signs and stack map of one plan do); pycallnumber parses a sample of 2,000 and
-  its time is scaled to ``n``. Medians over ``repeats``, wall and CPU time, with the
+  the signs and stack map of one plan do), and cold again in varied shapes (a prefix,
+  ``c.2 no.3``) that miss the common-shape fast paths; pycallnumber parses a sample of
+  2,000 and its time is scaled to ``n``. Medians over ``repeats``, wall and CPU time, with the
   load average (the machine is shared).
 """
 
@@ -110,6 +111,16 @@ def synthetic(n: int, seed: int = 0) -> list[str]:
     return sorted(out, key=lambda _: rng.random())
 
 
+def varied(values: list[str], seed: int = 1) -> list[str]:
+    """The same call numbers in shapes the common-shape fast paths of
+    :mod:`shelfplan.ingest.callkeys` do not take: a shelving prefix, a copy and issue
+    (``REF QA76.73 .P98 L88 2005 c.2 no.3``), so every key is built element by element."""
+    rng = np.random.default_rng(seed)
+    pre = np.array(["", "REF ", "FOLIO ", "+ ", "OVERSIZE "])
+    return [f"{pre[rng.integers(len(pre))]}{v} c.{rng.integers(1, 4)} no.{rng.integers(1, 13)}"
+            for v in values]
+
+
 def timed(fn, repeats: int, before=None) -> dict:
     walls, cpus = [], []
     for _ in range(repeats):
@@ -150,6 +161,9 @@ def main(argv=None) -> dict:
     speed = {"shelfplan_cold": timed(lambda: callsort.shelf_ranks(values), args.repeats, forget)}
     callsort.shelf_ranks(values)
     speed["shelfplan_warm"] = timed(lambda: callsort.shelf_ranks(values), args.repeats)
+    other = varied(values)
+    speed["shelfplan_cold_varied"] = timed(lambda: callsort.shelf_ranks(other), args.repeats,
+                                           forget)
     if pycallnumber is not None:
         sample = values[:2000]
         t = timed(lambda: pycallnumber_ranks(sample), max(1, args.repeats // 2))

@@ -217,3 +217,33 @@ def test_one_string_is_not_a_list_of_call_numbers():
     with pytest.raises(ParameterError, match=r"got one string 'QA76'; pass \['QA76'\]"):
         shelf_ranks("QA76")
     assert list(shelf_ranks(np.array([823.0, np.nan, 5.0]))) == [1, 2, 0]
+
+
+def test_letters_that_are_no_lc_class_are_a_prefix():
+    assert list(classify(["YR DVD 800.1", "YR DVD 900", "QA76 .A1"])) == ["dewey", "dewey", "lcc"]
+    # J is LC's political science: the collection decides (see the test above)
+    assert classify(["J 813.54 ROW", "QA76 .A1"])[0] == "lcc"
+
+
+LC_SHAPE = st.builds(
+    lambda c, n, d, sp, l1, d1, c2, y: f"{c}{n}{d}{sp}.{l1}{d1}{c2}{y}",
+    st.sampled_from(["Q", "QA", "KQH", "B", "W", "Z"]), st.sampled_from(["0", "1", "76", "9999"]),
+    st.sampled_from(["", ".73", ".05"]), st.sampled_from(["", " "]),
+    st.sampled_from("AKPZ"), st.sampled_from(["1", "98", "05", "365"]),
+    st.sampled_from(["", " L88", " A05"]), st.sampled_from(["", " 2005", " 1901", " 0123"]))
+DEWEY_SHAPE = st.builds(
+    lambda c, d, l1, d1, w, y, v: f"{c}{d} {l1}{d1}{w}{y}{v}",
+    st.sampled_from(["005", "813", "000"]), st.sampled_from(["", ".133", ".05"]),
+    st.sampled_from("ALSZ"), st.sampled_from(["96", "05", "6445"]),
+    st.sampled_from(["", "A", "AB"]),
+    st.sampled_from(["", " 2005", " 0123"]), st.sampled_from(["", " V.3", " V.10", " V.03"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(LC_SHAPE, DEWEY_SHAPE)
+def test_the_common_shapes_keep_the_general_key(lc, dewey):
+    from shelfplan.ingest import callkeys
+
+    assert callkeys.lcc_key(lc) == callkeys.lcc_general(lc)
+    assert callkeys.dewey_key(dewey) == callkeys.dewey_general(dewey)
+    assert callkeys.dewey_key(dewey, True) == callkeys.dewey_general(dewey, True)

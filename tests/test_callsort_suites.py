@@ -2,7 +2,7 @@
 
 tests/fixtures/callnumbers/*.json hold the ordered lists (and ordered pairs) of the
 sort tests of independent LC, Dewey and SuDoc sorters (solrmarc, lcsort, pycallnumber,
-SearchWorks' traject indexer, VuFind's browse handler, Library::CallNumber::LC),
+SearchWorks' traject indexer, VuFind's browse handler, Library::CallNumber::LC, Koha),
 published SuDoc shelving guides and the misses of issue 23, each file naming where
 its lists come from. Every list is read under ``scheme="auto"`` as one collection,
 as a library's holdings would be. Where two suites disagree (a word in the first

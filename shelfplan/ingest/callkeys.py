@@ -32,7 +32,7 @@ import re
 import unicodedata
 
 __all__ = ["END", "normalise", "lcc_key", "dewey_key", "sudoc_key", "udc_key", "text_key",
-           "fits"]
+           "fits", "lc_class"]
 
 END = "\x01"      # ends every element
 _GAP = "\x02"     # between the words of natural text
@@ -122,7 +122,38 @@ _LCC = re.compile(r"([A-HJ-NP-WZ][A-Z]{0,2}) ?(0|[1-9]\d{0,3})(?:\.(\d+))?"
                   r"(?=[ .,;/(]|$|[^\W\d_])(.*)")
 
 
+# the classes and subclasses of the LC outline (and NLM's QS-QZ, W), for telling a class
+# from a shelving prefix when a value reads both ways
+_LC_CLASS = re.compile(
+    r"(?:A[CEGIMNPSYZ]?|B[CDFHJLMPQRSTVX]?|C[BCDEJNRST]?|D(?:AW|JK|[A-HJ-LP-UX])?|[EF]"
+    r"|G[ABCEFNRTV]?|H[A-GJMNQSTVX]?|J[ACFJKLNQSVXZ]?|K[A-Z]{0,2}|L[A-HJT]?|M[LT]?"
+    r"|N[A-EKX]?|P[A-HJ-NQRSTZ]?|Q[A-EHKLMPR-Z]?|R[A-GJ-MSTVXZ]?|S[BDFHK]?"
+    r"|T[ACDEFGHJKLNPRSTX]?|U[A-H]?|V[A-GKM]?|W[A-Z]?|ZA?) ?\d")
+
+
+def lc_class(s: str) -> bool:
+    """Whether ``s`` starts with a class of the LC outline (``QA76``, not ``DVD 800``)."""
+    return _LC_CLASS.match(s) is not None
+
+
+# the common shape, keyed without the element loop (the same key: tests compare them):
+# class, a first cutter after a point, a second cutter, a year
+_LCC_COMMON = re.compile(r"([A-HJ-NP-WZ][A-Z]{0,2}) ?(0|[1-9]\d{0,3})(?:\.(\d+))? ?\.([A-Z])(\d+)"
+                         r"(?: ([A-Z])(\d+))?(?: ([1-9]\d{3}))?")
+
+
 def lcc_key(s: str) -> str | None:
+    m = _LCC_COMMON.fullmatch(s)
+    if m is not None:
+        letters, whole, dec, l1, d1, l2, d2, year = m.groups("")
+        return (letters + END + _num(whole) + dec + END + "3" + l1 + END + d1 + END
+                + ("3" + l2 + END + d2 + END if l2 else "")
+                + ("14" + year + END if year else ""))
+    return lcc_general(s)
+
+
+def lcc_general(s: str) -> str | None:
+    """:func:`lcc_key` of any shape, element by element."""
     m = _LCC.match(s)
     if m is None:
         return None
@@ -135,8 +166,23 @@ _SEG = re.compile(r"(?<=[\d.])[/'](?=[\d.])")
 _DEWEY = re.compile(r"(\d{1,3})(?:\.(\d+))?(?=[ /]|\.(?!\d)|$|[^\W\d_])(.*)")
 
 
+_DEWEY_COMMON = re.compile(r"(\d{3})(?:\.(\d+))? ([A-Z])(\d+)(?:([A-Z]+)(?= |$))?"
+                           r"(?: ([1-9]\d{3}))?(?: V\.([1-9]\d{0,2}))?")
+
+
 def dewey_key(s: str, whole_class: bool = False) -> str | None:
     """``whole_class``: the class must have its three digits (after a prefix)."""
+    m = _DEWEY_COMMON.fullmatch(s)
+    if m is not None:           # the common shape, as _LCC_COMMON
+        whole, dec, let, dig, work, year, vol = m.groups("")
+        return (whole + dec + END + "3" + let + END + dig + END
+                + ("2" + work + END if work else "") + ("14" + year + END if year else "")
+                + ("3V" + END + _CAPTION + chr(0x30 + len(vol)) + vol + END if vol else ""))
+    return dewey_general(s, whole_class)
+
+
+def dewey_general(s: str, whole_class: bool = False) -> str | None:
+    """:func:`dewey_key` of any shape, element by element."""
     if "/" in s or "'" in s:
         s = _SEG.sub("", s)          # segmentation marks: 813/.54, 005.133/0973
     m = _DEWEY.match(s)

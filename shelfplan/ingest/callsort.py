@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from shelfplan.errors import ParameterError
-from shelfplan.ingest.callkeys import (dewey_key, fits, lcc_key, normalise, sudoc_key, text_key,
-                                       udc_key)
+from shelfplan.ingest.callkeys import (dewey_key, fits, lc_class, lcc_key, normalise, sudoc_key,
+                                       text_key, udc_key)
 
 __all__ = ["SCHEMES", "ORDER", "MISSING", "shelf_ranks", "call_number_scheme", "sort_keys",
            "classify", "prefix_sequence", "prefix_sequences", "order_options"]
@@ -109,10 +109,16 @@ def _pick(parsed: list[tuple], scheme: str) -> np.ndarray:
         picked[cand[k]] = k
     # a value that fits two (004.43: Dewey and UDC; J 813.54: Dewey with prefix J and
     # LC class J) goes to the one of the two that more values fit without the other;
-    # on a tie Dewey over UDC, and LC over a Dewey reading that needs a prefix
+    # on a tie Dewey over UDC, and LC over a Dewey reading that needs a prefix; but
+    # letters that are no LC class (YR DVD 800.1, FIC 813) make a prefix, not a class
     other = ~cand["sudoc"]
     for a, b in (("dewey", "lcc"), ("dewey", "udc"), ("lcc", "udc")):
         both = cand[a] & cand[b] & other
+        if a == "dewey" and b == "lcc" and both.any():
+            fake = both.copy()
+            fake[both] = [not lc_class(parsed[i][1][1]) for i in np.flatnonzero(both)]
+            picked[fake] = "dewey"
+            both &= ~fake
         if both.any():
             a_only = int((cand[a] & ~cand[b] & other).sum())
             b_only = int((cand[b] & ~cand[a] & other).sum())
