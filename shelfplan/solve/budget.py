@@ -14,7 +14,10 @@ A book moves when its location changes. From today's locations ``today``:
    then moves only the books moved so far, into the room they and the free
    slots leave; the metres carried enter as a pair with a fixed copy of the book
    at its place of today (weight ``move_cost``), so the search pays for them and
-   books may go home. The budget holds because no other book moves.
+   books may go home. The budget holds because no other book moves. When the
+   budget covers every borrowed book, the search takes them all, plus the books
+   (never borrowed) standing in the locations nearest the entrance, as many as
+   the budget leaves room for, so that it can swap them out of the way.
 
 Books that stay in their location keep their slot (:func:`keep_slots`).
 """
@@ -148,7 +151,13 @@ def solve_within_budget(problem: ShelfProblem, today: np.ndarray, options,
     moving = np.nonzero(touched)[0]
     books = active_books(problem)
     wider = np.union1d(moving, books)
-    if len(wider) <= budget:            # the budget covers every borrowed book: search them all
+    if len(wider) <= budget:            # the budget covers every borrowed book: search them all,
+        near = np.argsort(problem.D[0, 1:], kind="stable")     # and the books in their way
+        held = np.cumsum(problem.capacity[near])
+        zone = near[:int(np.searchsorted(held, len(books))) + 1]
+        others = np.nonzero(np.isin(loc, zone))[0]
+        room = budget - len(wider)
+        wider = np.union1d(wider, np.setdiff1d(others, wider)[:max(0, room)])
         moving = wider
     engine = {}
     if len(moving) > 1 and time.monotonic() < deadline:
