@@ -283,3 +283,16 @@ def test_a_floor_cut_in_two_is_joined_through_another_floor():
     np.testing.assert_allclose(D, independent(data), atol=1e-9)
     del data["connectors"][1]
     fails(data, r"floor '0': range 'X' left face section 1: its pick point cannot be reached")
+
+
+def test_seat_points_stand_at_the_walking_distance_in_the_floor_direction():
+    """Embedding seating works in the plane: a building's stand-ins for the pick points
+    are as far from the entrance as the walk (stairs included), in the same direction."""
+    s = hall(building(lift=False)).stacks
+    q = s.seat_points()
+    e = np.array([5.0, 0.0])
+    np.testing.assert_allclose(np.linalg.norm(q - e, axis=1), s.distances()[0, 1:])
+    v, w = q - e, s.pick - e
+    cos = np.einsum("ij,ij->i", v, w) / np.linalg.norm(v, axis=1) / np.linalg.norm(w, axis=1)
+    np.testing.assert_allclose(cos, 1.0)
+    assert np.linalg.norm(q[2] - e) == pytest.approx(STAIRS)
