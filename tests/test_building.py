@@ -261,3 +261,38 @@ def test_unknown_keys_name_the_nearest():
     data = copy.deepcopy(building())
     data["floors"][2]["stacks"][0]["section"] = 1
     fails(data, r"floor '2': range 'R2': unknown key 'section'; did you mean 'sections'\?")
+
+
+def test_a_floor_cut_in_two_is_joined_through_another_floor():
+    """A range from wall to wall cuts floor 0 in two; its far side is reached up one
+    stair, across floor 1 and down another (no path on floor 0 itself)."""
+    wall = {"id": "X", "start": [0, 5], "end": [10, 5], "sections": 10}
+    data = {"floors": [floor("0", wall), floor("1", corner("R1"))], "entrance": [5, 0],
+            "entrance_floor": "0",
+            "connectors": [{"id": "S1", "kind": "stairs", "at": {"0": [1, 1], "1": [1, 1]}},
+                           {"id": "S3", "kind": "stairs", "at": {"0": [1, 9], "1": [1, 9]}}]}
+    s = hall(data).stacks
+    D = s.distances()
+    near = int(np.flatnonzero((s.loc_face == 1) & (s.loc_section == 1))[0])   # (0.5, 4.2)
+    far = int(np.flatnonzero((s.loc_face == 0) & (s.loc_section == 1))[0])    # (0.5, 5.8)
+    assert D[0, near + 1] == pytest.approx(math.hypot(4.5, 4.2), abs=1e-9)
+    assert D[0, far + 1] == pytest.approx(math.hypot(4, 1) + 15 + 8 + 15 + math.hypot(0.5, 3.2),
+                                          abs=1e-9)
+    assert D[near + 1, far + 1] == pytest.approx(
+        math.hypot(0.5, 3.2) + 30 + 8 + math.hypot(0.5, 3.2), abs=1e-9)
+    np.testing.assert_allclose(D, independent(data), atol=1e-9)
+    del data["connectors"][1]
+    fails(data, r"floor '0': range 'X' left face section 1: its pick point cannot be reached")
+
+
+def test_seat_points_stand_at_the_walking_distance_in_the_floor_direction():
+    """Embedding seating works in the plane: a building's stand-ins for the pick points
+    are as far from the entrance as the walk (stairs included), in the same direction."""
+    s = hall(building(lift=False)).stacks
+    q = s.seat_points()
+    e = np.array([5.0, 0.0])
+    np.testing.assert_allclose(np.linalg.norm(q - e, axis=1), s.distances()[0, 1:])
+    v, w = q - e, s.pick - e
+    cos = np.einsum("ij,ij->i", v, w) / np.linalg.norm(v, axis=1) / np.linalg.norm(w, axis=1)
+    np.testing.assert_allclose(cos, 1.0)
+    assert np.linalg.norm(q[2] - e) == pytest.approx(STAIRS)

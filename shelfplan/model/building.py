@@ -126,6 +126,18 @@ class BuildingStacks(Stacks):
         k = int(np.flatnonzero(ids == str(range_id))[0])
         return self.floors[self.range_floor[k]].id
 
+    def seat_points(self) -> np.ndarray:
+        """(m, 2) stand-ins of the pick points for heuristics that work in the plane
+        (embedding seating): each location in its direction from the entrance on its
+        floor plan, at its walking distance from the entrance (stairs and lifts
+        included), so that a book placed by distance from the entrance goes to a
+        location that far on foot, on whatever floor."""
+        d = self.distances()[0, 1:]
+        v = self.pick - self.entrance_xy
+        norm = np.linalg.norm(v, axis=1, keepdims=True)
+        v = np.divide(v, norm, out=np.tile([1.0, 0.0], (len(v), 1)), where=norm > 1e-12)
+        return self.entrance_xy + d[:, None] * v
+
     def distances(self) -> np.ndarray:
         if self._distances is None:
             from shelfplan.model.building_walk import building_distances

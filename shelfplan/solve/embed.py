@@ -215,10 +215,11 @@ def embed_plan(method: str, problem, est, visits=None, *, dim=None, seed=0,
                         deadline=deadline)
     st = problem.stacks
     e = st.entrance_xy
-    slot_r = np.sort(np.repeat(np.linalg.norm(st.pick - e, axis=1), problem.capacity))
+    pick = st.seat_points() if hasattr(st, "seat_points") else st.pick   # buildings: on foot
+    slot_r = np.sort(np.repeat(np.linalg.norm(pick - e, axis=1), problem.capacity))
     T, _ = _targets(V - ve, e, problem.hall.entrance_wall(), slot_r)
     loc = np.full(problem.n, -1, dtype=np.int64)
-    loc[books] = seat(T, problem.p[books], st.pick, problem.capacity)
+    loc[books] = seat(T, problem.p[books], pick, problem.capacity)
     return fill_rest(loc, problem), _record(method, dim, seed, t0, info,
                                             "most borrowed first, the free location whose "
                                             "pick point is nearest the target")
