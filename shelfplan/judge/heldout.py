@@ -230,9 +230,8 @@ def tune(loans: Loans, hall, quick, *, folds: int = 2, share: float = HOLDOUT_SH
         rec["seconds"] = round(time.monotonic() - t0, 1)
         tried.append(rec)
         if progress:
-            progress(f"tune: {_label(opts):<32} held-out S {rec['held_out_S']:.4f} m "
-                     f"(visit walk {rec['walk_mean']:.2f} m, coverage "
-                     f"{100 * rec['coverage']:.0f} %)")
+            progress(f"tune: {_label(opts):<32} held-out visit walk {rec['walk_mean']:.2f} m, "
+                     f"S {rec['held_out_S']:.4f} m (coverage {100 * rec['coverage']:.0f} %)")
         return rec
 
     for opts in candidates(loans.has_category, days, visit_pairs):
