@@ -115,7 +115,7 @@ def fit(loans, hall=None, *, seed: int = 0, time_limit: float = 50.0, init: str 
     ``objective``: ``walk`` (S_walk, MODEL.md 8.4, the default) or ``visits`` (the
     mean visit walk of a random picking order, weights from the loans' visit sizes;
     :mod:`shelfplan.model.visit_weights`), for halls with stacks; with ``tune`` the
-    visits objective's pair weight is tuned too, by the held-out mean visit walk.
+    visits objective's knobs are tuned too, by the held-out mean visit walk.
 
     ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
     layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7,
@@ -258,8 +258,8 @@ def tune_options(loans, hall=None, *, until=None, read_options: dict | None = No
     popularity start to convergence (:func:`_quick_positions`), or on a hall with
     stacks a shelving plan (of ``holdings``) with ``TUNE_PLAN_KICKS`` kicks, judged by
     S_walk; ``tune_time`` seconds cap each. With ``objective`` visits the candidates
-    include the visits objective's pair weight (``visit_pairs``) and are judged by the
-    held-out mean visit walk (MODEL.md 8.10) instead."""
+    include the visits objective's knobs (``visit_pairs``, ``visit_unseen``) and are
+    judged by the held-out mean visit walk (MODEL.md 8.10) instead."""
     from shelfplan.judge.heldout import rolling_splits, tune
 
     if not (isinstance(tune_time, (int, float)) and tune_time > 0):

@@ -161,7 +161,8 @@ def score(options: dict, splits, hall, quick, seeds=(0,)) -> dict:
     """Held-out S (and mean visit walk, coverage) of quick layouts fitted with ``options``
     on each split's fit period, one per seed; ``per_split_S`` is the mean over the seeds
     of each split, ``held_out_S`` the mean over the splits. Every candidate gets the
-    same seeds (common random numbers), so their differences are not seed noise."""
+    same seeds (common random numbers), so their differences are not seed noise.
+    ``per_split_walk`` and ``held_out_walk`` are the same for the mean visit walk."""
     s, walk, cov = np.zeros((len(splits), len(seeds))), np.zeros((len(splits), len(seeds))), []
     for f, (fit_part, judge_part, _) in enumerate(splits):
         for k, seed in enumerate(seeds):
