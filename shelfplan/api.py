@@ -58,7 +58,8 @@ def fit(loans, hall=None, options: FitOptions | dict | None = None, *, holdings=
     ``objective``: ``walk`` (S_walk, MODEL.md 8.4, the default) or ``visits`` (the mean
     visit walk of a random picking order, weights from the loans' visit sizes;
     :mod:`shelfplan.model.visit_weights`), for halls with stacks; with ``tune`` the
-    visits objective's weights are tuned too, by the held-out mean visit walk.
+    visits objective's knobs (``visit_pairs``, ``visit_unseen``) are tuned too, by the
+    held-out mean visit walk.
 
     ``method``: ``constrained`` (MODEL.md sections 3-5) or an embedding turned into a
     layout, ``sne``, ``tsne`` or ``skipgram`` (MODEL.md section 7; docs/embeddings.md).

@@ -76,7 +76,7 @@ Examples:
               show_default=True,
               help="With a hall with stacks: 'walk' minimises S_walk (MODEL.md 8.4); 'visits' "
                    "the walk of visits as the loans hold them (most borrow one book; "
-                   "docs/model.md), with --tune its pair weight tuned on the held-out visit "
+                   "docs/model.md); with --tune its knobs are tuned on the held-out visit "
                    "walk.")
 @holdings_option
 @shelf_list_option

@@ -161,7 +161,8 @@ def score(options: dict, splits, hall, quick, seeds=(0,)) -> dict:
     """Held-out S (and mean visit walk, coverage) of quick layouts fitted with ``options``
     on each split's fit period, one per seed; ``per_split_S`` is the mean over the seeds
     of each split, ``held_out_S`` the mean over the splits. Every candidate gets the
-    same seeds (common random numbers), so their differences are not seed noise."""
+    same seeds (common random numbers), so their differences are not seed noise.
+    ``per_split_walk`` and ``held_out_walk`` are the same for the mean visit walk."""
     s, walk, cov = np.zeros((len(splits), len(seeds))), np.zeros((len(splits), len(seeds))), []
     for f, (fit_part, judge_part, _) in enumerate(splits):
         for k, seed in enumerate(seeds):
@@ -230,9 +231,8 @@ def tune(loans: Loans, hall, quick, *, folds: int = 2, share: float = HOLDOUT_SH
         rec["seconds"] = round(time.monotonic() - t0, 1)
         tried.append(rec)
         if progress:
-            progress(f"tune: {_label(opts):<32} held-out S {rec['held_out_S']:.4f} m "
-                     f"(visit walk {rec['walk_mean']:.2f} m, coverage "
-                     f"{100 * rec['coverage']:.0f} %)")
+            progress(f"tune: {_label(opts):<32} held-out visit walk {rec['walk_mean']:.2f} m, "
+                     f"S {rec['held_out_S']:.4f} m (coverage {100 * rec['coverage']:.0f} %)")
         return rec
 
     for opts in candidates(loans.has_category, days, visit_pairs):
