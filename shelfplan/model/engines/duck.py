@@ -60,6 +60,7 @@ def connect(memory_limit: str | None = None, temp_dir: str | None = None, thread
     con.execute(f"SET memory_limit={lit(memory_limit or MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory={lit(temp_dir)}" if temp_dir else "SELECT 1")
     con.execute("SET preserve_insertion_order=false")
+    con.execute("SET enable_progress_bar=false")     # stdout is for data
     con.execute("SET TimeZone='UTC'")
     if threads:
         con.execute(f"SET threads={int(threads)}")
