@@ -13,7 +13,6 @@ temporary folder, so memory stays bounded whatever the input size
 
 from __future__ import annotations
 
-import logging
 
 
 from shelfplan.errors import LoansError
@@ -24,7 +23,6 @@ from shelfplan.model.engines.plan import WHITESPACE, ReadPlan
 
 __all__ = ["MEMORY_LIMIT", "MISSING_SQL", "lit", "MAX_OTHER_TIMES", "connect", "clean_rows"]
 
-log = logging.getLogger(__name__)
 
 #: DuckDB's memory limit; beyond it, it spills to disk
 MEMORY_LIMIT = "1500MB"
