@@ -51,7 +51,8 @@ DUCKDB = r"""
 import sys, duckdb
 f = sys.argv[1]
 con = duckdb.connect()
-con.execute("SET memory_limit='1500MB'; SET preserve_insertion_order=false")
+con.execute("SET memory_limit='1500MB'; SET preserve_insertion_order=false; "
+            "SET enable_progress_bar=false")
 con.execute(f'''CREATE TEMP TABLE si AS
  WITH raw AS (SELECT trim(patron_id) p, trim(item_id) i, CAST(timestamp AS DATE) d
               FROM read_parquet('{f}')),

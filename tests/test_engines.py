@@ -224,3 +224,13 @@ def test_dask_equals_duckdb_on_a_local_cluster(tmp_path):
 def test_a_scheduler_that_does_not_answer():
     with pytest.raises(LoansError, match="no dask scheduler answers at tcp://127.0.0.1:9"):
         count_loans([TINY_LOANS], engine="dask", scheduler="tcp://127.0.0.1:9")
+
+
+def test_files_with_other_columns_are_named(tmp_path):
+    a = _write(pd.read_csv(TINY_LOANS, dtype=str), tmp_path / "a.csv")
+    b = _write(pd.DataFrame({"patron_id": ["v"], "item_id": ["A"]}), tmp_path / "b.csv")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(LoansError, match="b.csv: its columns are taken as"):
+            count_loans([a, b], engine=engine)
+    with pytest.raises(LoansError, match="directory .* does not exist"):
+        estimate_to_file([a], tmp_path / "no" / "x.est")

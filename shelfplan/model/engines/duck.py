@@ -13,7 +13,6 @@ temporary folder, so memory stays bounded whatever the input size
 
 from __future__ import annotations
 
-import logging
 
 
 from shelfplan.errors import LoansError
@@ -24,7 +23,6 @@ from shelfplan.model.engines.plan import WHITESPACE, ReadPlan
 
 __all__ = ["MEMORY_LIMIT", "MISSING_SQL", "lit", "MAX_OTHER_TIMES", "connect", "clean_rows"]
 
-log = logging.getLogger(__name__)
 
 #: DuckDB's memory limit; beyond it, it spills to disk
 MEMORY_LIMIT = "1500MB"
@@ -60,6 +58,7 @@ def connect(memory_limit: str | None = None, temp_dir: str | None = None, thread
     con.execute(f"SET memory_limit={lit(memory_limit or MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory={lit(temp_dir)}" if temp_dir else "SELECT 1")
     con.execute("SET preserve_insertion_order=false")
+    con.execute("SET enable_progress_bar=false")     # stdout is for data
     con.execute("SET TimeZone='UTC'")
     if threads:
         con.execute(f"SET threads={int(threads)}")

@@ -29,14 +29,22 @@ _NO_DAY = -(2 ** 31)
 def count_duckdb(plan: ReadPlan, *, until=None, since=None, memory_limit=None,
                  temp_dir=None) -> Counts:
     """The counts of the files of ``plan`` (loans before ``until``, from ``since``)."""
+    import duckdb
+
     own = temp_dir is None
     folder = temp_dir or tempfile.mkdtemp(prefix="shelfplan-duckdb-")
-    con = connect(memory_limit, folder)
+    con = None
     try:
+        con = connect(memory_limit, folder)
         roles = clean_rows(con, plan)
         return _count(con, plan, roles, until, since)
+    except duckdb.Error as exc:     # a bad row deep in a file, a full disk, a bad limit
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LoansError(f"{plan.name}: the duckdb engine stopped: {why[:300]}; check the "
+                         f"files, --memory-limit and the space in --temp-dir") from None
     finally:
-        con.close()
+        if con is not None:
+            con.close()
         if own:
             shutil.rmtree(folder, ignore_errors=True)
 
