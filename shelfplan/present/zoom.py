@@ -138,7 +138,7 @@ def add_zoom(ax, layout: Layout, colors: np.ndarray, sizes: np.ndarray,
     ins.set_xticks([])
     ins.set_yticks([])
     ins.set_title(f"zoom: {layout.n:,} books in {w:.1f} x {h:.1f} m; 1-{len(top)}: the most "
-                  f"borrowed", fontsize=7, pad=2)
+                  f"borrowed", fontsize=7, y=1.0, pad=-9)            # inside the inset
     ins.set_facecolor("#eeeeee")
     ax.add_patch(Rectangle(box[0], w, h, fill=False, ec="0.3", lw=0.9, ls="--", zorder=8))
     return ins
