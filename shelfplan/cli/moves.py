@@ -29,9 +29,10 @@ Examples:
               help="Comma-separated move budgets (books moved at most).")
 @click.option("--keep-order", type=click.Choice(["none", "blocks"]), default="none",
               show_default=True, help="Free plans, or plans that move whole call-number runs.")
-@click.option("--time-limit", default=20.0, show_default=True,
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=20.0,
+              show_default=True,
               help="Seconds per plan (one per budget, plus the plan from scratch).")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Figure of the curve (.png, .svg or .pdf); a .json beside it holds the "
                    "numbers.")
@@ -81,7 +82,7 @@ Example:
               help="The shift plan to write (CSV, one row per book movement).")
 @click.option("--carts", type=click.IntRange(min=0), default=1, show_default=True,
               help="Book carts the crew has.")
-@click.option("--cart-capacity", type=int, default=60, show_default=True,
+@click.option("--cart-capacity", type=click.IntRange(min=0), default=60, show_default=True,
               help="Books one cart holds.")
 @click.option("--crew-sheet", type=click.Path(dir_okay=False), default=None,
               help="Also write the printable crew sheet (HTML).")
