@@ -4,6 +4,7 @@ the engines compared, and the same counts from every engine.
     python benchmarks/bench_scale.py run LOANS.parquet [--engine duckdb]   # whole process
     python benchmarks/bench_scale.py engines LOANS.parquet                 # DuckDB vs Polars
     python benchmarks/bench_scale.py same 'DIR/part-*.parquet'             # engines agree
+    python benchmarks/bench_scale.py same FILE.parquet --fit               # and fit layouts
 
 The data come from ``benchmarks/make_scale_data.py`` (never committed), e.g.
 ``python benchmarks/make_scale_data.py /tmp/l20m.parquet --rows 20000000``.
@@ -99,7 +100,8 @@ def record(entry: dict) -> None:
 
 
 def env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1"}
 
 
 def cmd_run(args) -> None:
@@ -154,7 +156,23 @@ def cmd_same(args) -> None:
     ref_pos = [i["position"] for i in layouts["pandas"]["positions"]]
     same_layout = {e: [i["position"] for i in v["positions"]] == ref_pos
                    for e, v in layouts.items()}
+    fits = {}
+    if args.fit:        # a limit that never binds (the work decides): same seed, same layout
+        opts = ["--seed", "0", "--kicks", "5", "--time-limit", "3000", "-q"]
+        sources = {e: ["--estimates", f] for e, f in files.items()}
+        if len(_files(args.loans)) == 1:
+            sources["loans"] = _files(args.loans)
+        for e, src in sources.items():
+            out = os.path.join(folder, f"fit-{e}.json")
+            fits[e] = timed([sys.executable, "-m", "shelfplan", "fit", *src, "-o", out, *opts],
+                            env())
+            fits[e]["positions"] = [i["position"] for i in json.load(open(out))["items"]]
+        first = next(iter(fits.values()))["positions"]
+        fits = {e: {"identical_to_" + next(iter(fits)): v["positions"] == first,
+                    **{k: v[k] for k in ("wall_s", "cpu_s", "peak_gib", "load_before")}}
+                for e, v in fits.items()}
     record({"bench": "same", "rows": _rows(args.loans), "files": len(_files(args.loans)),
+            "fit": fits,
             "counts": {e: {k: c.summary[k] for k in keys} | {"pairs": int(len(c.pair_c))}
                        for e, c in counts.items()},
             "identical_counts_and_estimates": same, "identical_baseline_layout": same_layout,
@@ -185,6 +203,9 @@ def main(argv=None) -> None:
     e.add_argument("loans")
     s = sub.add_parser("same")
     s.add_argument("loans", nargs="+")
+    s.add_argument("--fit", action="store_true",
+                   help="also fit a layout from each estimates file (and from the loans, for "
+                        "one file) with the same seed and compare them")
     args = ap.parse_args(argv)
     {"run": cmd_run, "engines": cmd_engines, "same": cmd_same}[args.what](args)
 
