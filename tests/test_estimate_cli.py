@@ -44,7 +44,7 @@ def test_fit_from_estimates_gives_the_same_layout(runner, tmp_path, engine):
     assert "loans 9  sessions 4  items 4  pairs 4  multi-item sessions 3" in r.stdout
     assert read_counts(est).meta["engine"] == engine
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    fit = ("--hall", SMALL_HALL, "--seed", "4", "--kicks", "5", "--time-limit", "300")
+    fit = ("--hall", SMALL_HALL, "--seed", "4", "--kicks", "5")     # converges: no limit
     assert_ok(invoke(runner, "fit", TINY_LOANS, "-o", a, *fit))
     assert_ok(invoke(runner, "fit", "--estimates", est, "-o", b, *fit))
     la, lb = read_layout(a), read_layout(b)
@@ -69,7 +69,7 @@ def test_until_goes_through_the_file(runner, tmp_path):
     assert_ok(invoke(runner, "estimate", TINY_LOANS, "--until", "2024-01-02", "-o", est))
     out = tmp_path / "l.json"
     assert_ok(invoke(runner, "fit", "--estimates", est, "--until", "2024-01-02", "-o", out,
-                     "--hall", SMALL_HALL, "--time-limit", "20"))
+                     "--hall", SMALL_HALL))
     assert read_layout(out).estimation["sessions"] == 3
     r = invoke(runner, "fit", "--estimates", est, "--until", "2024-03-01", "-o", out)
     assert_one_line_error(r, "written with --until 2024-01-02", "shelfplan estimate --until")
