@@ -77,7 +77,7 @@ class _Pricer:
         keep = np.ones(len(all_loc), dtype=bool) if zone is None else ~np.isin(all_loc, zone)
         self.slot_index = np.nonzero(keep)[0]         # the runs' slots, in shelving order
         self.slot_loc = all_loc[keep]
-        self.free = int(len(self.slot_loc) - blocks.inside.sum())
+        self._free = int(len(self.slot_loc) - blocks.inside.sum())
         self.fixed_loc = (np.full(problem.n, -1, dtype=np.int64) if fixed_loc is None
                           else np.asarray(fixed_loc, dtype=np.int64))
         W = problem.symmetric_weights()
@@ -85,6 +85,11 @@ class _Pricer:
         self.W, self.D, self.p = W, np.ascontiguousarray(problem.D), problem.p
         self.books = active_books(problem).astype(np.int64)
         self.evals = 0
+
+    @property
+    def free(self) -> int:
+        """Free slots of the runs' stretch of shelving (the lead may take any of them)."""
+        return self._free
 
     def __call__(self, order: np.ndarray, lead: int) -> float:
         self.evals += 1
