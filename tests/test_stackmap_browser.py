@@ -207,9 +207,10 @@ def test_a_call_number_no_book_has_files_in_its_prefix_sequence(browser, tmp_pat
     among the REF books (before the others), an unprefixed one among the rest."""
     from dataclasses import replace
 
-    books = [("b1", "left", 1, 2, "REF QA76 .A1", None), ("b2", "left", 1, 1, "REF QA90 .B2", None),
-             ("b3", "left", 2, 1, "QA1 .C3", None), ("b4", "right", 1, 1, "QA50 .D4", None),
-             ("b5", "right", 2, 2, "QB1 .E5", None)]
+    # in call-number order along the shelving order (REF first), so the page places
+    books = [("b1", "left", 1, 1, "REF QA76 .A1", None), ("b2", "left", 1, 2, "REF QA90 .B2", None),
+             ("b3", "left", 2, 1, "QA1 .C3", None), ("b4", "right", 2, 1, "QA50 .D4", None),
+             ("b5", "right", 1, 2, "QB1 .E5", None)]
     plan = replace(tiny_plan(books), estimation={"shelf_order": {"scheme": "auto",
                                                                  "prefix_order": ["REF", "-"]}})
     out = tmp_path / "map.html"

@@ -58,7 +58,7 @@ def solve_blocks(problem, options, deadline: float) -> SolveResult:
     geo = Discs(problem)
     rec.objective, rec.feasible = geo.cost, geo.feasible
     counts = {"iterations": 0, "swaps": 0}
-    moves = DiscMoves(rec, geo, rng, restarts, counts)
+    moves, engine = DiscMoves(rec, geo, rng, restarts, counts), {}
     with rec.stage():
         engine = drive(moves, rec, options, how="block layout", seed=rng,
                        movable=problem.n > 1, tick=lambda: rec.tick("restarts from the best"))

@@ -200,8 +200,10 @@ def _search(problem, today, loc, moving, options, deadline):
     search = TableSearch(start, problem.D, p, W, room, active=moving, seed=rng)
     rec = Record(lambda x: search.best_S, lambda x: True, deadline=deadline,
                  say=options.progress, label="S_walk + move cost")
-    engine = drive(TableMoves(search, patience=100), rec, options, how="table search, budget",
-                   seed=rng)
+    engine = {}
+    with rec.stage():                       # Ctrl-C keeps the best assignment so far
+        engine = drive(TableMoves(search, patience=100), rec, options,
+                       how="table search, budget", seed=rng)
     return search.best_loc[:n].copy(), engine
 
 

@@ -66,6 +66,7 @@ def solve_runs_within(problem: ShelfProblem, blocks: Runs, cur_seq: np.ndarray,
     descend = lambda o, ld, S, dl: _descend(pricer, o, ld, S, rng, dl,  # noqa: E731
                                             allowed=allowed, shift_lead=False)
     moves = RunMoves(pricer, order, lead, rng, descend, patience=0, allowed=allowed)
+    engine = {}
     with record.stage():
         engine = drive(moves, record, options, how="block search within the budget",
                        seed=rng, movable=blocks.K > 1 and max_moves > 0)
