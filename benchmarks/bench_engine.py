@@ -19,8 +19,9 @@ in the JSON, so parts can be run one at a time):
   item over near sites, exact sparse deltas, kicks), its clock started before the
   loans are read (``load_problem``) and given ``1 x t_fit`` and ``10 x t_fit``.
 - ``epub``: the ePub-WU sessions (``../shared/data/epub_wu`` beside the repository;
-  936 documents) in the stacked reading room of ``bench_shelving.epub_hall`` (holdings:
-  the documents, category = series). The loans and holdings are read and the walking
+  936 documents) in the stacked reading room of ``bench_shelving.epub_hall`` (stored in
+  ``benchmarks/results/shelving_epub_wu_hall.json``; holdings: the documents, category =
+  series). The loans and holdings are read and the walking
   table computed before anything is timed. fit with ``--epub-time``; the peer
   ``shelving_peers.location_ils`` (each book takes its best improving move or swap
   among the locations nearest its weighted median location, exact deltas over the
@@ -238,19 +239,36 @@ def stacked_score(loc, items, prob, W) -> dict:
     return {"S": shelving_peers.s_walk(loc, prob.D, prob.p, W), "feasible": ok}
 
 
+#: ../shared/data/epub_wu beside the repository (or one level further up, for a worktree)
+EPUB = next((d for d in (os.path.join(REPO, "..", "shared", "data", "epub_wu"),
+                         os.path.join(REPO, "..", "..", "shared", "data", "epub_wu"))
+             if os.path.isdir(d)), os.path.join(REPO, "..", "shared", "data", "epub_wu"))
+#: the reading room of ``bench_shelving.epub_hall``, as that benchmark stored it
+EPUB_HALL = os.path.join(HERE, "results", "shelving_epub_wu_hall.json")
+
+
+def epub_holdings(loans_csv: str, path: str) -> None:
+    """Every document of the sessions: category = its series, call number = series + id
+    (as ``bench_shelving.epub_holdings``, whose module imports more of shelfplan)."""
+    import pandas as pd
+    d = pd.read_csv(loans_csv, dtype=str, keep_default_na=False).drop_duplicates("item_id")
+    call = [f"{c} {i}" if c else i for c, i in zip(d["category"], d["item_id"])]
+    pd.DataFrame({"item_id": d["item_id"], "call_number": call, "category": d["category"]}
+                 ).sort_values("item_id").to_csv(path, index=False)
+
+
 def part_epub(a, tmp: str, save) -> dict:
     import shelving_peers
-    from bench_shelving import EPUB, epub_hall, epub_holdings
     from shelfplan.ingest.holdings import read_holdings
     from shelfplan.ingest.loans import read_loans
-    from shelfplan.model.hall import hall_from_dict
+    from shelfplan.model.hall import load_hall
     path = os.path.join(EPUB, "loans.csv")
     if not os.path.exists(path):
         raise SystemExit(f"{os.path.relpath(path, REPO)} not found: the epub part needs "
                          f"../shared/data/epub_wu beside the repository")
     hold = os.path.join(tmp, "epub_holdings.csv")
     epub_holdings(path, hold)
-    hall = hall_from_dict(epub_hall(), source="epub hall")
+    hall = load_hall(EPUB_HALL)
     loans, holdings = read_loans(path), read_holdings(hold)
     hall.stacks.distances()                  # the walking table, for every method alike
     prob, D, p, W, cap = stacked_arrays(loans, hall, holdings)

@@ -36,7 +36,7 @@ from scipy.spatial.distance import cdist
 
 from shelfplan.model.objective import walking_cost
 from shelfplan.model.problem import Problem
-from shelfplan.solve.items import nearest_sites
+from shelfplan.solve.starts import nearest_sites
 
 __all__ = ["qap_faq", "spring_snap", "swap_local_search", "PEERS"]
 
