@@ -65,7 +65,7 @@ import shelfplan  # noqa: E402
 from shelfplan.ingest.synth import generate_loans  # noqa: E402
 from shelfplan.model.objective import is_feasible, walking_cost  # noqa: E402
 
-PARTS = ("lhall-curve", "free", "epub")
+PARTS = ("lhall-curve", "epub", "free")
 SHAPES = ("rect", "lshape", "pillared", "corridor")
 PLOT = os.path.join(REPO, "docs", "img", "engine_curve_lhall1000.png")
 
