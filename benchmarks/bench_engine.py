@@ -78,8 +78,11 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def code_version() -> str:
-    """The commit of the imported shelfplan (``+dirty`` with uncommitted changes)."""
+def code_version(given: str | None = None) -> str:
+    """The commit of the imported shelfplan (``+dirty`` with uncommitted changes), or
+    ``given`` (``--code-rev``, for a copy made by ``git archive``)."""
+    if given:
+        return given
     where = os.path.dirname(os.path.dirname(os.path.abspath(shelfplan.__file__)))
     try:
         rev = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"],
@@ -490,6 +493,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--curve-times", default="5,15,30,60,120", help="fit's limits, seconds")
     ap.add_argument("--curve-peer", type=float, default=300.0, help="the peer's run, seconds")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--code-rev", default=None, help="the commit to record when the imported "
+                    "shelfplan is not a git checkout (a `git archive` copy)")
     ap.add_argument("--report", action="store_true", help="only rewrite md and plot from json")
     ap.add_argument("--plot", default=None, help="curve PNG (default docs/img/"
                     f"{os.path.basename(PLOT)}; with --quick, next to --out)")
@@ -537,7 +542,7 @@ def main(argv=None) -> int:
         print(markdown(res))
         return 0
     command = "python benchmarks/bench_engine.py " + " ".join(shlex.quote(x) for x in argv)
-    version = code_version()
+    version = code_version(a.code_rev)
     meta = res.setdefault("meta", {})
     fresh = set(a.only) >= set(PARTS) or not meta
     if fresh:
