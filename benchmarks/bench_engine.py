@@ -6,6 +6,8 @@ wall time, and the curve S against time on the L-shaped hall with a pillar.
     python benchmarks/bench_engine.py --quick              # smoke run, about 2 min
     python benchmarks/bench_engine.py --only lhall-curve   # one part (free, epub, lhall-curve)
     python benchmarks/bench_engine.py --report             # md and plot from the json again
+    python benchmarks/bench_engine.py --report --before benchmarks/results/engine_before.json
+                                  # ... with the curve of an older shelfplan beside it
 
 Parts (``--only free,epub,lhall-curve``; a part run alone replaces only its own entry
 in the JSON, so parts can be run one at a time):
@@ -361,6 +363,18 @@ def md_epub(part: dict, mults) -> list[str]:
     return lines + [""]
 
 
+def md_before(before: dict) -> list[str]:
+    """The same curve's fit runs with the engine it replaced (``--before``)."""
+    part = before["lhall-curve"]
+    lines = [f"fit before the engine (shelfplan {', '.join(before['meta']['code'])}, "
+             f"`{before['meta']['commands'][-1]}`, started {part['started']}, load average "
+             f"{part['load_start']} at the start, {part.get('load_end')} at the end):", "",
+             "| fit limit s | fit S | fit wall s | stopped by |", "|---:|---:|---:|---|"]
+    lines += [f"| {f['time_limit']:g} | {f['S']:.4f} | {f['wall_s']:.1f} | "
+              f"{f['solver'].get('stopped_by')} |" for f in part["fit"]]
+    return lines + [""]
+
+
 def md_curve(part: dict) -> list[str]:
     peer = part.get("peer")
     lines = [f"## The curve: S against time, L-shaped hall with a pillar, "
@@ -416,7 +430,7 @@ def goals(res: dict) -> list[str]:
     return lines + [""]
 
 
-def markdown(res: dict) -> str:
+def markdown(res: dict, before: dict | None = None) -> str:
     meta = res["meta"]
     mults = meta.get("mults", [1, 10])
     lines = ["# The search engine against its peers (issue 19)", "",
@@ -429,6 +443,8 @@ def markdown(res: dict) -> str:
     lines += goals(res)
     if "lhall-curve" in res:
         lines += md_curve(res["lhall-curve"])
+        if before and "lhall-curve" in before:
+            lines += md_before(before)
         if os.path.exists(PLOT):
             lines += [f"Plot: `docs/img/{os.path.basename(PLOT)}`.", ""]
     if "free" in res:
@@ -438,7 +454,7 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(curve: dict, path: str) -> None:
+def plot(curve: dict, path: str, before: dict | None = None) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -458,13 +474,23 @@ def plot(curve: dict, path: str) -> None:
     for f in curve["fit"]:
         ax.annotate(f"{f['time_limit']:g} s", (f["wall_s"], f["S"]), textcoords="offset points",
                     xytext=(4, 6), fontsize=8, color="tab:blue")
+    if before:
+        bf = before["lhall-curve"]["fit"]
+        ax.plot([f["wall_s"] for f in bf], [f["S"] for f in bf], "s", color="grey", ms=5,
+                label=f"fit before the engine ({', '.join(before['meta']['code'])}), "
+                      f"one run per time limit")
+        for f in bf:
+            ax.annotate(f"{f['time_limit']:g} s", (f["wall_s"], f["S"]), color="grey",
+                        textcoords="offset points", xytext=(4, -11), fontsize=7)
+        fy = fy + [f["S"] for f in bf]
     ax.set_xscale("log")
+    ax.set_xlim(left=max(0.5, 0.5 * min(fx)))
     ax.set_xlabel("wall seconds (log scale)")
     ax.set_ylabel("walking cost S")
     lo = min(fy + ([peer["S"]] if peer else []))
     left = best_at(peer["info"]["history"], min(fx)) if peer else None
     hi = max(fy + [left or peer["S"]] if peer else fy)
-    ax.set_ylim(lo - 0.05 * (hi - lo + 1e-9), hi + 0.15 * (hi - lo + 1e-9))
+    ax.set_ylim(lo - 0.08 * (hi - lo + 1e-9), hi + 0.15 * (hi - lo + 1e-9))
     ax.set_title(f"L-shaped hall with a pillar, {curve['n_items']:,} items")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
@@ -495,6 +521,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--code-rev", default=None, help="the commit to record when the imported "
                     "shelfplan is not a git checkout (a `git archive` copy)")
+    ap.add_argument("--before", default=None, help="the JSON of an lhall-curve run with the "
+                    "engine before issue 19, shown beside the curve")
     ap.add_argument("--report", action="store_true", help="only rewrite md and plot from json")
     ap.add_argument("--plot", default=None, help="curve PNG (default docs/img/"
                     f"{os.path.basename(PLOT)}; with --quick, next to --out)")
@@ -525,21 +553,24 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     a = parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
-    res = {}
+    res, before = {}, None
     if os.path.exists(a.out + ".json"):
         with open(a.out + ".json") as fh:
             res = json.load(fh)
+    if a.before:
+        with open(a.before) as fh:
+            before = json.load(fh)
 
     def write() -> None:
         from shelfplan.layout import atomic_write
         atomic_write(a.out + ".json", lambda fh: json.dump(res, fh, indent=1, default=float))
-        atomic_write(a.out + ".md", lambda fh: fh.write(markdown(res)))
+        atomic_write(a.out + ".md", lambda fh: fh.write(markdown(res, before)))
 
     if a.report:
         if "lhall-curve" in res:
-            plot(res["lhall-curve"], a.plot)
+            plot(res["lhall-curve"], a.plot, before)
         write()
-        print(markdown(res))
+        print(markdown(res, before))
         return 0
     command = "python benchmarks/bench_engine.py " + " ".join(shlex.quote(x) for x in argv)
     version = code_version(a.code_rev)
@@ -567,9 +598,9 @@ def main(argv=None) -> int:
 
             save(runners[name](a, tmp, save))
             if name == "lhall-curve":
-                plot(res[name], a.plot)
+                plot(res[name], a.plot, before)
                 write()
-    print(markdown(res))
+    print(markdown(res, before))
     return 0
 
 
