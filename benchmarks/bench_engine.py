@@ -146,18 +146,30 @@ def run_fit_free(csv, hall, problem, T: float, seed: int) -> dict:
             "LB": float(lay.lower_bound["total"]), "solver": _solver(lay)}
 
 
-def run_peer_free(csv, hall, problem, budget: float, seed: int) -> dict:
-    import peers
+#: the free-hall peers (``--free-peer``): name in the tables, and the run
+FREE_PEERS = {"swap-ls": "lattice swap local search (peers.swap_local_search)",
+              "site-ils": "site ILS of issue 13 (site_ils.peer_fit)"}
+
+
+def run_peer_free(csv, hall, problem, budget: float, seed: int, which: str = "swap-ls") -> dict:
     gc.collect()
     t0 = time.monotonic()
-    own = free_problem(csv, hall)           # the peer reads the loans on its own clock
-    X, info = peers.swap_local_search(own, time_budget=budget, seed=seed, start_time=t0)
+    if which == "site-ils":                 # reads the loans and takes the best baseline
+        import site_ils
+        X, info = site_ils.peer_fit(csv, hall, time_limit=budget, seed=seed)
+        items = problem.items               # the same loader, the same item order
+    else:
+        import peers
+        own = free_problem(csv, hall)       # the peer reads the loans on its own clock
+        X, info = peers.swap_local_search(own, time_budget=budget, seed=seed, start_time=t0)
+        items = own.items
     wall = time.monotonic() - t0
-    return {**free_score(X, own.items, problem), "budget_s": round(budget, 3),
-            "wall_s": round(wall, 3), "info": info}
+    return {**free_score(X, items, problem), "budget_s": round(budget, 3),
+            "wall_s": round(wall, 3), "peer": which, "info": info}
 
 
-def free_instance(shape: str, n: int, csv: str, T: float, mults, seed: int) -> dict:
+def free_instance(shape: str, n: int, csv: str, T: float, mults, seed: int,
+                  which: str = "swap-ls") -> dict:
     from bench_shapes import make_hall
     hall = make_hall(shape, n)
     problem = free_problem(csv, hall)
@@ -168,7 +180,7 @@ def free_instance(shape: str, n: int, csv: str, T: float, mults, seed: int) -> d
         f"({row['fit']['solver'].get('stopped_by')})")
     for mult in mults:
         tag = f"peer_{mult:g}x"
-        row[tag] = run_peer_free(csv, hall, problem, mult * row["fit"]["wall_s"], seed)
+        row[tag] = run_peer_free(csv, hall, problem, mult * row["fit"]["wall_s"], seed, which)
         row[f"fit_vs_{tag}_pct"] = 100.0 * (row["fit"]["S"] / row[tag]["S"] - 1.0)
         say(f"{shape} {n}: {tag} S={row[tag]['S']:.5f} in {row[tag]['wall_s']:.1f} s "
             f"(fit {row[f'fit_vs_{tag}_pct']:+.2f} %)")
@@ -178,12 +190,13 @@ def free_instance(shape: str, n: int, csv: str, T: float, mults, seed: int) -> d
 
 def part_free(a, tmp: str, save) -> dict:
     part = {"started": _now(), "load_start": load(), "times": a.times, "mults": a.mults,
-            "rows": []}
+            "peer": a.free_peer, "rows": []}
     for n in a.sizes:
         csv = os.path.join(tmp, f"loans_{n}.csv")
         generate_loans(n, loans_per_item=10, seed=0).to_csv(csv, index=False)
         for shape in a.shapes:
-            part["rows"].append(free_instance(shape, n, csv, a.times[n], a.mults, a.seed))
+            part["rows"].append(free_instance(shape, n, csv, a.times[n], a.mults, a.seed,
+                                              a.free_peer))
             part["load_end"] = load()
             save(part)
     return part
@@ -209,7 +222,7 @@ def part_curve(a, tmp: str, save) -> dict:
         say(f"curve: fit {T:g} s -> S={part['fit'][-1]['S']:.5f} in "
             f"{part['fit'][-1]['wall_s']:.1f} s ({part['fit'][-1]['solver'].get('stopped_by')})")
         save(part)
-    part["peer"] = run_peer_free(csv, hall, problem, a.curve_peer, a.seed)
+    part["peer"] = run_peer_free(csv, hall, problem, a.curve_peer, a.seed, a.free_peer)
     part["load_end"] = load()
     say(f"curve: peer {a.curve_peer:g} s -> S={part['peer']['S']:.5f}")
     # the peer's best so far at each of fit's wall times
@@ -325,7 +338,7 @@ def _feas(*rs) -> str:
 
 def md_free(part: dict, mults) -> list[str]:
     heads = "".join(f" peer {m:g}x S | peer {m:g}x s | fit vs {m:g}x |" for m in mults)
-    lines = ["## Free halls: fit against the lattice swap local search", "",
+    lines = [f"## Free halls: fit against the {FREE_PEERS[part.get('peer', 'swap-ls')]}", "",
              f"Started {part['started']}, load average {part['load_start']} at the start, "
              f"{part.get('load_end')} at the end.", "",
              "| hall | items | sites | fit limit s | fit S | fit s | stopped by |" + heads
@@ -389,7 +402,8 @@ def md_curve(part: dict) -> list[str]:
                      f"{f['solver'].get('stopped_by')} | {'' if pb is None else f'{pb:.4f}'} | "
                      f"{_pct(None if pb is None else 100 * (f['S'] / pb - 1))} |")
     if peer:
-        lines += ["", f"Peer (lattice swap local search) run for {peer['budget_s']:g} s: "
+        lines += ["", f"Peer ({FREE_PEERS[peer.get('peer', 'swap-ls')]}) run for "
+                  f"{peer['budget_s']:g} s: "
                   f"S = {peer['S']:.4f} at the end ({peer['info']['kicks_kept']} of "
                   f"{peer['info']['kicks']} kicks kept). Its best so far:", "",
                   "| seconds | " + " | ".join(f"{t:g}" for t in CURVE_MARKS
@@ -466,7 +480,8 @@ def plot(curve: dict, path: str, before: dict | None = None) -> None:
         best = np.minimum.accumulate(h[:, 1])
         t, best = np.r_[t, peer["wall_s"]], np.r_[best, peer["S"]]
         ax.step(t, best, where="post", color="tab:orange",
-                label=f"lattice swap local search, best so far ({peer['budget_s']:g} s run)")
+                label=f"{FREE_PEERS[peer.get('peer', 'swap-ls')].split(' (')[0]}, best so far "
+                      f"({peer['budget_s']:g} s run)")
         ax.axhline(peer["S"], color="tab:orange", ls=":", lw=1)
     fx = [f["wall_s"] for f in curve["fit"]]
     fy = [f["S"] for f in curve["fit"]]
@@ -514,6 +529,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--times", default="1000:10,5000:20",
                     help="fit's limit per size, n:seconds,... (default 1000:10,5000:20)")
     ap.add_argument("--mults", default="1,10", help="peer budgets in multiples of fit's wall")
+    ap.add_argument("--free-peer", default="swap-ls", choices=sorted(FREE_PEERS),
+                    help="the free-hall peer (default swap-ls, the issue's; site-ils: issue 13's)")
     ap.add_argument("--epub-time", type=float, default=10.0, help="fit's limit on ePub-WU")
     ap.add_argument("--curve-n", type=int, default=1000)
     ap.add_argument("--curve-times", default="5,15,30,60,120", help="fit's limits, seconds")
