@@ -36,7 +36,7 @@ from scipy.spatial.distance import cdist
 
 from shelfplan.model.objective import walking_cost
 from shelfplan.model.problem import Problem
-from shelfplan.solve.items import nearest_sites
+from shelfplan.solve.starts import nearest_sites
 
 __all__ = ["qap_faq", "spring_snap", "swap_local_search", "PEERS"]
 
@@ -435,6 +435,9 @@ def swap_local_search(problem: Problem, *, time_budget: float, seed: int = 0,
     S_start = S
     tol = 1e-12 * max(S, 1e-300)
     stats = {"rounds": 0, "moves": 0, "kicks": 0, "kicks_kept": 0, "local_optima": 0}
+    #: the best S so far against the seconds since ``start_time``: after every round of
+    #: the first descent (its running sum) and at every kept kick (exact)
+    history = [(round(time.monotonic() - t0, 3), S)]
 
     def local_search(active: np.ndarray) -> float:
         """Descend from the current layout; returns the total change of S."""
@@ -478,6 +481,8 @@ def swap_local_search(problem: Problem, *, time_budget: float, seed: int = 0,
                     break
             if not touched:
                 break
+            if not stats["local_optima"]:
+                history.append((round(time.monotonic() - t0, 3), S + change))
             moved = set()
             sites_changed = []
             for i, j, a, b in touched:
@@ -497,6 +502,7 @@ def swap_local_search(problem: Problem, *, time_budget: float, seed: int = 0,
     best_site_of = st.site_of.copy()
     S = st.total(problem)            # re-sync the running sum with the exact cost
     best_S = S
+    history.append((round(time.monotonic() - t0, 3), S))
     n_kick = max(1, n // 500)        # independent regions kicked at once on large sets
     while time.monotonic() < deadline:
         stats["kicks"] += 1
@@ -523,10 +529,11 @@ def swap_local_search(problem: Problem, *, time_budget: float, seed: int = 0,
             best_S = S_now
             best_site_of = st.site_of.copy()
             stats["kicks_kept"] += 1
+            history.append((round(time.monotonic() - t0, 3), S_now))
         else:
             st.site_of = best_site_of.copy()
             st.item_at[:] = -1
             st.item_at[st.site_of] = np.arange(n)
     X = sites[best_site_of]
-    stats.update({"sites": m, "S_start": S_start, "S_end": best_S})
+    stats.update({"sites": m, "S_start": S_start, "S_end": best_S, "history": history})
     return X, stats

@@ -247,10 +247,12 @@ def site_ils(problem: Problem, start: np.ndarray, *, time_limit: float, seed: in
     eps = 1e-12 * max(S0, 1.0)
     k, sweeps, stalls, out = K_START, 0, 0, False
     converged_at = None
+    history = [(round(time.monotonic() - t0, 3), S0)]   # (seconds, S) after each sweep, kept kick
     while not out and converged_at is None:
         before = st.S
         _, out = _improve(st, tree, rng.permutation(problem.n), k, deadline, eps)
         sweeps += 1
+        history.append((round(time.monotonic() - t0, 3), st.S))
         if before - st.S < STALL * before:
             if k >= K_MAX:
                 converged_at = time.monotonic() - t0
@@ -258,14 +260,16 @@ def site_ils(problem: Problem, start: np.ndarray, *, time_limit: float, seed: in
     kicks = kept = 0
     while time.monotonic() < deadline:
         kicks += 1
-        kept += _kick(st, tree, rng, deadline, eps)
+        if _kick(st, tree, rng, deadline, eps):
+            kept += 1
+            history.append((round(time.monotonic() - t0, 3), st.S))
     X = st.X.copy()
     S = walking_cost(X, problem)["total"]
     if not math.isclose(S, st.S, rel_tol=1e-6):
         raise AssertionError(f"tracked S {st.S} differs from walking_cost {S}")
     info = {"pool": len(P), "sweeps": sweeps, "k_final": min(k, K_MAX), "S_start": S0,
             "S": S, "converged_after_s": converged_at, "kicks": kicks, "kicks_kept": kept,
-            "seconds": round(time.monotonic() - t0, 3)}
+            "seconds": round(time.monotonic() - t0, 3), "history": history}
     return X, info
 
 
@@ -282,6 +286,7 @@ def peer_fit(loans, hall, *, time_limit: float, seed: int = 0) -> tuple[np.ndarr
     setup = time.monotonic() - t0
     X, info = site_ils(problem, starts[best].positions, seed=seed, time_limit=0.0,
                        deadline=t0 + time_limit)
+    info["history"] = [(round(t + setup, 3), S) for t, S in info["history"]]
     info.update(start=best, setup_s=round(setup, 3),
                 baseline_S={name: starts[name].objective["total"] for name in BASELINES},
                 wall_s=round(time.monotonic() - t0, 3))
