@@ -224,7 +224,8 @@ def summary(layout, output: str) -> str:
     lines = [
         f"loans {est.get('loans')}  sessions {est.get('sessions')}  {units}  "
         f"({est.get('session_rule')})",
-        f"S = {o['total']:.4f} m  (entrance {o['entrance_term']:.4f} + pairs {o['pair_term']:.4f})",
+        f"S = {o['total']:.4f} m  (entrance {o['entrance_term']:.4f} + pairs {o['pair_term']:.4f})"
+        + (f"  [objective: {o['objective']}]" if o.get("objective") else ""),
         f"lower bound {lb['total']:.4f} m  S/LB = {o['total'] / lb['total']:.3f}"
         if lb.get("total") else "lower bound 0 (nothing to place)",
         _spacing_line(layout),

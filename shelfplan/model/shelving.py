@@ -24,7 +24,7 @@ from shelfplan.model.estimate import Estimates
 from shelfplan.model.hall import Hall
 from shelfplan.model.problem import Problem
 
-__all__ = ["ShelfProblem", "shelved_cost", "shelving_lower_bound", "slots", "check_slots", "locate", "slot_positions",
+__all__ = ["ShelfProblem", "shelved_cost", "cost_label", "shelving_lower_bound", "slots", "check_slots", "locate", "slot_positions",
            "check_plan", "BOOKCASE_HEIGHT"]
 
 #: Height of a bookcase in metres, only for drawing (the cost ignores heights).
@@ -77,6 +77,11 @@ class ShelfProblem(Problem):
         return cls(hall=hall, items=est.items, p=est.p.astype(float), I=I, J=J, W=W,
                    order_key=np.asarray(order_key, dtype=np.int64),
                    categories=est.categories, callnumbers=callnumbers)
+
+
+def cost_label(problem) -> str:
+    """How progress messages name the cost a shelving problem minimises."""
+    return "S_walk" if getattr(problem, "objective", "walk") == "walk" else "visits objective"
 
 
 def check_slots(n_books: int, hall: Hall) -> None:

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from shelfplan.errors import HallError
-from shelfplan.model.shelving import ShelfProblem
+from shelfplan.model.shelving import ShelfProblem, cost_label
 from shelfplan.solve import gaps_kernel as kernel
 from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, as_rng, seed_info
@@ -152,7 +152,7 @@ def solve_gapped_runs(problem: ShelfProblem, blocks: Runs, need, options, deadli
     rng = as_rng(options.seed)
     K = blocks.K
     record = Record(lambda v: pricer(v[:K], v[K:]), lambda v: True, deadline=deadline,
-                    say=options.progress, label="S_walk")
+                    say=options.progress, label=cost_label(problem))
     pack = lambda order, x: np.concatenate([order, x]).astype(np.int64)  # noqa: E731
     moves, engine = None, {}
     with record.stage():

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from shelfplan.model.shelving import ShelfProblem
+from shelfplan.model.shelving import ShelfProblem, cost_label
 from shelfplan.solve import runs_kernel as kernel
 from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, as_rng, seed_info
@@ -271,7 +271,7 @@ def solve_runs(problem: ShelfProblem, blocks: Runs, options, deadline: float, *,
     rng = as_rng(options.seed)
     # a candidate is the block order with the lead appended
     record = Record(lambda x: pricer(x[:-1], x[-1]), lambda x: True, deadline=deadline,
-                    say=options.progress, label="S_walk")
+                    say=options.progress, label=cost_label(problem))
     pack = lambda order, lead: np.append(order, lead).astype(np.int64)  # noqa: E731
     moves, engine = None, {}
     with record.stage():

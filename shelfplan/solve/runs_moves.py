@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from shelfplan.errors import LayoutError
-from shelfplan.model.shelving import ShelfProblem
+from shelfplan.model.shelving import ShelfProblem, cost_label
 from shelfplan.solve.engine import drive
 from shelfplan.solve.record import Record, as_rng, seed_info
 from shelfplan.solve.runs import Runs, RunMoves, _descend, _Pricer
@@ -56,7 +56,7 @@ def solve_runs_within(problem: ShelfProblem, blocks: Runs, cur_seq: np.ndarray,
     rng = as_rng(options.seed)
     S0 = pricer(order, lead)
     record = Record(lambda x: pricer(x[:-1], x[-1]), lambda x: True, deadline=deadline,
-                    say=options.progress, label="S_walk")
+                    say=options.progress, label=cost_label(problem))
     record.say(f"today: S_walk={S0:.4f}")
 
     def moved(o, ld):

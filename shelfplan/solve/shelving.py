@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from shelfplan.model.shelving import ShelfProblem, shelved_cost, shelving_lower_bound
+from shelfplan.model.shelving import (ShelfProblem, cost_label, shelved_cost,
+                                      shelving_lower_bound)
 from shelfplan.solve.engine import drive
 from shelfplan.solve.options import FitOptions
 from shelfplan.solve.record import Record, SolveResult, as_rng, seed_info
@@ -118,7 +119,8 @@ def solve_shelving(problem: ShelfProblem, options: FitOptions, deadline: float, 
     def objective(loc):
         return shelved_cost(np.where(loc >= 0, loc, 0), problem)["total"]
 
-    record = Record(objective, feasible, deadline=deadline, say=progress, label="S_walk")
+    record = Record(objective, feasible, deadline=deadline, say=progress,
+                    label=cost_label(problem))
     rng = as_rng(seed)
     _starts(problem, books, record)
     start = record.best("internal: no start for the shelving plan")
