@@ -232,7 +232,12 @@ def test_a_shift_plan_by_hand_never_puts_two_books_in_a_slot():
     assert any(s[4] for s in steps)                    # the cycle needed a staging step
 
 
-def test_books_without_a_category_are_counted_or_refused_with_strict(tmp_path, caplog):
+def test_books_without_a_category_are_counted_or_refused_with_strict(tmp_path, caplog,
+                                                                     monkeypatch):
+    import logging
+    # a CLI test run before may have quieted the package logger and stopped it
+    # propagating (setup_logging): the warning must still reach caplog
+    monkeypatch.setattr(logging.getLogger("shelfplan"), "propagate", True)
     lines = HOLDINGS.read_text(encoding="utf-8").splitlines()
     head = lines[0].split(",")
     cut = [head.index(c) for c in ("category", "call_number") if c in head]
@@ -243,7 +248,7 @@ def test_books_without_a_category_are_counted_or_refused_with_strict(tmp_path, c
     bare = tmp_path / "bare.csv"
     bare.write_text("\n".join([lines[0]] + [",".join(r) for r in rows]) + "\n",
                     encoding="utf-8")
-    with caplog.at_level("WARNING"):
+    with caplog.at_level("WARNING", logger="shelfplan"):
         lay = shelfplan.fit(SAMPLE_LOANS, hall=STACKED, holdings=bare, keep_order="blocks",
                             time_limit=2)
     assert "3 books have no category or call number" in caplog.text
