@@ -20,6 +20,9 @@ in the JSON, so parts can be run one at a time):
   peer ``peers.swap_local_search`` (iterated lattice swap local search: best move per
   item over near sites, exact sparse deltas, kicks), its clock started before the
   loans are read (``load_problem``) and given ``1 x t_fit`` and ``10 x t_fit``.
+  ``--free-peer site-ils``: issue 13's stronger peer (``site_ils.peer_fit``: the best
+  baseline, then swaps and moves around each book's weighted median with candidate
+  lists deepening 16 to 512, then kicks) instead, here and in the curve.
 - ``epub``: the ePub-WU sessions (``../shared/data/epub_wu`` beside the repository;
   936 documents) in the stacked reading room of ``bench_shelving.epub_hall`` (stored in
   ``benchmarks/results/shelving_epub_wu_hall.json``; holdings: the documents, category =
@@ -499,11 +502,11 @@ def plot(curve: dict, path: str, before: dict | None = None) -> None:
                         textcoords="offset points", xytext=(4, -11), fontsize=7)
         fy = fy + [f["S"] for f in bf]
     ax.set_xscale("log")
-    ax.set_xlim(left=max(0.5, 0.5 * min(fx)))
+    ax.set_xlim(left=min(2.0, 0.5 * min(fx)))
     ax.set_xlabel("wall seconds (log scale)")
     ax.set_ylabel("walking cost S")
     lo = min(fy + ([peer["S"]] if peer else []))
-    left = best_at(peer["info"]["history"], min(fx)) if peer else None
+    left = best_at(peer["info"]["history"], min(5.0, min(fx))) if peer else None
     hi = max(fy + [left or peer["S"]] if peer else fy)
     ax.set_ylim(lo - 0.08 * (hi - lo + 1e-9), hi + 0.15 * (hi - lo + 1e-9))
     ax.set_title(f"L-shaped hall with a pillar, {curve['n_items']:,} items")
