@@ -65,7 +65,7 @@ from shelfplan.layout import atomic_write  # noqa: E402
 from shelfplan.model.estimate import estimate  # noqa: E402
 from shelfplan.model.hall import hall_from_dict, load_hall  # noqa: E402
 
-# ../shared from the main checkout, ../../shared from a worktree in /work/wt
+# ../shared from the main checkout, ../../shared from a worktree beside it
 EPUB = str(next((d / "shared" / "data" / "epub_wu" / "loans.csv" for d in ROOT.parents
                  if (d / "shared" / "data" / "epub_wu").is_dir()), ROOT.parent / "shared"))
 RESULTS = ROOT / "benchmarks" / "results"
