@@ -72,6 +72,9 @@ def _draw_hall(ax, layout: Layout, z_range=None) -> dict:
 
     hall = layout.hall
     z0, z1 = hall.z_range if z_range is None else z_range
+    # the box is set by _frame once everything is drawn: no autoscaling on the way (it
+    # is wasted work, and matplotlib's 3D autoscale can overflow on its margins)
+    ax.set_autoscale_on(False)
     return {
         "floor": ax.add_collection3d(Poly3DCollection(
             [[(x, y, z0) for x, y in hall.footprint]], facecolors=[FLOOR_FACE],
