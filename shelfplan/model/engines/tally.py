@@ -219,9 +219,7 @@ def _count(con, plan: ReadPlan, roles, until, since) -> Counts:
     con.execute(f"CREATE TEMP TABLE r AS SELECT kn * 4294967296 + ({prep['day']} + "
                 f"2147483648) AS sid, code, {', '.join(extra + ['1 AS one'])} FROM c JOIN it "
                 f"USING (item) JOIN kc ON c.{key} = kc.kv WHERE {where}")
-    if not _one(con, "SELECT count(*) FROM r"):
-        raise LoansError(f"{name}: no usable loans left after dropping bad rows; check the "
-                         f"id and timestamp columns")
+    _need_rows(con, name)
     _cap(con, plan, cap, msgs, dropped)
     n_patrons = None
     if key == "p":
@@ -255,9 +253,14 @@ def _cap(con, plan, cap: int, msgs, dropped) -> None:
     msgs.append(f"{plan.name}: dropped {k_sessions} sessions with more than {cap} items "
                 f"({k_rows} loans; bulk or staff checkouts?); without --max-session-items "
                 f"every session is kept")
+    _need_rows(con, plan.name)
+
+
+def _need_rows(con, name: str) -> None:
+    """One clear error when no loan of ``r`` is left."""
     if not _one(con, "SELECT count(*) FROM r"):
-        raise LoansError(f"{plan.name}: no usable loans left after dropping bad rows; check "
-                         f"the id and timestamp columns")
+        raise LoansError(f"{name}: no usable loans left after dropping bad rows; check the "
+                         f"id and timestamp columns")
 
 
 def _period(con, name, dated: bool, until, since) -> None:
